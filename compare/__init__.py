@@ -1,0 +1,1 @@
+"""The comparison suite's runner, parity checks, timing, report and command line."""

@@ -1,0 +1,133 @@
+"""The problem every framework solves: the blog's data, its initial weights, and one run's configuration.
+
+Framework-neutral: this module needs NumPy alone, so the runner, the tests and every implementation can share it.
+"""
+import math
+import os
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+INPUTS = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float64)  # (rows, inputs)
+TARGETS = {
+    "blog": INPUTS[:, :1].copy(),                  # y = the first column of X: the blog's classic set
+    "xor": np.array([[0.0], [1.0], [1.0], [0.0]]),  # the same X, y = x0 XOR x1
+}
+DTYPES = ("float64", "float32")
+
+
+class ProblemError(ValueError):
+    """A configuration or weights file that cannot describe a run; its message is one line for the user."""
+
+
+def dataset(name):
+    """(x, y) of the named dataset, both float64: x is (rows, inputs), y is (rows, 1)."""
+    if name not in TARGETS:
+        raise ProblemError(f"unknown dataset '{name}' (choose from {', '.join(TARGETS)})")
+    return INPUTS.copy(), TARGETS[name].copy()
+
+
+def initial_weights(seed, sizes):
+    """One (n_in, n_out) matrix per layer, drawn as the blog draws them: uniform in [-1, 1) from legacy RandomState.
+
+    The blog writes `np.random.seed(1); syn0 = 2*np.random.random((3,4)) - 1; syn1 = 2*np.random.random((4,1)) - 1`;
+    RandomState(seed).random_sample is that same stream, without touching NumPy's global state.
+    """
+    rng = np.random.RandomState(seed)
+    return [2 * rng.random_sample((n_in, n_out)) - 1 for n_in, n_out in zip(sizes, sizes[1:])]
+
+
+def save_weights(path, weights):
+    """Write weights as w0, w1, … in one .npz file."""
+    np.savez(path, **{f"w{i}": w for i, w in enumerate(weights)})
+
+
+def load_weights(path, inputs=INPUTS.shape[1], outputs=1):
+    """Read and check a weights file: w0, w1, … (or NumPy's default arr_0, arr_1, …), chaining inputs → outputs."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:  # nothing from outside is executed: no pickles
+            arrays = {key: npz[key] for key in npz.files}
+    except FileNotFoundError:
+        raise ProblemError(f"weights file '{path}' does not exist") from None
+    except IsADirectoryError:
+        raise ProblemError(f"weights file '{path}' is a directory") from None
+    except (OSError, ValueError, EOFError) as err:
+        raise ProblemError(f"weights file '{path}' is not a readable .npz file ({err})") from None
+    if not isinstance(arrays, dict) or not arrays:
+        raise ProblemError(f"weights file '{path}' holds no arrays")
+    for prefix in ("w", "arr_"):
+        order = [f"{prefix}{i}" for i in range(len(arrays))]
+        if sorted(order) == sorted(arrays):
+            weights = [arrays[key] for key in order]
+            break
+    else:
+        raise ProblemError(f"weights file '{path}' must hold arrays named w0, w1, … (found {', '.join(sorted(arrays))})")
+    n_in = inputs
+    for key, w in zip(order, weights):
+        if w.ndim != 2 or w.shape[0] != n_in or not np.issubdtype(w.dtype, np.number):
+            raise ProblemError(f"weights file '{path}': {key} has shape {w.shape} {w.dtype}, expected numbers of shape ({n_in}, n)")
+        if not np.all(np.isfinite(w)):
+            raise ProblemError(f"weights file '{path}': {key} holds NaN or infinite values")
+        n_in = w.shape[1]
+    if n_in != outputs:
+        raise ProblemError(f"weights file '{path}': the last layer has {n_in} outputs, expected {outputs}")
+    return [np.asarray(w, dtype=np.float64) for w in weights]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that defines a run; the command line overrides these defaults."""
+
+    frameworks: tuple = ("numpy", "torch", "keras")  # numpy, the reference, always runs
+    dataset: str = "blog"        # "blog" (y = first column of X) or "xor"
+    hidden: int = 4              # hidden width; ignored when weights come from a file
+    seed: int = 1                # RandomState seed of the initial weights; 1 reproduces the classic runs
+    weights: str = None          # a .npz of initial weights instead of the seed
+    epochs: int = 50             # full-batch gradient-descent steps
+    learning_rate: float = 1.0   # the blog's step: W += 1.0 · lᵀ·δ
+    dtype: str = "float64"       # float64 agrees exactly; float32 is each framework's everyday precision
+    out: str = "results"         # directory of results.json
+    timeout: float = 600.0       # seconds one framework's worker may take
+
+    def __post_init__(self):
+        if self.dataset not in TARGETS:
+            raise ProblemError(f"unknown dataset '{self.dataset}' (choose from {', '.join(TARGETS)})")
+        if self.dtype not in DTYPES:
+            raise ProblemError(f"unknown dtype '{self.dtype}' (choose from {', '.join(DTYPES)})")
+        for name in ("hidden", "epochs"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ProblemError(f"{name} must be a positive integer, got {value!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise ProblemError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
+        for name in ("learning_rate", "timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+                raise ProblemError(f"{name.replace('_', ' ')} must be a finite number > 0, got {value!r}")
+        if not self.frameworks:
+            raise ProblemError("no framework to run")
+
+    @property
+    def sizes(self):
+        """Layer widths, inputs first: [3, hidden, 1] for the blog's network."""
+        return [INPUTS.shape[1], self.hidden, 1]
+
+    def initial_weights(self):
+        """The run's initial weights: from the weights file if one is given, else drawn from the seed."""
+        if self.weights is not None:
+            return load_weights(self.weights)
+        return initial_weights(self.seed, self.sizes)
+
+    def to_json(self):
+        return {**asdict(self), "frameworks": list(self.frameworks),
+                "weights": None if self.weights is None else os.path.abspath(self.weights)}
+
+
+def blog_demo(train, epochs=50, every=10):
+    """Train the blog's network with one framework's `train` and print its error as the blog does."""
+    x, y = dataset("blog")
+    result = train(x, y, initial_weights(1, [3, 4, 1]), epochs=epochs, learning_rate=1.0, dtype="float64")
+    for epoch in range(0, epochs, every):
+        print(f"Error:{result['mean_abs_error'][epoch]}")
+    print("Output After Training:")
+    print(result["predictions"])

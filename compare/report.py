@@ -1,0 +1,75 @@
+"""Reporting: the table a person reads at a glance, made from the contents of results.json alone."""
+
+
+def seconds(s):
+    """A duration with a readable unit: 12.3 µs, 4.56 ms, 1.23 s."""
+    if s is None:
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s * 1e9:.3g} ns"
+
+
+def number(x, spec=".3g"):
+    return "NaN/inf" if x is None else format(x, spec)
+
+
+def headline(results):
+    c = results["config"]
+    start = f"weights from {c['weights']}" if c["weights"] else f"seed {c['seed']}"
+    return (f"{c['dataset']} data · {'→'.join(map(str, results['layers']))} sigmoid · {start} · {c['epochs']} epochs"
+            f" · learning rate {c['learning_rate']:g} · {c['dtype']} · tolerance {results['parity']['tolerance']:.3g}")
+
+
+def rows(results):
+    parity = results["parity"]
+    yield ["framework", "version", "final loss", "max |Δloss|", "first bad epoch", "parity", "train time"]
+    for name, run in results["runs"].items():
+        if run["status"] == "missing":
+            yield [name, f"not installed: {run['install']}"]
+            continue
+        if run["status"] != "ok":
+            yield [name, f"error: {run['reason']}", "", "", "", "FAIL"]
+            continue
+        if name == parity["reference"]:
+            check = ["reference", "-", "-"]
+        else:
+            entry = parity["frameworks"][name]
+            epoch = entry["first_divergent_epoch"]
+            check = [number(entry["max_abs_loss_diff"], ".1e"), "-" if epoch is None else str(epoch),
+                     "pass" if entry["ok"] else "FAIL"]
+        yield [name, run["version"], number(run["loss"][-1], ".10g"), *check, seconds(run["timing"]["train_s"])]
+
+
+def table(results):
+    """The run as aligned text: a headline, one row per framework, and the verdict."""
+    lines = list(rows(results))
+    widths = [max(len(row[i]) for row in lines if i < len(row) and len(row) > 2) for i in range(len(lines[0]))]
+    out = [headline(results), ""]
+    for row in lines:
+        if len(row) == 2:  # a framework that did not run: its message spans the row
+            out.append(f"{row[0]:<{widths[0]}}  {row[1]}")
+        else:
+            out.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    out += ["", verdict(results)]
+    return "\n".join(out)
+
+
+def verdict(results):
+    parity, runs = results["parity"], results["runs"]
+    ref, tol = parity["reference"], parity["tolerance"]
+    ran = [name for name, run in runs.items() if run["status"] == "ok"]
+    failed = [name for name, run in runs.items() if run["status"] == "error"]
+    disagree = [name for name, entry in parity["frameworks"].items() if entry["ok"] is False]
+    missing = [name for name, run in runs.items() if run["status"] == "missing"]
+    parts = []
+    if failed:
+        parts.append(f"{', '.join(failed)} failed to run")
+    if disagree:
+        parts.append(f"{', '.join(disagree)} disagree{'s' if len(disagree) == 1 else ''} with {ref} beyond {tol:.3g}")
+    if not parts:
+        parts.append(f"All {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}")
+    if missing:
+        parts.append(f"not installed: {', '.join(missing)}")
+    return "; ".join(parts) + "."

@@ -1,0 +1,51 @@
+"""results.json: written whole or not at all, so an earlier result is never lost to a failed run."""
+import json
+import math
+import os
+import tempfile
+
+from compare.problem import ProblemError
+
+SCHEMA = 1
+
+
+def jsonable(value):
+    """value with NumPy types made plain and non-finite floats made null (JSON has no NaN or infinity)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # NumPy arrays and scalars
+        return jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def prepare(out_dir):
+    """Make out_dir if needed and prove it writable, before any work is done; a ProblemError says why not."""
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as err:
+        raise ProblemError(f"cannot write to --out '{out_dir}': {err.strerror or err}") from None
+
+
+def write_json(path, data):
+    """Write data to path atomically: a temporary file beside it, then one rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(jsonable(data), f, indent=1, allow_nan=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)

@@ -1,0 +1,103 @@
+"""The runner: one initial-weights file, one worker process per framework, then the parity check."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from compare import parity
+from compare.frameworks import FRAMEWORKS, REFERENCE
+from compare.problem import ProblemError, save_weights
+from compare.results import SCHEMA
+
+ROOT = Path(__file__).resolve().parent.parent  # the project, so that workers import the same packages
+STDERR_TAIL_LINES = 15
+
+
+def frameworks_to_run(config, registry=FRAMEWORKS):
+    """The frameworks of a run in order, the reference first; a ProblemError for an unknown id."""
+    unknown = [name for name in config.frameworks if name not in registry]
+    if unknown:
+        raise ProblemError(f"unknown framework '{unknown[0]}' (choose from {', '.join(registry)})")
+    return [REFERENCE] + [name for name in dict.fromkeys(config.frameworks) if name != REFERENCE]
+
+
+def worker_env(framework):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    # TensorFlow's INFO notices (oneDNN, missing CUDA) stay out of the log; its warnings and errors do not.
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    env.update(framework.env)
+    return env
+
+
+def tail(text, lines=STDERR_TAIL_LINES):
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def run_worker(framework, config, weights_file, workdir):
+    """Run one framework in its own process and return its entry of results.json's runs."""
+    missing = framework.missing()
+    if missing:
+        return {"status": "missing", "missing": missing, "install": framework.install_command}
+    request = {
+        "module": framework.module,
+        "versions": list(framework.versions),
+        "dataset": config.dataset,
+        "weights_file": str(weights_file),
+        "epochs": config.epochs,
+        "learning_rate": config.learning_rate,
+        "dtype": config.dtype,
+    }
+    request_file = workdir / f"{framework.name}.request.json"
+    response_file = workdir / f"{framework.name}.response.json"
+    request_file.write_text(json.dumps(request))
+    command = [sys.executable, "-m", "compare.worker", str(request_file), str(response_file)]
+    try:
+        proc = subprocess.run(command, env=worker_env(framework), cwd=workdir, capture_output=True, text=True,
+                              timeout=config.timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as err:
+        stderr = err.stderr.decode(errors="replace") if isinstance(err.stderr, bytes) else (err.stderr or "")
+        return {"status": "error", "reason": f"timed out after {config.timeout:g} s", "stderr": tail(stderr)}
+    if proc.returncode != 0:
+        last = tail(proc.stderr, 1) or f"exit code {proc.returncode}"
+        return {"status": "error", "reason": f"worker failed: {last}", "stderr": tail(proc.stderr)}
+    try:
+        response = json.loads(response_file.read_text())
+        if response.get("status") != "ok":
+            raise ValueError("no 'ok' status")
+    except (OSError, ValueError, AttributeError) as err:
+        return {"status": "error", "reason": f"unreadable worker response ({err})", "stderr": tail(proc.stderr)}
+    return response
+
+
+def run(config, registry=FRAMEWORKS, progress=None):
+    """Train every framework of config from the same initial weights; return the contents of results.json."""
+    names = frameworks_to_run(config, registry)
+    weights = config.initial_weights()
+    runs = {}
+    with tempfile.TemporaryDirectory(prefix="compare-run-") as work:
+        work = Path(work)
+        weights_file = work / "initial_weights.npz"
+        save_weights(weights_file, weights)  # written once: every worker starts from these bytes
+        for name in names:
+            if progress:
+                progress(name, None)
+            runs[name] = run_worker(registry[name], config, weights_file, work)
+            if progress:
+                progress(name, runs[name])
+    return {
+        "schema": SCHEMA,
+        "config": config.to_json(),
+        "layers": [weights[0].shape[0]] + [w.shape[1] for w in weights],
+        "initial_weights": [w.tolist() for w in weights],
+        "runs": runs,
+        "parity": parity.check(runs, config.dtype, config.epochs, reference=REFERENCE),
+    }
+
+
+def exit_code(results):
+    """0 when every framework that ran agrees with the reference, 1 when any disagrees or failed."""
+    failed = any(run["status"] == "error" for run in results["runs"].values())
+    return 0 if results["parity"]["ok"] and not failed else 1

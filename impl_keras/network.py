@@ -1,0 +1,55 @@
+"""The blog's network in Keras 3: a Sequential of Dense layers, compile, and fit.
+
+The backend (TensorFlow, JAX or PyTorch) is whatever KERAS_BACKEND names when keras is first imported.
+"""
+import keras
+import numpy as np
+
+
+class HalfSumSquaredError(keras.losses.Loss):
+    """½·Σ(y − ŷ)² over the whole batch: Keras's own MeanSquaredError averages over the rows instead."""
+
+    def __init__(self):
+        super().__init__(name="half_sum_squared_error", reduction="sum")
+
+    def call(self, y_true, y_pred):
+        return 0.5 * keras.ops.square(y_true - y_pred)
+
+
+class Network:
+    """Sigmoid layers without biases, trained by full-batch gradient descent on ½·Σ(y − ŷ)²."""
+
+    def __init__(self, weights, learning_rate, dtype):
+        # Keras keeps the learning rate and the loss tracker in floatx, float32 unless told: a float64 run needs it.
+        keras.config.set_floatx(dtype)
+        self.model = keras.Sequential(
+            [keras.Input(shape=(weights[0].shape[0],), dtype=dtype)]
+            + [keras.layers.Dense(w.shape[1], use_bias=False, activation="sigmoid", dtype=dtype) for w in weights]
+        )
+        self.model.set_weights(weights)  # a Dense kernel is (in, out), as the blog's
+        self.model.compile(
+            optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
+            loss=HalfSumSquaredError(),
+            metrics=[keras.metrics.MeanAbsoluteError(name="mean_abs_error", dtype=dtype)],
+        )
+
+    def fit(self, x, y, epochs):
+        """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
+        history = self.model.fit(x, y, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0)
+        return {"loss": np.array(history.history["loss"]), "mean_abs_error": np.array(history.history["mean_abs_error"])}
+
+    def get_weights(self):
+        return self.model.get_weights()
+
+    def predict(self, x):
+        return self.model.predict(x, batch_size=len(x), verbose=0)
+
+    def __repr__(self):
+        return f"Network({self.model.name}, keras on {keras.backend.backend()}, {keras.config.floatx()})"
+
+
+def train(x, y, weights, epochs, learning_rate, dtype):
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy."""
+    net = Network(weights, learning_rate, dtype)
+    history = net.fit(x, y, epochs)
+    return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

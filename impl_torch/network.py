@@ -1,0 +1,52 @@
+"""The blog's network in PyTorch: nn.Linear layers, autograd, and torch.optim.SGD."""
+import numpy as np
+import torch
+from torch import nn
+
+
+class Network:
+    """Sigmoid layers without biases, trained by full-batch gradient descent on ½·Σ(y − ŷ)²."""
+
+    def __init__(self, weights, learning_rate, dtype):
+        self.dtype = getattr(torch, dtype)
+        layers = []
+        for w in weights:
+            linear = nn.Linear(*w.shape, bias=False, dtype=self.dtype)
+            with torch.no_grad():
+                # torch stores a Linear weight as (out, in) and computes x @ weight.T; the blog's are (in, out).
+                linear.weight.copy_(torch.from_numpy(w.T))
+            layers += [linear, nn.Sigmoid()]
+        self.model = nn.Sequential(*layers)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=learning_rate)
+        self.loss_fn = nn.MSELoss(reduction="sum")  # Σ(y − ŷ)²: torch's default would average over the rows
+
+    def fit(self, x, y, epochs):
+        """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
+        x, y = torch.from_numpy(x).to(self.dtype), torch.from_numpy(y).to(self.dtype)
+        loss_curve, mean_abs_error = [], []
+        for epoch in range(epochs):
+            self.optimizer.zero_grad()
+            y_hat = self.model(x)
+            loss = 0.5 * self.loss_fn(y_hat, y)
+            loss.backward()
+            self.optimizer.step()
+            loss_curve.append(loss.item())
+            mean_abs_error.append((y - y_hat).abs().mean().item())
+        return {"loss": np.array(loss_curve), "mean_abs_error": np.array(mean_abs_error)}
+
+    def get_weights(self):
+        return [linear.weight.detach().numpy().T.copy() for linear in self.model[::2]]  # back to (in, out)
+
+    def predict(self, x):
+        with torch.no_grad():
+            return self.model(torch.from_numpy(x).to(self.dtype)).numpy()
+
+    def __repr__(self):
+        return f"Network({self.model}, torch, {self.dtype})"
+
+
+def train(x, y, weights, epochs, learning_rate, dtype):
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy."""
+    net = Network(weights, learning_rate, dtype)
+    history = net.fit(x, y, epochs)
+    return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

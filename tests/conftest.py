@@ -1,0 +1,19 @@
+import pytest
+
+from compare import runner
+from compare.problem import Config
+
+_RUNS = {}
+
+
+@pytest.fixture(scope="session")
+def run_config():
+    """Run a Config through the real runner (one worker process per framework) once per session."""
+
+    def run(**fields):
+        config = Config(**fields)
+        if config not in _RUNS:
+            _RUNS[config] = runner.run(config)
+        return _RUNS[config]
+
+    return run

@@ -1,0 +1,62 @@
+"""Every framework against NumPy, each in its own worker process, from the same initial weights."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from compare import parity
+from compare.frameworks import FRAMEWORKS
+
+OTHERS = [name for name in FRAMEWORKS if name != "numpy"]
+CASES = [
+    # (dataset, dtype, hidden, learning rate)
+    ("blog", "float64", 4, 1.0),
+    ("xor", "float64", 4, 1.0),
+    ("blog", "float32", 4, 1.0),
+    ("xor", "float32", 4, 1.0),
+    ("blog", "float64", 7, 1.0),
+    ("xor", "float32", 2, 1.0),
+    ("xor", "float64", 4, 0.1),  # a step that float32 cannot hold exactly: catches a float32 learning rate
+]
+
+
+@pytest.mark.parametrize("framework", OTHERS)
+@pytest.mark.parametrize("dataset, dtype, hidden, learning_rate", CASES)
+def test_agrees_with_numpy(run_config, framework, dataset, dtype, hidden, learning_rate):
+    missing = FRAMEWORKS[framework].missing()
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed")
+    results = run_config(frameworks=tuple(FRAMEWORKS), dataset=dataset, dtype=dtype, hidden=hidden,
+                         learning_rate=learning_rate)
+    ref, run = results["runs"]["numpy"], results["runs"][framework]
+    assert run["status"] == "ok", run.get("stderr")
+    tol = parity.tolerance(dtype, 50)
+    assert results["parity"]["tolerance"] == tol
+    assert len(run["loss"]) == len(run["mean_abs_error"]) == 50
+    assert_allclose(run["loss"], ref["loss"], rtol=0, atol=tol)
+    assert_allclose(run["mean_abs_error"], ref["mean_abs_error"], rtol=0, atol=tol)
+    assert_allclose(run["predictions"], ref["predictions"], rtol=0, atol=tol)
+    for w, w_ref in zip(run["final_weights"], ref["final_weights"], strict=True):
+        assert np.shape(w) == np.shape(w_ref)
+        assert_allclose(w, w_ref, rtol=0, atol=tol)
+    entry = results["parity"]["frameworks"][framework]
+    assert entry["ok"] and entry["first_divergent_epoch"] is None
+    assert results["parity"]["ok"]
+
+
+@pytest.mark.parametrize("dataset, dtype, hidden, learning_rate", CASES[:4])
+def test_training_moved_the_weights(run_config, dataset, dtype, hidden, learning_rate):
+    """Parity of runs that did nothing would prove nothing: the loss must fall and the weights move."""
+    results = run_config(frameworks=tuple(FRAMEWORKS), dataset=dataset, dtype=dtype, hidden=hidden,
+                         learning_rate=learning_rate)
+    ref = results["runs"]["numpy"]
+    assert ref["loss"][-1] < ref["loss"][0]
+    moved = max(np.max(np.abs(np.subtract(a, b))) for a, b in zip(ref["final_weights"], results["initial_weights"]))
+    assert moved > 0.1
+
+
+def test_float32_runs_really_are_float32(run_config):
+    """float32 and float64 runs differ by far more than the float64 tolerance, but agree at float32's."""
+    r64 = run_config(frameworks=tuple(FRAMEWORKS), dataset="blog", dtype="float64", hidden=4, learning_rate=1.0)
+    r32 = run_config(frameworks=tuple(FRAMEWORKS), dataset="blog", dtype="float32", hidden=4, learning_rate=1.0)
+    diff = parity.max_abs_diff(r64["runs"]["numpy"]["loss"], r32["runs"]["numpy"]["loss"])
+    assert parity.tolerance("float64", 50) < diff < parity.tolerance("float32", 50)

@@ -1,0 +1,104 @@
+"""The problem definition: data, the blog's initial-weights recipe, weights files, configuration checks."""
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from compare.problem import Config, ProblemError, dataset, initial_weights, load_weights, save_weights
+
+
+def test_datasets():
+    x, y = dataset("blog")
+    assert_array_equal(x, [[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]])
+    assert_array_equal(y, [[0], [0], [1], [1]])
+    assert_array_equal(dataset("xor")[1], [[0], [1], [1], [0]])
+    with pytest.raises(ProblemError, match="unknown dataset 'and'"):
+        dataset("and")
+
+
+def test_initial_weights_follow_the_blogs_recipe():
+    """np.random.seed(1), then syn0 = 2*random((3,4)) - 1, then syn1 = 2*random((4,1)) - 1."""
+    state = np.random.get_state()
+    try:
+        np.random.seed(1)
+        syn0 = 2 * np.random.random((3, 4)) - 1
+        syn1 = 2 * np.random.random((4, 1)) - 1
+    finally:
+        np.random.set_state(state)
+    w0, w1 = initial_weights(1, [3, 4, 1])
+    assert_array_equal(w0, syn0)
+    assert_array_equal(w1, syn1)
+    # the first row of syn0 as the classic published run prints it
+    np.testing.assert_allclose(w0[0], [-0.16595599, 0.44064899, -0.99977125, -0.39533485], atol=5e-9)
+
+
+def test_initial_weights_take_any_depth_and_width():
+    weights = initial_weights(7, [3, 9, 5, 1])
+    assert [w.shape for w in weights] == [(3, 9), (9, 5), (5, 1)]
+    assert all(np.all((w >= -1) & (w < 1)) for w in weights)
+
+
+def test_weights_file_round_trip(tmp_path):
+    weights = initial_weights(3, [3, 6, 1])
+    save_weights(tmp_path / "w.npz", weights)
+    loaded = load_weights(tmp_path / "w.npz")
+    assert len(loaded) == 2
+    for a, b in zip(weights, loaded):
+        assert_array_equal(a, b)
+
+
+def test_weights_file_in_numpys_default_names(tmp_path):
+    weights = initial_weights(3, [3, 2, 1])
+    np.savez(tmp_path / "w.npz", *weights)
+    assert_array_equal(load_weights(tmp_path / "w.npz")[1], weights[1])
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"w0": np.ones((2, 4)), "w1": np.ones((4, 1))}, r"w0 has shape \(2, 4\)"),
+    ({"w0": np.ones((3, 4)), "w1": np.ones((5, 1))}, r"w1 has shape \(5, 1\)"),
+    ({"w0": np.ones((3, 4)), "w1": np.ones((4, 2))}, "the last layer has 2 outputs"),
+    ({"w0": np.ones((3, 4)), "w1": np.full((4, 1), np.nan)}, "w1 holds NaN"),
+    ({"w0": np.ones(3)}, r"w0 has shape \(3,\)"),
+    ({"a": np.ones((3, 1))}, "must hold arrays named w0"),
+    ({"w0": np.array([["a"] * 4] * 3), "w1": np.ones((4, 1))}, "w0 has shape"),
+    ({}, "holds no arrays"),
+])
+def test_bad_weights_files_are_refused(tmp_path, arrays, message):
+    np.savez(tmp_path / "w.npz", **arrays)
+    with pytest.raises(ProblemError, match=message):
+        load_weights(tmp_path / "w.npz")
+
+
+def test_weights_files_never_unpickle(tmp_path):
+    np.savez(tmp_path / "w.npz", w0=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ProblemError, match="not a readable .npz"):
+        load_weights(tmp_path / "w.npz")
+
+
+def test_unreadable_weights_files(tmp_path):
+    (tmp_path / "text.npz").write_text("not a zip")
+    with pytest.raises(ProblemError, match="not a readable .npz"):
+        load_weights(tmp_path / "text.npz")
+    with pytest.raises(ProblemError, match="does not exist"):
+        load_weights(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("epochs", 0, "epochs must be a positive integer"),
+    ("hidden", -2, "hidden must be a positive integer"),
+    ("learning_rate", float("nan"), "learning rate must be a finite number"),
+    ("learning_rate", float("inf"), "learning rate must be a finite number"),
+    ("learning_rate", 0.0, "learning rate must be a finite number"),
+    ("dtype", "float16", "unknown dtype 'float16'"),
+    ("dataset", "and", "unknown dataset 'and'"),
+    ("frameworks", (), "no framework"),
+])
+def test_config_refuses_bad_values(field, value, message):
+    with pytest.raises(ProblemError, match=message):
+        Config(**{field: value})
+
+
+def test_config_defaults_are_the_blogs():
+    config = Config()
+    assert (config.dataset, config.hidden, config.seed, config.epochs, config.learning_rate, config.dtype) == (
+        "blog", 4, 1, 50, 1.0, "float64")
+    assert config.sizes == [3, 4, 1]
