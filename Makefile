@@ -18,3 +18,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 clean:
 	rm -rf $(VENV) results *.egg-info
+
+.PHONY: readme
+readme: $(VENV)/.installed  # regenerate the README's figures from real runs (several minutes)
+	$(PY) -m compare.readme

@@ -1,0 +1,68 @@
+"""Regenerate the README's figures from real runs: `python -m compare.readme` (or `make readme`).
+
+Each generated block sits between `<!-- NAME -->` and `<!-- /NAME -->` markers; everything else is left alone.
+"""
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from compare import parity, report, results, runner
+from compare.problem import Config
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+DRIFT_EPOCHS = (50, 1000)
+
+
+def block(name, body, text):
+    pattern = re.compile(rf"(<!-- {name} -->\n).*?(<!-- /{name} -->)", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"README.md has no <!-- {name} --> block")
+    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+
+
+def default_run():
+    with tempfile.TemporaryDirectory() as out:
+        proc = subprocess.run([sys.executable, "-m", "compare", "--out", out], capture_output=True, text=True)
+        data = results.read_json(Path(out) / "results.json")
+    table = report.table(data)
+    return f"```\n$ python -m compare\n{table}\n```\n"
+
+
+def usage():
+    proc = subprocess.run([sys.executable, "-m", "compare", "run", "--help"], capture_output=True, text=True,
+                          env={"COLUMNS": "118", "PATH": ""})
+    return f"```\n{proc.stdout.strip()}\n```\n"
+
+
+def drift():
+    """max |Δloss| against numpy as runs get longer, beside the tolerance the checker applies."""
+    lines = ["| dtype | dataset | epochs | tolerance | " + " | ".join(f"{n} max \\|Δloss\\|" for n in ("torch", "keras"))
+             + " |", "|---|---|---|---|---|---|"]
+    for dtype in ("float32", "float64"):
+        for dataset in ("blog", "xor"):
+            for epochs in DRIFT_EPOCHS:
+                data = runner.run(Config(dataset=dataset, dtype=dtype, epochs=epochs))
+                cells = []
+                for name in ("torch", "keras"):
+                    entry = data["parity"]["frameworks"].get(name, {})
+                    value = entry.get("max_abs_loss_diff")
+                    cells.append("not run" if value is None else f"{value:.1e}" + ("" if entry["ok"] else " FAIL"))
+                lines.append(f"| {dtype} | {dataset} | {epochs} | {parity.tolerance(dtype):.0e} | "
+                             + " | ".join(cells) + " |")
+                print(lines[-1], file=sys.stderr)
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    text = README.read_text()
+    text = block("default-run", default_run(), text)
+    text = block("usage", usage(), text)
+    if "--quick" not in sys.argv:
+        text = block("drift", drift(), text)
+    README.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""The command line: exit codes, one-line errors for bad input, results.json written whole or not at all."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from compare import cli, runner
+from compare.frameworks import FRAMEWORKS, Framework
+from compare.problem import Config, save_weights
+
+
+def compare(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "compare", *args], capture_output=True, text=True, cwd=cwd,
+                          stdin=subprocess.DEVNULL, timeout=600)
+
+
+@pytest.fixture
+def earlier(tmp_path):
+    """An out directory that already holds a results.json, which a refused run must leave as it was."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text('{"earlier": true}\n')
+    return out
+
+
+def bad_weights(tmp_path):
+    np.savez(tmp_path / "bad.npz", w0=np.ones((2, 4)), w1=np.ones((4, 1)))
+    return str(tmp_path / "bad.npz")
+
+
+BAD = [
+    (["--epochs", "0"], "argument --epochs: must be a positive integer, got '0'"),
+    (["--epochs", "-3"], "argument --epochs: must be a positive integer, got '-3'"),
+    (["--epochs", "ten"], "argument --epochs: must be a positive integer, got 'ten'"),
+    (["--hidden", "0"], "argument --hidden: must be a positive integer, got '0'"),
+    (["--frameworks", "numpy,tensorflw"], "unknown framework 'tensorflw'"),
+    (["--frameworks", ","], "argument --frameworks: names no framework"),
+    (["--dataset", "and"], "argument --dataset: invalid choice: 'and'"),
+    (["--dtype", "float16"], "argument --dtype: invalid choice: 'float16'"),
+    (["--learning-rate", "nan"], "argument --learning-rate: must be a finite number > 0, got 'nan'"),
+    (["--learning-rate", "inf"], "argument --learning-rate: must be a finite number > 0, got 'inf'"),
+    (["--learning-rate", "-1"], "argument --learning-rate: must be a finite number > 0, got '-1'"),
+    (["--learning-rate", "0"], "argument --learning-rate: must be a finite number > 0, got '0'"),
+    (["--timeout", "0"], "argument --timeout: must be a finite number > 0, got '0'"),
+    (["--weights", "{tmp}/missing.npz"], "weights file '{tmp}/missing.npz' does not exist"),
+    (["--weights", "{tmp}"], "is a directory"),
+    (["--weights", "{bad}"], "w0 has shape (2, 4)"),
+    (["--weights", "{text}"], "is not a readable .npz file"),
+    (["--out", "{text}/sub"], "cannot write to --out '{text}/sub'"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD, ids=[" ".join(args) for args, _ in BAD])
+def test_bad_input_exits_2_with_one_line(tmp_path, earlier, args, message):
+    text = tmp_path / "text.npz"
+    text.write_text("not a zip")
+    fill = {"tmp": str(tmp_path), "bad": bad_weights(tmp_path), "text": str(text)}
+    args = [arg.format(**fill) for arg in args]
+    proc = compare("run", "--frameworks", "numpy", "--out", str(earlier), *args)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("compare: error: ")
+    assert message.format(**fill) in lines[0]
+    assert (earlier / "results.json").read_text() == '{"earlier": true}\n'
+    assert sorted(p.name for p in earlier.iterdir()) == ["results.json"]
+
+
+def test_help_states_every_default():
+    proc = compare("run", "--help")
+    assert proc.returncode == 0
+    for flag in ("--frameworks", "--dataset", "--hidden", "--seed", "--weights", "--epochs", "--learning-rate",
+                 "--dtype", "--timeout", "--out"):
+        assert flag in proc.stdout
+    assert proc.stdout.count("(default:") == 10
+
+
+def test_weights_file_and_seed_give_the_same_run(tmp_path):
+    config = Config(frameworks=("numpy",), seed=5, hidden=6)
+    save_weights(tmp_path / "w.npz", config.initial_weights())
+    proc = compare("--frameworks", "numpy", "--weights", str(tmp_path / "w.npz"), "--out", str(tmp_path / "a"))
+    assert proc.returncode == 0, proc.stderr
+    from_file = json.loads((tmp_path / "a" / "results.json").read_text())
+    from_seed = runner.run(config)
+    assert from_file["config"]["hidden"] == 6 and from_file["layers"] == [3, 6, 1]
+    assert from_file["initial_weights"] == from_seed["initial_weights"]
+    assert from_file["runs"]["numpy"]["loss"] == from_seed["runs"]["numpy"]["loss"]
+
+
+def test_weights_file_and_hidden_must_agree(tmp_path):
+    save_weights(tmp_path / "w.npz", Config(hidden=6).initial_weights())
+    proc = compare("--weights", str(tmp_path / "w.npz"), "--hidden", "5", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "compare: error: --hidden 5 does not match the weights file's hidden width 6"
+    assert not (tmp_path / "out").exists()
+
+
+def registry_with(**extra):
+    return {"numpy": FRAMEWORKS["numpy"], **extra}
+
+
+def test_a_missing_framework_is_reported_and_the_others_still_run(tmp_path, monkeypatch, capsys):
+    ghost = Framework("ghost", "impl_ghost", ("no_such_module_here",), "ghost", ("no_such_module_here",))
+    monkeypatch.setattr(cli, "FRAMEWORKS", registry_with(ghost=ghost))
+    monkeypatch.setattr(runner, "FRAMEWORKS", registry_with(ghost=ghost))
+    code = cli.main(["--frameworks", "numpy,ghost", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "ghost      not installed: pip install -e '.[ghost]'" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["runs"]["ghost"] == {"status": "missing", "missing": ["no_such_module_here"],
+                                        "install": "pip install -e '.[ghost]'"}
+    assert results["runs"]["numpy"]["status"] == "ok"
+
+
+def test_a_crashing_framework_is_an_error_and_exit_1(tmp_path, monkeypatch, capsys):
+    broken = Framework("broken", "tests.broken_impl", ("numpy",), "numpy", ("numpy",))
+    monkeypatch.setattr(cli, "FRAMEWORKS", registry_with(broken=broken))
+    monkeypatch.setattr(runner, "FRAMEWORKS", registry_with(broken=broken))
+    code = cli.main(["--frameworks", "broken", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "error: worker failed: RuntimeError: this implementation is broken on purpose" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["runs"]["broken"]["status"] == "error"
+    assert "Traceback" in results["runs"]["broken"]["stderr"]
+    assert results["runs"]["numpy"]["status"] == "ok"
+
+
+def test_the_default_run(tmp_path):
+    """`python -m compare`: every framework at the blog's defaults, a table, results.json with every field."""
+    proc = compare("--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["config"] == {**Config().to_json(), "out": str(tmp_path)}
+    assert np.shape(results["initial_weights"][0]) == (3, 4) and np.shape(results["initial_weights"][1]) == (4, 1)
+    for name in ("numpy", "torch", "keras"):
+        run = results["runs"][name]
+        assert run["status"] == "ok"
+        assert len(run["loss"]) == len(run["mean_abs_error"]) == 50
+        assert np.shape(run["predictions"]) == (4, 1)
+        assert run["version"] and run["timing"]["train_s"] > 0
+        assert f"\n{name} " in proc.stdout
+    assert results["parity"]["reference"] == "numpy" and results["parity"]["tolerance"] == 1e-12
+    for name in ("torch", "keras"):
+        entry = results["parity"]["frameworks"][name]
+        assert entry["ok"] and entry["first_divergent_epoch"] is None
+        assert set(entry) >= {"max_abs_loss_diff", "max_abs_weight_diff"}
+    assert proc.stdout.count(" pass ") == 2
+    assert "All 3 frameworks that ran agree with numpy within 1e-12." in proc.stdout
