@@ -3,7 +3,7 @@ import argparse
 import os
 import sys
 
-from compare import report, results, runner
+from compare import bench, report, results, runner
 from compare.frameworks import FRAMEWORKS
 from compare.problem import DTYPES, TARGETS, Config, ProblemError, load_weights
 
@@ -26,6 +26,16 @@ def positive_int(text):
     return value
 
 
+def non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer ≥ 0, got '{text}'")
+    return value
+
+
 def positive_float(text):
     try:
         value = float(text)
@@ -37,6 +47,8 @@ def positive_float(text):
 
 
 def framework_list(text):
+    if text.strip() == "all":
+        return tuple(FRAMEWORKS)
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     for name in names:
         if name not in FRAMEWORKS:
@@ -55,8 +67,8 @@ def build_parser():
                               description="Train every framework from the same initial weights; write results.json; "
                                           "exit 0 if all agree with numpy, 1 if any disagrees or fails, 2 on bad input.")
     run.add_argument("--frameworks", type=framework_list, default=DEFAULT.frameworks, metavar="A,B,…",
-                     help=f"frameworks to run, of {', '.join(FRAMEWORKS)}; numpy, the reference, always runs "
-                          f"(default: {','.join(DEFAULT.frameworks)})")
+                     help=f"frameworks to run, of {', '.join(FRAMEWORKS)}, or all; numpy, the reference, "
+                          f"always runs (default: {','.join(DEFAULT.frameworks)})")
     run.add_argument("--dataset", choices=list(TARGETS), default=DEFAULT.dataset,
                      help=f"blog: y = first column of X; xor: y = x0 XOR x1 (default: {DEFAULT.dataset})")
     run.add_argument("--hidden", type=positive_int, default=None, metavar="N",
@@ -73,9 +85,67 @@ def build_parser():
                      help=f"float64 agrees exactly, float32 within a looser tolerance (default: {DEFAULT.dtype})")
     run.add_argument("--timeout", type=positive_float, default=DEFAULT.timeout, metavar="S",
                      help=f"seconds one framework may take before it counts as failed (default: {DEFAULT.timeout:g})")
+    run.add_argument("--threads", type=positive_int, default=DEFAULT.threads, metavar="N",
+                     help=f"threads every framework may use, the same for all (default: {DEFAULT.threads})")
+    run.add_argument("--repeats", type=non_negative_int, default=DEFAULT.repeats, metavar="N",
+                     help=f"timed blocks for the steady-state time per epoch; 0 skips it (default: {DEFAULT.repeats})")
     run.add_argument("--out", metavar="DIR", default=DEFAULT.out,
                      help=f"directory for results.json (default: {DEFAULT.out})")
+    add_bench_parser(commands)
     return parser
+
+
+def int_list(text):
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or min(values) <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive integers separated by commas, got '{text}'")
+    return values
+
+
+def add_bench_parser(commands):
+    d = bench.BenchConfig()
+    sweep = commands.add_parser("bench", help="time every framework over hidden width × batch size",
+                                description="Steady-state time per epoch over hidden width × batch size, on random "
+                                            "data; writes bench.json and names where each framework overtakes numpy.")
+    sweep.add_argument("--frameworks", type=framework_list, default=d.frameworks, metavar="A,B,…",
+                       help=f"frameworks to time, or all (default: {','.join(d.frameworks)})")
+    sweep.add_argument("--widths", type=int_list, default=d.widths, metavar="W,W,…",
+                       help=f"hidden widths (default: {','.join(map(str, d.widths))})")
+    sweep.add_argument("--batches", type=int_list, default=d.batches, metavar="B,B,…",
+                       help=f"batch sizes, rows of random data (default: {','.join(map(str, d.batches))})")
+    sweep.add_argument("--inputs", type=positive_int, default=d.inputs, metavar="N",
+                       help=f"input width (default: {d.inputs})")
+    sweep.add_argument("--dtype", choices=DTYPES, default=d.dtype, help=f"(default: {d.dtype})")
+    sweep.add_argument("--threads", type=positive_int, default=d.threads, metavar="N",
+                       help=f"threads every framework may use (default: {d.threads})")
+    sweep.add_argument("--repeats", type=positive_int, default=d.repeats, metavar="N",
+                       help=f"timed pairs of blocks per cell (default: {d.repeats})")
+    sweep.add_argument("--budget", type=positive_float, default=d.budget, metavar="S",
+                       help=f"seconds for the whole sweep; cells that would not fit are skipped (default: {d.budget:g})")
+    sweep.add_argument("--out", metavar="DIR", default=d.out, help=f"directory for bench.json (default: {d.out})")
+
+
+def command_bench(args):
+    from tqdm import tqdm
+
+    config = bench.BenchConfig(frameworks=args.frameworks, widths=args.widths, batches=args.batches,
+                               inputs=args.inputs, dtype=args.dtype, threads=args.threads, repeats=args.repeats,
+                               budget=args.budget, out=args.out)
+    results.prepare(config.out)
+    total = len(config.cells()) * len(set(config.frameworks) | {"numpy"})
+    with tqdm(total=total, unit="cell", file=sys.stderr, dynamic_ncols=True, disable=None) as bar:
+        def progress(name, cell):
+            bar.set_postfix_str(f"{name} width {cell['width']} batch {cell['batch']}")
+            bar.update()
+        data = bench.bench(config, progress)
+    path = os.path.join(config.out, "bench.json")
+    results.write_json(path, data)
+    print(report.bench_table(data))
+    print(f"Results: {path}")
+    return 0 if all(e["status"] != "error" for e in data["frameworks"].values()) else 1
 
 
 def config_from(args):
@@ -91,7 +161,7 @@ def config_from(args):
         hidden = weights[0].shape[1]
     return Config(frameworks=args.frameworks, dataset=args.dataset, hidden=hidden, seed=args.seed,
                   weights=args.weights, epochs=args.epochs, learning_rate=args.learning_rate, dtype=args.dtype,
-                  out=args.out, timeout=args.timeout)
+                  out=args.out, timeout=args.timeout, threads=args.threads, repeats=args.repeats)
 
 
 def progress(name, run):
@@ -121,7 +191,7 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return command_run(args)
+        return command_bench(args) if args.command == "bench" else command_run(args)
     except ProblemError as err:
         print(f"compare: error: {err}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ class Framework:
     extra: str                # the pyproject extra that installs them
     versions: tuple           # distributions whose versions the results report, the framework's own first
     env: dict = field(default_factory=dict, hash=False)  # set in its worker before anything is imported
-
+    options: dict = field(default_factory=dict, hash=False)  # keyword arguments of its Network: a variant
     def missing(self):
         """The required import names that are not installed."""
         return [name for name in self.requires if importlib.util.find_spec(name) is None]
@@ -31,6 +31,13 @@ FRAMEWORKS = {
         Framework("torch", "impl_torch", ("torch",), "torch", ("torch",)),
         Framework("keras", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
                   env={"KERAS_BACKEND": "tensorflow"}),
+        # Variants: the same implementation in a faster idiom a real user would write.
+        Framework("keras-train-on-batch", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
+                  env={"KERAS_BACKEND": "tensorflow"}, options={"train_on_batch": True}),
+        Framework("keras-xla", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
+                  env={"KERAS_BACKEND": "tensorflow"}, options={"jit_compile": True}),
+        Framework("torch-compile", "impl_torch", ("torch",), "torch", ("torch",), options={"compile": True}),
     ]
 }
+DEFAULT = ("numpy", "torch", "keras")  # the variants are opt-in: each costs one more import, torch-compile ~30 s
 REFERENCE = "numpy"

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from compare.frameworks import DEFAULT as DEFAULT_FRAMEWORKS
+
 INPUTS = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float64)  # (rows, inputs)
 TARGETS = {
     "blog": INPUTS[:, :1].copy(),                  # y = the first column of X: the blog's classic set
@@ -78,7 +80,7 @@ def load_weights(path, inputs=INPUTS.shape[1], outputs=1):
 class Config:
     """Everything that defines a run; the command line overrides these defaults."""
 
-    frameworks: tuple = ("numpy", "torch", "keras")  # numpy, the reference, always runs
+    frameworks: tuple = DEFAULT_FRAMEWORKS  # numpy, the reference, always runs; variants are opt-in
     dataset: str = "blog"        # "blog" (y = first column of X) or "xor"
     hidden: int = 4              # hidden width; ignored when weights come from a file
     seed: int = 1                # RandomState seed of the initial weights; 1 reproduces the classic runs
@@ -88,13 +90,17 @@ class Config:
     dtype: str = "float64"       # float64 agrees exactly; float32 is each framework's everyday precision
     out: str = "results"         # directory of results.json
     timeout: float = 600.0       # seconds one framework's worker may take
+    threads: int = 1             # threads every framework may use, the same for all
+    repeats: int = 5             # timed blocks of the steady-state time per epoch; 0 skips that measurement
 
     def __post_init__(self):
         if self.dataset not in TARGETS:
             raise ProblemError(f"unknown dataset '{self.dataset}' (choose from {', '.join(TARGETS)})")
         if self.dtype not in DTYPES:
             raise ProblemError(f"unknown dtype '{self.dtype}' (choose from {', '.join(DTYPES)})")
-        for name in ("hidden", "epochs"):
+        if isinstance(self.repeats, bool) or not isinstance(self.repeats, int) or self.repeats < 0:
+            raise ProblemError(f"repeats must be a non-negative integer, got {self.repeats!r}")
+        for name in ("hidden", "epochs", "threads"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ProblemError(f"{name} must be a positive integer, got {value!r}")

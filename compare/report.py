@@ -24,13 +24,15 @@ def headline(results):
 
 def rows(results):
     parity = results["parity"]
-    yield ["framework", "version", "final loss", "max |Δloss|", "first bad epoch", "parity", "train time"]
+    yield ["framework", "version", "final loss", "max |Δloss|", "first bad epoch", "parity", "train time",
+           "per epoch", "× numpy"]
+    ref_epoch = results["runs"].get(parity["reference"], {}).get("timing", {}).get("epoch_median_s")
     for name, run in results["runs"].items():
         if run["status"] == "missing":
             yield [name, f"not installed: {run['install']}"]
             continue
         if run["status"] != "ok":
-            yield [name, f"error: {run['reason']}", "", "", "", "FAIL"]
+            yield [name, f"error: {run['reason']}", "", "", "", "FAIL", "", "", ""]
             continue
         if name == parity["reference"]:
             check = ["reference", "-", "-"]
@@ -39,7 +41,10 @@ def rows(results):
             epoch = entry["first_divergent_epoch"]
             check = [number(entry["max_abs_loss_diff"], ".1e"), "-" if epoch is None else str(epoch),
                      "pass" if entry["ok"] else "FAIL"]
-        yield [name, run["version"], number(run["loss"][-1], ".10g"), *check, seconds(run["timing"]["train_s"])]
+        epoch = run["timing"].get("epoch_median_s")
+        ratio = f"{epoch / ref_epoch:.3g}" if epoch and ref_epoch else "-"
+        yield [name, run["version"], number(run["loss"][-1], ".10g"), *check, seconds(run["timing"]["train_s"]),
+               seconds(epoch), ratio]
 
 
 def table(results):
@@ -73,3 +78,34 @@ def verdict(results):
     if missing:
         parts.append(f"not installed: {', '.join(missing)}")
     return "; ".join(parts) + "."
+
+
+def bench_table(data):
+    """Time per epoch for each batch size and width, one column per framework, and where each overtakes numpy."""
+    names = [name for name, entry in data["frameworks"].items() if entry["status"] == "ok"]
+    times = {name: {(c["width"], c["batch"]): c for c in data["frameworks"][name]["cells"]} for name in names}
+    config = data["config"]
+    out = [f"time per epoch · {config['inputs']} inputs → width → 1 · {config['dtype']} · {config['threads']} thread(s)"]
+    for batch in config["batches"]:
+        out += ["", f"batch {batch}", "  ".join(["width".rjust(6)] + [n.rjust(12) for n in names])]
+        for width in config["widths"]:
+            cells = []
+            for name in names:
+                cell = times[name].get((width, batch))
+                cells.append(("-" if cell is None else "skipped" if "skipped" in cell
+                              else seconds(cell["epoch_median_s"])).rjust(12))
+            out.append("  ".join([str(width).rjust(6)] + cells))
+        overtakes = [f"{name} at width {w}" for name, by_batch in data["crossovers"].items()
+                     if (w := by_batch.get(str(batch))) is not None]
+        out.append("faster than numpy from: " + (", ".join(overtakes) if overtakes else "none in this range"))
+    for name, entry in data["frameworks"].items():
+        if entry["status"] != "ok":
+            out.append(f"{name}: {entry['status']} {entry.get('reason') or entry.get('install', '')}".rstrip())
+    skipped = sum("skipped" in c for n in names for c in data["frameworks"][n]["cells"])
+    if skipped or data["skipped_for_memory"]:
+        out.append(f"skipped: {skipped} cell(s) over the --budget, {len(data['skipped_for_memory'])} over memory")
+    baseline = data["frameworks"].get("numpy", {}).get("against_plain_loop")
+    if baseline:
+        out.append(f"impl_numpy per epoch at the blog's size: {seconds(baseline['epoch_median_s'])}, "
+                   f"{baseline['ratio']:.2f}× the plain loop's {seconds(baseline['plain_loop_epoch_median_s'])}")
+    return "\n".join(out)

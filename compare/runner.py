@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from compare import parity
+from compare import environment, parity
 from compare.frameworks import FRAMEWORKS, REFERENCE
 from compare.problem import ProblemError, save_weights
 from compare.results import SCHEMA
@@ -23,11 +23,12 @@ def frameworks_to_run(config, registry):
     return [REFERENCE] + [name for name in dict.fromkeys(config.frameworks) if name != REFERENCE]
 
 
-def worker_env(framework):
+def worker_env(framework, threads):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     # TensorFlow's INFO notices (oneDNN, missing CUDA) stay out of the log; its warnings and errors do not.
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    env.update(environment.thread_env(threads))
     env.update(framework.env)
     return env
 
@@ -43,19 +44,23 @@ def run_worker(framework, config, weights_file, workdir):
         return {"status": "missing", "missing": missing, "install": framework.install_command}
     request = {
         "module": framework.module,
+        "options": framework.options,
         "versions": list(framework.versions),
         "dataset": config.dataset,
         "weights_file": str(weights_file),
         "epochs": config.epochs,
         "learning_rate": config.learning_rate,
         "dtype": config.dtype,
+        "threads": config.threads,
+        "steady_state": config.repeats > 0,
+        "repeats": config.repeats,
     }
     request_file = workdir / f"{framework.name}.request.json"
     response_file = workdir / f"{framework.name}.response.json"
     request_file.write_text(json.dumps(request))
     command = [sys.executable, "-m", "compare.worker", str(request_file), str(response_file)]
     try:
-        proc = subprocess.run(command, env=worker_env(framework), cwd=workdir, capture_output=True, text=True,
+        proc = subprocess.run(command, env=worker_env(framework, config.threads), cwd=workdir, capture_output=True, text=True,
                               timeout=config.timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as err:
         stderr = err.stderr.decode(errors="replace") if isinstance(err.stderr, bytes) else (err.stderr or "")
@@ -91,6 +96,7 @@ def run(config, registry=None, progress=None):
     return {
         "schema": SCHEMA,
         "config": config.to_json(),
+        "environment": environment.describe(config.threads),
         "layers": [weights[0].shape[0]] + [w.shape[1] for w in weights],
         "initial_weights": [w.tolist() for w in weights],
         "runs": runs,

@@ -7,9 +7,12 @@ import importlib
 import importlib.metadata
 import json
 import sys
+import time
 
-from compare import timing
-from compare.problem import dataset, load_weights
+import numpy as np
+
+from compare import environment, timing
+from compare.problem import dataset, initial_weights, load_weights
 
 
 def versions(distributions):
@@ -19,34 +22,108 @@ def versions(distributions):
     return found[0] + (f" ({extra})" if extra else "")
 
 
-def serve(request):
-    """Train as the request says and return the response: curves, final weights, predictions and timings."""
+def train(request):
+    """The parity run, timed by phase; then, on a second network, the steady-state time per epoch."""
     timings = {}
     with timing.phase(timings, "import_s"):
         impl = importlib.import_module(request["module"])
     x, y = dataset(request["dataset"])
     weights = load_weights(request["weights_file"])
+    lr, dtype, options, epochs = request["learning_rate"], request["dtype"], request.get("options", {}), request["epochs"]
     with timing.phase(timings, "build_s"):
-        net = impl.Network(weights, request["learning_rate"], request["dtype"])
+        net = impl.Network(weights, lr, dtype, **options)
+    with timing.phase(timings, "first_epoch_s"):  # tracing and compilation happen here
+        histories = [net.fit(x, y, 1)]
     with timing.phase(timings, "train_s"):
-        history = net.fit(x, y, request["epochs"])
-    return {
+        if epochs > 1:
+            histories.append(net.fit(x, y, epochs - 1))
+    timings["train_s"] += timings["first_epoch_s"]
+    curves = {key: np.concatenate([h[key] for h in histories]) for key in ("loss", "mean_abs_error")}
+    response = {
         "status": "ok",
         "version": versions(request["versions"]),
         "network": repr(net),
-        "loss": history["loss"].tolist(),
-        "mean_abs_error": history["mean_abs_error"].tolist(),
+        "loss": curves["loss"].tolist(),
+        "mean_abs_error": curves["mean_abs_error"].tolist(),
         "final_weights": [w.tolist() for w in net.get_weights()],
         "predictions": net.predict(x).tolist(),
-        "timing": timings,
     }
+    if request.get("steady_state", True):
+        timer_net = impl.Network(weights, lr, dtype, **options)  # the parity run's network stays as it ended
+        timings.update(timing.steady_state(lambda n: timer_net.fit(x, y, n), repeats=request["repeats"]))
+    timings["peak_memory_mb"] = timing.peak_memory_mb()
+    timings["threads"] = request["threads"]
+    timings["effective_threads"] = environment.effective_threads()
+    response["timing"] = timings
+    return response
+
+
+def predict_seconds(measured, cell, repeats):
+    """A cautious guess of a cell's cost from the cells measured so far: per epoch, the smallest time seen plus
+    the growth per unit of work (batch × width) of the largest cell, times the epochs a measurement takes."""
+    if not measured:
+        return 0.0
+    floor = min(c["epoch_median_s"] for c in measured)
+    largest = max(measured, key=lambda c: c["width"] * c["batch"])
+    slope = (largest["epoch_median_s"] - floor) / (largest["width"] * largest["batch"])
+    overhead = max(c["call_overhead_s"] for c in measured)
+    per_epoch = floor + slope * cell["width"] * cell["batch"]
+    return per_epoch * (1 + 3 * repeats) + overhead * (1 + 2 * repeats)
+
+
+def against_plain_loop(impl, repeats=7):
+    """The NumPy implementation beside the blog's loop written out flat (compare.baseline), at the blog's size,
+    timed in alternation in this one process."""
+    from compare.baseline import plain_loop
+
+    x, y = dataset("blog")
+    w0, w1 = initial_weights(1, [3, 4, 1])
+    net = impl.Network([w0, w1], 1.0, "float64")
+    n = timing.autorange(lambda n: net.fit(x, y, n))
+    impl_s, plain_s = [], []
+    for _ in range(repeats):
+        impl_s.append(timing.seconds(net.fit, x, y, n) / n)
+        plain_s.append(timing.seconds(plain_loop, x, y, w0, w1, n, 1.0) / n)
+    impl_median, plain_median = float(np.median(impl_s)), float(np.median(plain_s))
+    return {"epoch_median_s": impl_median, "plain_loop_epoch_median_s": plain_median,
+            "ratio": impl_median / plain_median, "block_epochs": n, "repeats": repeats}
+
+
+def bench(request, report=print):
+    """Steady-state time per epoch for each cell (width, batch) of a sweep, on random data of that shape, within
+    the request's budget: a cell that would not fit in what is left is skipped and marked so."""
+    start = time.monotonic()
+    impl = importlib.import_module(request["module"])
+    rng = np.random.default_rng(request["seed"])
+    response = {"status": "ok", "version": versions(request["versions"]), "cells": []}
+    if request.get("baseline"):
+        response["against_plain_loop"] = against_plain_loop(impl)
+    measured = []
+    for cell in request["cells"]:
+        left = request["budget_s"] - (time.monotonic() - start)
+        need = predict_seconds(measured, cell, request["repeats"])
+        if need > left:
+            result = {**cell, "skipped": f"budget: about {need:.0f} s needed, {max(left, 0):.0f} s left"}
+        else:
+            x = rng.random((cell["batch"], request["inputs"]))
+            y = (rng.random((cell["batch"], 1)) < 0.5).astype(np.float64)
+            weights = initial_weights(request["seed"], [request["inputs"], cell["width"], 1])
+            net = impl.Network(weights, request["learning_rate"], request["dtype"], **request.get("options", {}))
+            result = {**cell, **timing.steady_state(lambda n: net.fit(x, y, n), repeats=request["repeats"])}
+            measured.append(result)
+            del net, x, y
+        response["cells"].append(result)
+        report(json.dumps(result), flush=True)  # one line per cell: the runner's progress bar reads it
+    response["peak_memory_mb"] = timing.peak_memory_mb()
+    response["effective_threads"] = environment.effective_threads()
+    return response
 
 
 def main(argv):
     request_path, response_path = argv
     with open(request_path) as f:
         request = json.load(f)
-    response = serve(request)
+    response = bench(request) if request.get("kind") == "bench" else train(request)
     with open(response_path, "w") as f:
         json.dump(response, f)  # floats as repr: float64 values round-trip exactly
 

@@ -19,7 +19,7 @@ class HalfSumSquaredError(keras.losses.Loss):
 class Network:
     """Sigmoid layers without biases, trained by full-batch gradient descent on ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype):
+    def __init__(self, weights, learning_rate, dtype, *, jit_compile=False, train_on_batch=False):
         # Keras keeps the learning rate and the loss tracker in floatx, float32 unless told: a float64 run needs it.
         keras.config.set_floatx(dtype)
         self.model = keras.Sequential(
@@ -31,10 +31,17 @@ class Network:
             optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
             loss=HalfSumSquaredError(),
             metrics=[keras.metrics.MeanAbsoluteError(name="mean_abs_error", dtype=dtype)],
+            jit_compile=jit_compile,  # True: the train step compiled by XLA
         )
+        self.train_on_batch = train_on_batch
 
     def fit(self, x, y, epochs):
         """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
+        if self.train_on_batch:
+            # One call per epoch, without fit's per-epoch machinery (callbacks, a new data iterator each epoch).
+            logs = [self.model.train_on_batch(x, y, return_dict=True) for _ in range(epochs)]
+            return {"loss": np.array([log["loss"] for log in logs]),
+                    "mean_abs_error": np.array([log["mean_abs_error"] for log in logs])}
         history = self.model.fit(x, y, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0)
         return {"loss": np.array(history.history["loss"]), "mean_abs_error": np.array(history.history["mean_abs_error"])}
 

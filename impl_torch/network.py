@@ -7,7 +7,7 @@ from torch import nn
 class Network:
     """Sigmoid layers without biases, trained by full-batch gradient descent on ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype):
+    def __init__(self, weights, learning_rate, dtype, *, compile=False):
         self.dtype = getattr(torch, dtype)
         layers = []
         for w in weights:
@@ -17,6 +17,7 @@ class Network:
                 linear.weight.copy_(torch.from_numpy(w.T))
             layers += [linear, nn.Sigmoid()]
         self.model = nn.Sequential(*layers)
+        self.forward = torch.compile(self.model) if compile else self.model  # compile: traced and fused on first call
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=learning_rate)
         self.loss_fn = nn.MSELoss(reduction="sum")  # Σ(y − ŷ)²: torch's default would average over the rows
 
@@ -26,7 +27,7 @@ class Network:
         loss_curve, mean_abs_error = [], []
         for epoch in range(epochs):
             self.optimizer.zero_grad()
-            y_hat = self.model(x)
+            y_hat = self.forward(x)
             loss = 0.5 * self.loss_fn(y_hat, y)
             loss.backward()
             self.optimizer.step()

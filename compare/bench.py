@@ -1,0 +1,134 @@
+"""The scaling sweep: steady-state time per epoch over hidden width × batch size, for each framework.
+
+At the blog's size NumPy wins: the frameworks' per-step machinery costs more than the arithmetic. As width and
+batch grow the arithmetic dominates and the compiled frameworks catch up. The sweep finds, per batch size, the width
+from which each framework is faster than NumPy. Random data of each shape; no parity check (the runs do that).
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from compare import environment
+from compare.frameworks import FRAMEWORKS, REFERENCE
+from compare.problem import ProblemError
+from compare.runner import tail, worker_env
+
+BYTES_PER_CELL_VALUE = 8 * 12  # rough peak: a dozen float64 arrays of batch × width alive at once (activations, grads)
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """A sweep; the command line overrides these defaults."""
+
+    frameworks: tuple = ("numpy", "torch", "keras", "keras-train-on-batch")
+    widths: tuple = (4, 16, 64, 256, 1024, 4096)          # hidden widths
+    batches: tuple = (4, 64, 1024, 16384, 65536)          # rows of random data
+    inputs: int = 3                                       # input width
+    dtype: str = "float64"
+    learning_rate: float = 0.01  # small, so that random targets keep the sigmoids out of saturation
+    threads: int = 1
+    repeats: int = 3             # timed pairs of blocks per cell
+    budget: float = 600.0        # seconds for the whole sweep, shared by the frameworks
+    seed: int = 0
+    out: str = "results"
+
+    def cells(self):
+        """Every (width, batch), the cheapest first, so that a spent budget skips the largest."""
+        return sorted(({"width": w, "batch": b} for w in self.widths for b in self.batches),
+                      key=lambda c: (c["width"] * c["batch"], c["batch"]))
+
+
+def available_memory():
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return math.inf
+
+
+def run_framework(framework, config, cells, budget, workdir, on_cell):
+    """One worker runs every cell of one framework within `budget` seconds; returns its entry of bench.json."""
+    missing = framework.missing()
+    if missing:
+        return {"status": "missing", "install": framework.install_command, "cells": []}
+    request = {"kind": "bench", "module": framework.module, "options": framework.options,
+               "versions": list(framework.versions), "cells": cells, "inputs": config.inputs, "dtype": config.dtype,
+               "learning_rate": config.learning_rate, "repeats": config.repeats, "seed": config.seed,
+               "budget_s": budget, "baseline": framework.name == REFERENCE}
+    request_file, response_file = workdir / f"{framework.name}.bench.json", workdir / f"{framework.name}.out.json"
+    request_file.write_text(json.dumps(request))
+    command = [sys.executable, "-m", "compare.worker", str(request_file), str(response_file)]
+    with tempfile.TemporaryFile("w+") as stderr:
+        proc = subprocess.Popen(command, env=worker_env(framework, config.threads), cwd=workdir, text=True,
+                                stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + budget + 120  # the budget plus an import's grace
+        for line in proc.stdout:
+            if line.startswith("{"):
+                on_cell(framework.name, json.loads(line))
+            if time.monotonic() > deadline:
+                proc.kill()
+        proc.wait()
+        stderr.seek(0)
+        err = stderr.read()
+    if proc.returncode != 0:
+        return {"status": "error", "reason": f"worker failed: {tail(err, 1) or proc.returncode}",
+                "stderr": tail(err), "cells": []}
+    return json.loads(response_file.read_text())
+
+
+def crossovers(frameworks, reference=REFERENCE):
+    """Per framework and batch size: the smallest width from which the framework is faster than the reference at
+    every larger width measured for both, or None if it never is."""
+    def times(entry):
+        return {(c["width"], c["batch"]): c["epoch_median_s"] for c in entry.get("cells", []) if "epoch_median_s" in c}
+
+    ref = times(frameworks.get(reference, {}))
+    found = {}
+    for name, entry in frameworks.items():
+        if name == reference or entry.get("status") != "ok":
+            continue
+        mine = times(entry)
+        found[name] = {}
+        for batch in sorted({b for _, b in ref}):
+            widths = sorted(w for (w, b) in mine if b == batch and (w, b) in ref)
+            faster = [mine[(w, batch)] < ref[(w, batch)] for w in widths]
+            overtakes = None
+            for i, w in enumerate(widths):
+                if all(faster[i:]):
+                    overtakes = w
+                    break
+            found[name][str(batch)] = overtakes
+    return found
+
+
+def bench(config, progress=None):
+    """Run the sweep; return the contents of bench.json."""
+    unknown = [name for name in config.frameworks if name not in FRAMEWORKS]
+    if unknown:
+        raise ProblemError(f"unknown framework '{unknown[0]}' (choose from {', '.join(FRAMEWORKS)})")
+    names = [REFERENCE] + [n for n in dict.fromkeys(config.frameworks) if n != REFERENCE]
+    memory = available_memory()
+    cells, too_big = [], []
+    for cell in config.cells():
+        need = cell["width"] * cell["batch"] * BYTES_PER_CELL_VALUE
+        (too_big if need > memory / 2 else cells).append(cell)
+    results = {}
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="compare-bench-") as work:
+        for i, name in enumerate(names):
+            share = max(0.0, config.budget - (time.monotonic() - start)) / (len(names) - i)  # what one leaves, the next gets
+            results[name] = run_framework(FRAMEWORKS[name], config, cells, share, Path(work),
+                                          progress or (lambda *_: None))
+    return {
+        "schema": 1,
+        "config": {**asdict(config), "frameworks": names},
+        "environment": environment.describe(config.threads),
+        "skipped_for_memory": too_big,
+        "frameworks": results,
+        "crossovers": crossovers(results),
+    }

@@ -1,0 +1,54 @@
+"""The machine and the settings a run's numbers depend on: CPU, thread counts, flags that change numerics."""
+import os
+import platform
+import sys
+
+# Every thread pool the frameworks use, pinned to the same size for all of them.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+# Settings that change which kernels run, and so the last bits of a result. Recorded, never changed.
+NUMERIC_FLAGS = ("TF_ENABLE_ONEDNN_OPTS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TF_DETERMINISTIC_OPS",
+                 "TF_CPP_MIN_LOG_LEVEL")
+
+
+def thread_env(threads):
+    """Environment variables that give every framework `threads` threads."""
+    return {name: str(threads) for name in THREAD_VARIABLES}
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe(threads, env=None):
+    """The environment block of results.json."""
+    env = os.environ if env is None else env
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "machine": platform.machine(),
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+        "threads": threads,
+        "thread_variables": thread_env(threads),
+        "numeric_flags": {name: env.get(name) for name in NUMERIC_FLAGS},  # null: unset, the framework's default
+    }
+
+
+def effective_threads():
+    """What the frameworks loaded in this process report they use, asked after training (nothing is imported)."""
+    found = {}
+    if "torch" in sys.modules:
+        found["torch_intra_op"] = sys.modules["torch"].get_num_threads()
+    if "tensorflow" in sys.modules:
+        threading = sys.modules["tensorflow"].config.threading
+        found["tensorflow_intra_op"] = threading.get_intra_op_parallelism_threads()
+        found["tensorflow_inter_op"] = threading.get_inter_op_parallelism_threads()
+    return found
