@@ -92,6 +92,11 @@ def build_parser():
     run.add_argument("--out", metavar="DIR", default=DEFAULT.out,
                      help=f"directory for results.json (default: {DEFAULT.out})")
     add_bench_parser(commands)
+    cost = commands.add_parser("cost", help="time the default run against bare imports, twice over",
+                               description="Wall time of the default run against the bare imports of its frameworks, "
+                                           "and each framework's ratio to numpy in consecutive runs; writes cost.json.")
+    cost.add_argument("--runs", type=positive_int, default=2, metavar="N", help="default runs to time (default: 2)")
+    cost.add_argument("--out", metavar="DIR", default=DEFAULT.out, help=f"directory for cost.json (default: {DEFAULT.out})")
     return parser
 
 
@@ -148,6 +153,18 @@ def command_bench(args):
     return 0 if all(e["status"] != "error" for e in data["frameworks"].values()) else 1
 
 
+def command_cost(args):
+    from compare import cost
+
+    results.prepare(args.out)
+    data = cost.measure(runs=max(2, args.runs))
+    path = os.path.join(args.out, "cost.json")
+    results.write_json(path, data)
+    print(cost.table(data))
+    print(f"Results: {path}")
+    return 0
+
+
 def config_from(args):
     """The run's Config; a ProblemError for flags that cannot go together or a bad weights file."""
     hidden = args.hidden or DEFAULT.hidden
@@ -191,7 +208,8 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return command_bench(args) if args.command == "bench" else command_run(args)
+        commands = {"bench": command_bench, "cost": command_cost}
+        return commands.get(args.command, command_run)(args)
     except ProblemError as err:
         print(f"compare: error: {err}", file=sys.stderr)
         return 2

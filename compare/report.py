@@ -26,7 +26,6 @@ def rows(results):
     parity = results["parity"]
     yield ["framework", "version", "final loss", "max |Δloss|", "first bad epoch", "parity", "train time",
            "per epoch", "× numpy"]
-    ref_epoch = results["runs"].get(parity["reference"], {}).get("timing", {}).get("epoch_median_s")
     for name, run in results["runs"].items():
         if run["status"] == "missing":
             yield [name, f"not installed: {run['install']}"]
@@ -42,7 +41,8 @@ def rows(results):
             check = [number(entry["max_abs_loss_diff"], ".1e"), "-" if epoch is None else str(epoch),
                      "pass" if entry["ok"] else "FAIL"]
         epoch = run["timing"].get("epoch_median_s")
-        ratio = f"{epoch / ref_epoch:.3g}" if epoch and ref_epoch else "-"
+        ratio = run["timing"].get("ratio_to_reference", 1.0 if name == parity["reference"] and epoch else None)
+        ratio = "-" if ratio is None else f"{ratio:.3g}"
         yield [name, run["version"], number(run["loss"][-1], ".10g"), *check, seconds(run["timing"]["train_s"]),
                seconds(epoch), ratio]
 

@@ -44,6 +44,7 @@ def run_worker(framework, config, weights_file, workdir):
         return {"status": "missing", "missing": missing, "install": framework.install_command}
     request = {
         "module": framework.module,
+        "reference_module": FRAMEWORKS[REFERENCE].module,
         "options": framework.options,
         "versions": list(framework.versions),
         "dataset": config.dataset,

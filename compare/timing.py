@@ -9,8 +9,10 @@ import statistics
 import timeit
 from contextlib import contextmanager
 
-MIN_BLOCK_S = 0.05  # the shortest timed block
-REPEATS = 5         # timed pairs of blocks after the warm-up; median and interquartile range over them
+MIN_BLOCK_S = 0.02  # the shortest timed block: many short blocks ride out the machine's drift better than few long
+REPEATS = 5         # at least this many timed pairs of blocks after the warm-up; median and IQR over them
+TARGET_S = 2.0      # more pairs are timed until the measurement has lasted this long …
+MAX_REPEATS = 41    # … or this many pairs were timed
 
 
 @contextmanager
@@ -38,23 +40,41 @@ def autorange(fit, min_block_s=MIN_BLOCK_S):
         scale *= 10
 
 
-def steady_state(fit, repeats=REPEATS, min_block_s=MIN_BLOCK_S):
-    """Per-epoch seconds of fit(epochs) once warm: median and IQR of (t(fit(2n)) − t(fit(n))) / n over repeats."""
+def marginal_epoch(fit, n):
+    """One timed pair: (seconds per epoch, seconds of fixed cost per call), from fit(n) and fit(2n)."""
+    single = seconds(fit, n)
+    double = seconds(fit, 2 * n)
+    return (double - single) / n, 2 * single - double  # t(n) = overhead + n·epoch; t(2n) = overhead + 2n·epoch
+
+
+def steady_state(fit, repeats=REPEATS, min_block_s=MIN_BLOCK_S, reference=None, target_s=TARGET_S):
+    """Per-epoch seconds of fit(epochs) once warm: median and IQR of (t(fit(2n)) − t(fit(n))) / n over at least
+    `repeats` pairs, and more until the pairs have taken target_s seconds (at most MAX_REPEATS).
+
+    With a reference fit (NumPy's), each repeat also times the reference right after, in the same process, and
+    the ratio of the two is taken repeat by repeat: the machine's drift from one moment to the next cancels out.
+    """
     n = autorange(fit, min_block_s)
-    per_epoch, overhead = [], []
-    for _ in range(repeats):
-        single = seconds(fit, n)
-        double = seconds(fit, 2 * n)
-        per_epoch.append((double - single) / n)
-        overhead.append(2 * single - double)  # t(n) = overhead + n·epoch; t(2n) = overhead + 2n·epoch
-    q1, _, q3 = statistics.quantiles(per_epoch, n=4, method="inclusive") if repeats > 1 else (0.0, 0.0, 0.0)
-    return {
+    m = autorange(reference, min_block_s) if reference else None
+    per_epoch, overhead, ratios = [], [], []
+    start = timeit.default_timer()
+    while len(per_epoch) < repeats or (timeit.default_timer() - start < target_s and len(per_epoch) < MAX_REPEATS):
+        epoch, fixed = marginal_epoch(fit, n)
+        per_epoch.append(epoch)
+        overhead.append(fixed)
+        if reference:
+            ratios.append(epoch / marginal_epoch(reference, m)[0])
+    q1, _, q3 = statistics.quantiles(per_epoch, n=4, method="inclusive") if len(per_epoch) > 1 else (0.0, 0.0, 0.0)
+    result = {
         "epoch_median_s": statistics.median(per_epoch),
         "epoch_iqr_s": q3 - q1,
         "call_overhead_s": max(0.0, statistics.median(overhead)),
         "block_epochs": n,
-        "repeats": repeats,
+        "repeats": len(per_epoch),
     }
+    if reference:
+        result["ratio_to_reference"] = statistics.median(ratios)
+    return result
 
 
 def peak_memory_mb():

@@ -48,9 +48,13 @@ def train(request):
         "final_weights": [w.tolist() for w in net.get_weights()],
         "predictions": net.predict(x).tolist(),
     }
-    if request.get("steady_state", True):
-        timer_net = impl.Network(weights, lr, dtype, **options)  # the parity run's network stays as it ended
-        timings.update(timing.steady_state(lambda n: timer_net.fit(x, y, n), repeats=request["repeats"]))
+    if request.get("steady_state", True):  # the parity run's network, already warm, trains on
+        reference = None
+        if request["module"] != request["reference_module"]:  # NumPy, timed in alternation as the yardstick
+            ref_net = importlib.import_module(request["reference_module"]).Network(weights, lr, dtype)
+            reference = lambda n: ref_net.fit(x, y, n)  # noqa: E731
+        timings.update(timing.steady_state(lambda n: net.fit(x, y, n), repeats=request["repeats"],
+                                           reference=reference))
     timings["peak_memory_mb"] = timing.peak_memory_mb()
     timings["threads"] = request["threads"]
     timings["effective_threads"] = environment.effective_threads()
@@ -109,7 +113,7 @@ def bench(request, report=print):
             y = (rng.random((cell["batch"], 1)) < 0.5).astype(np.float64)
             weights = initial_weights(request["seed"], [request["inputs"], cell["width"], 1])
             net = impl.Network(weights, request["learning_rate"], request["dtype"], **request.get("options", {}))
-            result = {**cell, **timing.steady_state(lambda n: net.fit(x, y, n), repeats=request["repeats"])}
+            result = {**cell, **timing.steady_state(lambda n: net.fit(x, y, n), repeats=request["repeats"], target_s=0)}
             measured.append(result)
             del net, x, y
         response["cells"].append(result)

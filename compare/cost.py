@@ -1,0 +1,76 @@
+"""What the default run costs, and how steady its ratios are: `python -m compare cost`.
+
+Two questions a reader asks of the timing table. Does the comparison cost much more than importing the frameworks
+it compares (each bare import timed in a fresh process, as the workers do)? And does a second run tell the same
+story (each framework's time per epoch as a ratio to NumPy's, from consecutive runs)?
+"""
+import statistics
+import subprocess
+import sys
+import tempfile
+import timeit
+from pathlib import Path
+
+from compare import environment, results
+from compare.frameworks import FRAMEWORKS
+from compare.problem import Config
+from compare.runner import frameworks_to_run, worker_env
+
+
+def bare_import_seconds(framework, threads, repeats):
+    """Median wall time of `python -c "import <module>"` for the framework's packages, in a fresh process."""
+    statement = "; ".join(f"import {name}" for name in framework.requires)
+    command = [sys.executable, "-c", statement]
+    env = worker_env(framework, threads)
+    times = [timeit.Timer(lambda: subprocess.run(command, env=env, check=True, capture_output=True)).timeit(1)
+             for _ in range(repeats)]
+    return statistics.median(times)
+
+
+def default_run(out):
+    """Wall time of `python -m compare --out OUT` in a fresh process, and its results."""
+    command = [sys.executable, "-m", "compare", "--out", str(out)]
+    seconds = timeit.Timer(lambda: subprocess.run(command, capture_output=True, check=True)).timeit(1)
+    return seconds, results.read_json(Path(out) / "results.json")
+
+
+def ratios(run):
+    """Each framework's time per epoch over NumPy's, as the run's table shows it (measured in its own worker)."""
+    return {name: entry["timing"]["ratio_to_reference"] for name, entry in run["runs"].items()
+            if entry["status"] == "ok" and "ratio_to_reference" in entry["timing"]}
+
+
+def measure(runs=2, repeats=3):
+    """The contents of cost.json."""
+    config = Config()
+    names = [name for name in frameworks_to_run(config, FRAMEWORKS) if not FRAMEWORKS[name].missing()]
+    imports = {name: bare_import_seconds(FRAMEWORKS[name], config.threads, repeats) for name in names}
+    walls, ratio_runs = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(runs):
+            seconds, run = default_run(Path(tmp) / str(i))
+            walls.append(seconds)
+            ratio_runs.append(ratios(run))
+    first, last = ratio_runs[0], ratio_runs[-1]
+    return {
+        "schema": 1,
+        "environment": environment.describe(config.threads),
+        "bare_import_s": imports,
+        "bare_import_total_s": sum(imports.values()),
+        "default_run_s": walls,
+        "cost_ratio": statistics.median(walls) / sum(imports.values()),
+        "ratio_to_numpy": ratio_runs,
+        "ratio_change": {name: abs(last[name] - first[name]) / first[name] for name in first if name in last},
+    }
+
+
+def table(data):
+    lines = ["bare imports, each in a fresh process: "
+             + ", ".join(f"{name} {s:.2f} s" for name, s in data["bare_import_s"].items())
+             + f" (total {data['bare_import_total_s']:.2f} s)",
+             "default run, wall: " + ", ".join(f"{s:.2f} s" for s in data["default_run_s"])
+             + f" → {data['cost_ratio']:.2f}× the bare imports"]
+    for name, change in data["ratio_change"].items():
+        values = " then ".join(f"{run[name]:.3g}" for run in data["ratio_to_numpy"])
+        lines.append(f"{name} per epoch ÷ numpy's: {values} ({change:.0%} apart)")
+    return "\n".join(lines)
