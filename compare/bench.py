@@ -59,7 +59,7 @@ def run_framework(framework, config, cells, budget, workdir, on_cell):
     request = {"kind": "bench", "module": framework.module, "options": framework.options,
                "versions": list(framework.versions), "cells": cells, "inputs": config.inputs, "dtype": config.dtype,
                "learning_rate": config.learning_rate, "repeats": config.repeats, "seed": config.seed,
-               "budget_s": budget, "baseline": framework.name == REFERENCE}
+               "budget_s": budget, "baseline": framework.name == REFERENCE, "threads": config.threads}
     request_file, response_file = workdir / f"{framework.name}.bench.json", workdir / f"{framework.name}.out.json"
     request_file.write_text(json.dumps(request))
     command = [sys.executable, "-m", "compare.worker", str(request_file), str(response_file)]

@@ -88,7 +88,8 @@ def build_parser():
     run.add_argument("--threads", type=positive_int, default=DEFAULT.threads, metavar="N",
                      help=f"threads every framework may use, the same for all (default: {DEFAULT.threads})")
     run.add_argument("--repeats", type=non_negative_int, default=DEFAULT.repeats, metavar="N",
-                     help=f"timed blocks for the steady-state time per epoch; 0 skips it (default: {DEFAULT.repeats})")
+                     help=f"at least this many timed pairs of blocks for the steady-state time per epoch; "
+                          f"0 skips it (default: {DEFAULT.repeats})")
     run.add_argument("--out", metavar="DIR", default=DEFAULT.out,
                      help=f"directory for results.json (default: {DEFAULT.out})")
     add_bench_parser(commands)

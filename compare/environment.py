@@ -42,6 +42,17 @@ def describe(threads, env=None):
     }
 
 
+def apply_threads(threads):
+    """Give the frameworks loaded in this process `threads` threads, where an environment variable is not enough:
+    TensorFlow's pools take their size from tf.config, before its first operation."""
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+    if "tensorflow" in sys.modules:
+        threading = sys.modules["tensorflow"].config.threading
+        threading.set_intra_op_parallelism_threads(threads)
+        threading.set_inter_op_parallelism_threads(threads)
+
+
 def effective_threads():
     """What the frameworks loaded in this process report they use, asked after training (nothing is imported)."""
     found = {}

@@ -91,7 +91,7 @@ class Config:
     out: str = "results"         # directory of results.json
     timeout: float = 600.0       # seconds one framework's worker may take
     threads: int = 1             # threads every framework may use, the same for all
-    repeats: int = 5             # timed blocks of the steady-state time per epoch; 0 skips that measurement
+    repeats: int = 5             # at least this many timed pairs for the steady state per epoch; 0 skips it
 
     def __post_init__(self):
         if self.dataset not in TARGETS:

@@ -12,7 +12,7 @@ from compare import parity, report, results, runner
 from compare.problem import Config
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-DRIFT_EPOCHS = (50, 1000)
+DRIFT_EPOCHS = (50, 500)
 
 
 def block(name, body, text):
@@ -24,7 +24,7 @@ def block(name, body, text):
 
 def default_run():
     with tempfile.TemporaryDirectory() as out:
-        proc = subprocess.run([sys.executable, "-m", "compare", "--out", out], capture_output=True, text=True)
+        subprocess.run([sys.executable, "-m", "compare", "--out", out], capture_output=True)
         data = results.read_json(Path(out) / "results.json")
     table = report.table(data)
     return f"```\n$ python -m compare\n{table}\n```\n"
@@ -43,7 +43,7 @@ def drift():
     for dtype in ("float32", "float64"):
         for dataset in ("blog", "xor"):
             for epochs in DRIFT_EPOCHS:
-                data = runner.run(Config(dataset=dataset, dtype=dtype, epochs=epochs))
+                data = runner.run(Config(dataset=dataset, dtype=dtype, epochs=epochs, repeats=0))
                 cells = []
                 for name in ("torch", "keras"):
                     entry = data["parity"]["frameworks"].get(name, {})
@@ -55,11 +55,26 @@ def drift():
     return "\n".join(lines) + "\n"
 
 
+BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "420"]
+
+
+def command_block(args, json_name, render):
+    """Run `python -m compare ARGS --out TMP` and render the JSON it writes."""
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([sys.executable, "-m", "compare", *args, "--out", out], capture_output=True, check=True)
+        data = results.read_json(Path(out) / json_name)
+    return f"```\n$ python -m compare {' '.join(args)}\n{render(data)}\n```\n"
+
+
 def main():
     text = README.read_text()
     text = block("default-run", default_run(), text)
     text = block("usage", usage(), text)
     if "--quick" not in sys.argv:
+        from compare import cost
+
+        text = block("cost", command_block(["cost"], "cost.json", cost.table), text)
+        text = block("bench", command_block(["bench", *BENCH_ARGS], "bench.json", report.bench_table), text)
         text = block("drift", drift(), text)
     README.write_text(text)
 

@@ -32,10 +32,11 @@ def seconds(fn, *args):
 
 def autorange(fit, min_block_s=MIN_BLOCK_S):
     """The smallest n in 1, 2, 5, 10, 20, … for which fit(n) lasts at least min_block_s; this is also the warm-up."""
+    floor = min_block_s
     scale = 1
     while True:
         for n in (scale, 2 * scale, 5 * scale):
-            if seconds(fit, n) >= min_block_s:
+            if seconds(fit, n) >= floor:
                 return n
         scale *= 10
 

@@ -27,6 +27,7 @@ def train(request):
     timings = {}
     with timing.phase(timings, "import_s"):
         impl = importlib.import_module(request["module"])
+    environment.apply_threads(request["threads"])
     x, y = dataset(request["dataset"])
     weights = load_weights(request["weights_file"])
     lr, dtype, options, epochs = request["learning_rate"], request["dtype"], request.get("options", {}), request["epochs"]
@@ -63,16 +64,13 @@ def train(request):
 
 
 def predict_seconds(measured, cell, repeats):
-    """A cautious guess of a cell's cost from the cells measured so far: per epoch, the smallest time seen plus
-    the growth per unit of work (batch × width) of the largest cell, times the epochs a measurement takes."""
+    """A cautious guess of a cell's cost: the largest cell measured so far, scaled in proportion to the work
+    (batch × width), times the epochs a measurement takes. Fixed costs scale too, so it errs on the high side."""
     if not measured:
         return 0.0
-    floor = min(c["epoch_median_s"] for c in measured)
     largest = max(measured, key=lambda c: c["width"] * c["batch"])
-    slope = (largest["epoch_median_s"] - floor) / (largest["width"] * largest["batch"])
-    overhead = max(c["call_overhead_s"] for c in measured)
-    per_epoch = floor + slope * cell["width"] * cell["batch"]
-    return per_epoch * (1 + 3 * repeats) + overhead * (1 + 2 * repeats)
+    scale = cell["width"] * cell["batch"] / (largest["width"] * largest["batch"])
+    return scale * (largest["epoch_median_s"] * (1 + 3 * repeats) + largest["call_overhead_s"] * (1 + 2 * repeats))
 
 
 def against_plain_loop(impl, repeats=7):
@@ -98,6 +96,7 @@ def bench(request, report=print):
     the request's budget: a cell that would not fit in what is left is skipped and marked so."""
     start = time.monotonic()
     impl = importlib.import_module(request["module"])
+    environment.apply_threads(request["threads"])
     rng = np.random.default_rng(request["seed"])
     response = {"status": "ok", "version": versions(request["versions"]), "cells": []}
     if request.get("baseline"):

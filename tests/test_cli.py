@@ -73,10 +73,11 @@ def test_bad_input_exits_2_with_one_line(tmp_path, earlier, args, message):
 def test_help_states_every_default():
     proc = compare("run", "--help")
     assert proc.returncode == 0
-    for flag in ("--frameworks", "--dataset", "--hidden", "--seed", "--weights", "--epochs", "--learning-rate",
-                 "--dtype", "--timeout", "--out"):
+    flags = ("--frameworks", "--dataset", "--hidden", "--seed", "--weights", "--epochs", "--learning-rate",
+             "--dtype", "--timeout", "--threads", "--repeats", "--out")
+    for flag in flags:
         assert flag in proc.stdout
-    assert proc.stdout.count("(default:") == 10
+    assert proc.stdout.count("(default:") == len(flags)
 
 
 def test_weights_file_and_seed_give_the_same_run(tmp_path):
@@ -151,4 +152,17 @@ def test_the_default_run(tmp_path):
         assert entry["ok"] and entry["first_divergent_epoch"] is None
         assert set(entry) >= {"max_abs_loss_diff", "max_abs_weight_diff"}
     assert proc.stdout.count(" pass ") == 2
+    for name, run in results["runs"].items():
+        timing = run["timing"]
+        assert set(timing) >= {"import_s", "build_s", "first_epoch_s", "train_s", "epoch_median_s", "epoch_iqr_s",
+                               "repeats", "threads", "peak_memory_mb"}
+        assert 0 < timing["epoch_median_s"] < timing["train_s"] and timing["threads"] == 1
+        assert timing["repeats"] >= Config().repeats
+        if name != "numpy":
+            assert timing["ratio_to_reference"] > 0
+    assert results["runs"]["torch"]["timing"]["effective_threads"]["torch_intra_op"] == 1
+    assert results["runs"]["keras"]["timing"]["effective_threads"]["tensorflow_intra_op"] == 1
+    env = results["environment"]
+    assert env["cores"] >= 1 and env["cpu"] and env["threads"] == 1
+    assert env["thread_variables"]["OMP_NUM_THREADS"] == "1" and "TF_ENABLE_ONEDNN_OPTS" in env["numeric_flags"]
     assert "All 3 frameworks that ran agree with numpy within 1e-12." in proc.stdout
