@@ -23,7 +23,7 @@ def versions(distributions):
 
 
 def train(request):
-    """The parity run, timed by phase; then, on a second network, the steady-state time per epoch."""
+    """The parity run, timed by phase; then the same network, warm, trains on to time the steady state."""
     timings = {}
     with timing.phase(timings, "import_s"):
         impl = importlib.import_module(request["module"])
@@ -35,7 +35,7 @@ def train(request):
         net = impl.Network(weights, lr, dtype, **options)
     with timing.phase(timings, "first_epoch_s"):  # tracing and compilation happen here
         histories = [net.fit(x, y, 1)]
-    with timing.phase(timings, "train_s"):
+    with timing.phase(timings, "train_s"):  # the epochs after the first; the first is added below
         if epochs > 1:
             histories.append(net.fit(x, y, epochs - 1))
     timings["train_s"] += timings["first_epoch_s"]
@@ -49,7 +49,7 @@ def train(request):
         "final_weights": [w.tolist() for w in net.get_weights()],
         "predictions": net.predict(x).tolist(),
     }
-    if request.get("steady_state", True):  # the parity run's network, already warm, trains on
+    if request.get("steady_state", True):
         reference = None
         if request["module"] != request["reference_module"]:  # NumPy, timed in alternation as the yardstick
             ref_net = importlib.import_module(request["reference_module"]).Network(weights, lr, dtype)
