@@ -93,6 +93,11 @@ def build_parser():
     run.add_argument("--out", metavar="DIR", default=DEFAULT.out,
                      help=f"directory for results.json (default: {DEFAULT.out})")
     add_bench_parser(commands)
+    rep = commands.add_parser("report", help="write report.md and its figures from a run's JSON",
+                              description="Write report.md and PNG figures from the results.json and bench.json in "
+                                          "a directory (run and bench also write it at their end).")
+    rep.add_argument("--from", dest="source", metavar="DIR", default=DEFAULT.out,
+                     help=f"directory holding results.json and/or bench.json (default: {DEFAULT.out})")
     cost = commands.add_parser("cost", help="time the default run against bare imports, twice over",
                                description="Wall time of the default run against the bare imports of its frameworks, "
                                            "and each framework's ratio to numpy in consecutive runs; writes cost.json.")
@@ -151,7 +156,29 @@ def command_bench(args):
     results.write_json(path, data)
     print(report.bench_table(data))
     print(f"Results: {path}")
+    write_report(config.out)
     return 0 if all(e["status"] != "error" for e in data["frameworks"].values()) else 1
+
+
+def write_report(directory):
+    """The report at the end of run and bench: a failure to draw it costs the report, never the results."""
+    from compare import markdown
+
+    try:
+        path = markdown.write(directory)
+    except Exception as err:  # noqa: BLE001 — the JSON is already safe; say why the report is missing
+        print(f"compare: report not written: {type(err).__name__}: {err}", file=sys.stderr)
+        return
+    print(f"Report: {path}")
+
+
+def command_report(args):
+    from compare import markdown
+
+    if not os.path.isdir(args.source):
+        raise ProblemError(f"--from '{args.source}' is not a directory")
+    print(f"Report: {markdown.write(args.source)}")
+    return 0
 
 
 def command_cost(args):
@@ -199,6 +226,7 @@ def command_run(args):
     results.write_json(path, data)
     print(report.table(data))
     print(f"Results: {path}")
+    write_report(config.out)
     return runner.exit_code(data)
 
 
@@ -209,7 +237,7 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        commands = {"bench": command_bench, "cost": command_cost}
+        commands = {"bench": command_bench, "cost": command_cost, "report": command_report}
         return commands.get(args.command, command_run)(args)
     except ProblemError as err:
         print(f"compare: error: {err}", file=sys.stderr)

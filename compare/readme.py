@@ -3,6 +3,7 @@
 Each generated block sits between `<!-- NAME -->` and `<!-- /NAME -->` markers; everything else is left alone.
 """
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -12,6 +13,7 @@ from compare import parity, report, results, runner
 from compare.problem import Config
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+FIGURES = README.parent / "docs"
 DRIFT_EPOCHS = (50, 500)
 
 
@@ -23,9 +25,12 @@ def block(name, body, text):
 
 
 def default_run():
+    """The default run's table, and its loss-curve figure copied to docs/."""
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([sys.executable, "-m", "compare", "--out", out], capture_output=True)
         data = results.read_json(Path(out) / "results.json")
+        FIGURES.mkdir(exist_ok=True)
+        shutil.copyfile(Path(out) / "loss_curves.png", FIGURES / "loss_curves.png")
     table = report.table(data)
     return f"```\n$ python -m compare\n{table}\n```\n"
 

@@ -3,6 +3,7 @@ import json
 import math
 import os
 import tempfile
+from contextlib import contextmanager
 
 from compare.problem import ProblemError
 
@@ -32,18 +33,33 @@ def prepare(out_dir):
         raise ProblemError(f"cannot write to --out '{out_dir}': {err.strerror or err}") from None
 
 
-def write_json(path, data):
-    """Write data to path atomically: a temporary file beside it, then one rename."""
+@contextmanager
+def replacing(path):
+    """Yield a temporary path beside `path`; when the block succeeds, it replaces `path` in one rename."""
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.splitext(path)[1])
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(jsonable(data), f, indent=1, allow_nan=False)
-            f.write("\n")
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def write_json(path, data):
+    """Write data to path atomically: a temporary file beside it, then one rename."""
+    with replacing(path) as tmp, open(tmp, "w") as f:
+        json.dump(jsonable(data), f, indent=1, allow_nan=False)
+        f.write("\n")
+
+
+def write_text(path, text):
+    with replacing(path) as tmp, open(tmp, "w") as f:
+        f.write(text)
 
 
 def read_json(path):

@@ -166,3 +166,5 @@ def test_the_default_run(tmp_path):
     assert env["cores"] >= 1 and env["cpu"] and env["threads"] == 1
     assert env["thread_variables"]["OMP_NUM_THREADS"] == "1" and "TF_ENABLE_ONEDNN_OPTS" in env["numeric_flags"]
     assert "All 3 frameworks that ran agree with numpy within 1e-12." in proc.stdout
+    assert f"Report: {tmp_path / 'report.md'}" in proc.stdout
+    assert (tmp_path / "loss_curves.png").stat().st_size > 0

@@ -1,0 +1,107 @@
+"""The report's figures, drawn with matplotlib off screen (the Agg backend: no display needed).
+
+Each function takes the contents of results.json or bench.json and a path, and writes one PNG.
+"""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+DPI = 120
+ZERO = 1e-18  # where an exact zero difference is drawn on a log scale
+
+
+def ok_runs(results):
+    return {name: run for name, run in results["runs"].items() if run["status"] == "ok"}
+
+
+def save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def loss_curves(results, path):
+    """Every framework's loss per epoch on one plot; the legend gives each one's max |Δloss| against numpy."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    parity = results["parity"]
+    for i, (name, run) in enumerate(ok_runs(results).items()):
+        entry = parity["frameworks"].get(name)
+        label = name if entry is None else f"{name} (max |Δ| {entry['max_abs_loss_diff']:.1e})"
+        epochs = np.arange(1, len(run["loss"]) + 1)
+        ax.plot(epochs, run["loss"], label=label, linewidth=2.5 - 0.3 * i, linestyle=["-", "--", ":", "-."][i % 4])
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss ½·Σ(y − ŷ)²")
+    ax.set_title(f"Loss curves, {results['config']['dataset']} data, {results['config']['dtype']}")
+    ax.legend()
+    save(fig, path)
+
+
+def loss_differences(results, path):
+    """|Δloss| against the reference per epoch, log scale, with the tolerance line."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    parity = results["parity"]
+    ref = np.asarray(results["runs"][parity["reference"]]["loss"], dtype=float)
+    for name, run in ok_runs(results).items():
+        if name == parity["reference"]:
+            continue
+        loss = np.asarray(run["loss"], dtype=float)
+        n = min(len(loss), len(ref))
+        diff = np.abs(loss[:n] - ref[:n])
+        ax.plot(np.arange(1, n + 1), np.maximum(diff, ZERO), marker=".", label=name)
+    ax.axhline(parity["tolerance"], color="crimson", linestyle="--", label=f"tolerance {parity['tolerance']:.0e}")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"|loss − {parity['reference']} loss|  (0 drawn at {ZERO:.0e})")
+    ax.set_title("Difference from the reference, epoch by epoch")
+    ax.legend()
+    save(fig, path)
+
+
+PHASES = [("import_s", "import"), ("build_s", "build"), ("first_epoch_s", "first epoch"),
+          ("epoch_median_s", "per epoch (steady)")]
+
+
+def timing(results, path):
+    """Import, build, first epoch and steady-state time per epoch, per framework, log scale."""
+    runs = {name: run for name, run in ok_runs(results).items() if "epoch_median_s" in run["timing"]}
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.75 * max(1, len(runs))))
+    height = 0.8 / len(PHASES)
+    for i, (key, label) in enumerate(PHASES):
+        values = [run["timing"][key] for run in runs.values()]
+        ax.barh(np.arange(len(runs)) + i * height, values, height=height, label=label)
+    ax.set_yticks(np.arange(len(runs)) + 0.4 - height / 2, list(runs))
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds (log scale)")
+    ax.set_title(f"Time by phase, {results['environment']['threads']} thread(s)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    save(fig, path)
+
+
+def scaling(bench, path):
+    """Time per epoch against hidden width, log-log, one panel per batch size, crossovers marked."""
+    batches = bench["config"]["batches"]
+    fig, axes = plt.subplots(1, len(batches), figsize=(4 * len(batches) + 1.5, 3.8), squeeze=False, sharey=True)
+    colors = {name: f"C{i}" for i, name in enumerate(bench["frameworks"])}  # one colour per framework everywhere
+    for ax, batch in zip(axes[0], batches):
+        for name, entry in bench["frameworks"].items():
+            cells = sorted((c["width"], c["epoch_median_s"]) for c in entry.get("cells", [])
+                           if c["batch"] == batch and "epoch_median_s" in c)
+            if not cells:
+                continue
+            widths, times = zip(*cells)
+            ax.plot(widths, times, marker="o", color=colors[name], label=name)
+            width = bench["crossovers"].get(name, {}).get(str(batch))
+            if width is not None:
+                ax.plot([width], [dict(cells)[width]], marker="*", markersize=16, color=colors[name])
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_title(f"batch {batch}")
+        ax.set_xlabel("hidden width")
+    axes[0][0].set_ylabel("seconds per epoch")
+    handles = [plt.Line2D([], [], color=colors[name], marker="o", label=name) for name in bench["frameworks"]]
+    axes[0][-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
+    fig.suptitle("Time per epoch as the network grows (★: from here on faster than numpy)")
+    save(fig, path)

@@ -1,0 +1,131 @@
+"""report.md: the run (and the sweep, if there is one) as a page a blog post can use as is.
+
+Every number is read from results.json or bench.json; every figure is drawn from them; the code is read from the
+implementations' source files.
+"""
+from compare.frameworks import FRAMEWORKS
+from compare.report import bench_table, headline, number, seconds, verdict
+from compare.source import code_lines, source_file
+
+
+def cell(text):
+    return str(text).replace("|", "\\|")
+
+
+def results_table(results):
+    parity = results["parity"]
+    lines = ["| framework | version | final loss | max \\|Δloss\\| | max \\|Δweight\\| | first bad epoch | parity "
+             "| train time | per epoch | × numpy |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, run in results["runs"].items():
+        if run["status"] == "missing":
+            lines.append(f"| {name} | not installed: `{run['install']}` | | | | | | | | |")
+            continue
+        if run["status"] != "ok":
+            lines.append(f"| {name} | **error**: {cell(run['reason'])} | | | | | FAIL | | | |")
+            continue
+        timing = run["timing"]
+        if name == parity["reference"]:
+            check = ["reference", "", "", ""]
+            ratio = "1" if "epoch_median_s" in timing else "-"
+        else:
+            entry = parity["frameworks"][name]
+            epoch = entry["first_divergent_epoch"]
+            check = [number(entry["max_abs_loss_diff"], ".1e"), number(entry["max_abs_weight_diff"], ".1e"),
+                     "-" if epoch is None else str(epoch), "pass" if entry["ok"] else "**FAIL**"]
+            ratio = f"{timing['ratio_to_reference']:.3g}" if "ratio_to_reference" in timing else "-"
+        lines.append("| " + " | ".join([name, cell(run["version"]), number(run["loss"][-1], ".10g"), *check,
+                                        seconds(timing["train_s"]), seconds(timing.get("epoch_median_s")),
+                                        ratio]) + " |")
+    return "\n".join(lines)
+
+
+def environment_lines(environment):
+    flags = ", ".join(f"{k}={v}" for k, v in environment["numeric_flags"].items() if v is not None) or "none set"
+    return [f"- CPU: {environment['cpu']}, {environment['cores']} cores ({environment['machine']}), "
+            f"{environment['os']}",
+            f"- Python {environment['python']}; {environment['threads']} thread(s) for every framework",
+            f"- numeric flags: {flags}"]
+
+
+def implementations(results):
+    """Each implementation's network.py, with its count of code lines, in the order of the run."""
+    modules = {}
+    for name in results["runs"]:
+        if name in FRAMEWORKS:
+            modules.setdefault(FRAMEWORKS[name].module, name)
+    sources = {m: source_file(m) for m in modules}
+    sources = {m: p.read_text() for m, p in sources.items() if p is not None and p.exists()}
+    out = ["| implementation | lines of code |", "|---|---|"]
+    out += [f"| `{m}` | {code_lines(text)} |" for m, text in sources.items()]
+    out.append("")
+    out.append("Lines of code leave out blank lines, comments and docstrings.")
+    for module, text in sources.items():
+        out += ["", f"### `{module}/network.py` ({code_lines(text)} lines of code)", "", "```python", text.rstrip(),
+                "```"]
+    return out
+
+
+def document(results=None, bench=None, figures=()):
+    """The text of report.md; `figures` names the PNG files written beside it."""
+    out = ["# Same network, same weights, many frameworks", ""]
+    if results is not None:
+        c = results["config"]
+        out += [headline(results), "", f"**{verdict(results)}**", "", results_table(results), ""]
+        out += ["Config: " + ", ".join(f"{k} = {v}" for k, v in c.items() if k != "out") + ".", ""]
+        out += ["## Environment", "", *environment_lines(results["environment"]), ""]
+        reference = results["parity"]["reference"]
+        diffs = [e["max_abs_loss_diff"] for e in results["parity"]["frameworks"].values()
+                 if e.get("max_abs_loss_diff") is not None]
+        if "loss_curves.png" in figures:
+            worst = f"the largest difference from {reference} over all epochs is {max(diffs):.1e}" if diffs else \
+                "no other framework finished"
+            out += ["## Loss curves", "", "![loss curves](loss_curves.png)", "",
+                    f"Every framework's loss per epoch, from the same initial weights; {worst}.", ""]
+        if "loss_differences.png" in figures:
+            out += ["## How close, epoch by epoch", "", "![differences](loss_differences.png)", "",
+                    f"|loss − {reference} loss| per epoch on a log scale, against the tolerance "
+                    f"{results['parity']['tolerance']:.0e}. Exact zeros are drawn at the bottom of the axis.", ""]
+        if "timing.png" in figures:
+            out += ["## Time", "", "![time by phase](timing.png)", "",
+                    "Import, build and first epoch (tracing and compilation included) are paid once; the steady "
+                    "state per epoch is paid every step.", ""]
+    if bench is not None:
+        out += ["## Scaling", "", "```", bench_table(bench), "```", ""]
+        if "scaling.png" in figures:
+            out += ["![scaling](scaling.png)", ""]
+    if results is not None:
+        out += ["## The implementations side by side", "", *implementations(results), ""]
+    return "\n".join(out)
+
+
+def write(directory):
+    """Write report.md and its figures into `directory`, from the results.json and bench.json found there."""
+    from pathlib import Path
+
+    from compare import figures
+    from compare.problem import ProblemError
+    from compare.results import read_json, replacing, write_text
+
+    directory = Path(directory)
+    found = {name: read_json(directory / name) if (directory / name).is_file() else None
+             for name in ("results.json", "bench.json")}
+    results, bench = found["results.json"], found["bench.json"]
+    if results is None and bench is None:
+        raise ProblemError(f"no results.json or bench.json in '{directory}' (run `python -m compare` first)")
+    drawn = []
+    plans = []
+    if results is not None:
+        reference_ok = results["runs"].get(results["parity"]["reference"], {}).get("status") == "ok"
+        timed = any("epoch_median_s" in run.get("timing", {}) for run in results["runs"].values())
+        plans += [("loss_curves.png", figures.loss_curves, True),
+                  ("loss_differences.png", figures.loss_differences, reference_ok),
+                  ("timing.png", figures.timing, timed)]
+    plans = [(name, draw, results) for name, draw, wanted in plans if wanted]
+    if bench is not None:
+        plans.append(("scaling.png", figures.scaling, bench))
+    for name, draw, data in plans:
+        with replacing(directory / name) as tmp:
+            draw(data, tmp)
+        drawn.append(name)
+    write_text(directory / "report.md", document(results, bench, drawn))
+    return directory / "report.md"
