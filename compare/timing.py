@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 MIN_BLOCK_S = 0.02  # the shortest timed block: many short blocks ride out the machine's drift better than few long
 REPEATS = 5         # at least this many timed pairs of blocks after the warm-up; median and IQR over them
-TARGET_S = 2.0      # more pairs are timed until the measurement has lasted this long …
+TARGET_S = 1.5      # more pairs are timed until the measurement has lasted this long …
 MAX_REPEATS = 41    # … or this many pairs were timed
 
 
