@@ -100,14 +100,16 @@ def test_weights_file_and_hidden_must_agree(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def registry_with(**extra):
-    return {"numpy": FRAMEWORKS["numpy"], **extra}
+def use_registry(monkeypatch, framework):
+    """numpy and one stand-in framework, as both the command line and the runner see the registry."""
+    registry = {"numpy": FRAMEWORKS["numpy"], framework.name: framework}
+    monkeypatch.setattr(cli, "FRAMEWORKS", registry)
+    monkeypatch.setattr(runner, "FRAMEWORKS", registry)
 
 
 def test_a_missing_framework_is_reported_and_the_others_still_run(tmp_path, monkeypatch, capsys):
     ghost = Framework("ghost", "impl_ghost", ("no_such_module_here",), "ghost", ("no_such_module_here",))
-    monkeypatch.setattr(cli, "FRAMEWORKS", registry_with(ghost=ghost))
-    monkeypatch.setattr(runner, "FRAMEWORKS", registry_with(ghost=ghost))
+    use_registry(monkeypatch, ghost)
     code = cli.main(["--frameworks", "numpy,ghost", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0
@@ -120,8 +122,7 @@ def test_a_missing_framework_is_reported_and_the_others_still_run(tmp_path, monk
 
 def test_a_crashing_framework_is_an_error_and_exit_1(tmp_path, monkeypatch, capsys):
     broken = Framework("broken", "tests.broken_impl", ("numpy",), "numpy", ("numpy",))
-    monkeypatch.setattr(cli, "FRAMEWORKS", registry_with(broken=broken))
-    monkeypatch.setattr(runner, "FRAMEWORKS", registry_with(broken=broken))
+    use_registry(monkeypatch, broken)
     code = cli.main(["--frameworks", "broken", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 1
