@@ -10,15 +10,17 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from compare import environment
-from compare.frameworks import FRAMEWORKS, REFERENCE
+from compare.frameworks import DEFAULT, FRAMEWORKS, REFERENCE
 from compare.problem import ProblemError
 from compare.runner import tail, worker_env
 
+IMPORT_GRACE_S = 120  # beyond its budget, the time a bench worker has to import its framework before it is killed
 BYTES_PER_CELL_VALUE = 8 * 12  # rough peak: a dozen float64 arrays of batch × width alive at once (activations, grads)
 
 
@@ -26,7 +28,7 @@ BYTES_PER_CELL_VALUE = 8 * 12  # rough peak: a dozen float64 arrays of batch × 
 class BenchConfig:
     """A sweep; the command line overrides these defaults."""
 
-    frameworks: tuple = ("numpy", "torch", "keras", "keras-train-on-batch")
+    frameworks: tuple = DEFAULT + ("keras-train-on-batch", "jax-scan")  # and each framework's faster idiom
     widths: tuple = (4, 16, 64, 256, 1024, 4096)          # hidden widths
     batches: tuple = (4, 64, 1024, 16384, 65536)          # rows of random data
     inputs: int = 3                                       # input width
@@ -63,18 +65,24 @@ def run_framework(framework, config, cells, budget, workdir, on_cell):
     request_file, response_file = workdir / f"{framework.name}.bench.json", workdir / f"{framework.name}.out.json"
     request_file.write_text(json.dumps(request))
     command = [sys.executable, "-m", "compare.worker", str(request_file), str(response_file)]
+    grace = budget + IMPORT_GRACE_S
     with tempfile.TemporaryFile("w+") as stderr:
         proc = subprocess.Popen(command, env=worker_env(framework, config.threads), cwd=workdir, text=True,
                                 stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + budget + 120  # the budget plus an import's grace
-        for line in proc.stdout:
-            if line.startswith("{"):
-                on_cell(framework.name, json.loads(line))
-            if time.monotonic() > deadline:
-                proc.kill()
-        proc.wait()
+        watchdog = threading.Timer(grace, proc.kill)  # kills a worker that hangs between two cells, too
+        watchdog.start()
+        try:
+            for line in proc.stdout:
+                if line.startswith("{"):
+                    on_cell(framework.name, json.loads(line))
+            proc.wait()
+        finally:
+            timed_out = not watchdog.is_alive() and proc.returncode != 0
+            watchdog.cancel()
         stderr.seek(0)
         err = stderr.read()
+    if timed_out:
+        return {"status": "error", "reason": f"timed out after {grace:.0f} s", "stderr": tail(err), "cells": []}
     if proc.returncode != 0:
         return {"status": "error", "reason": f"worker failed: {tail(err, 1) or proc.returncode}",
                 "stderr": tail(err), "cells": []}

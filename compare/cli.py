@@ -90,6 +90,9 @@ def build_parser():
     run.add_argument("--repeats", type=non_negative_int, default=DEFAULT.repeats, metavar="N",
                      help=f"at least this many timed pairs of blocks for the steady-state time per epoch; "
                           f"0 skips it (default: {DEFAULT.repeats})")
+    run.add_argument("--jobs", type=positive_int, default=DEFAULT.jobs, metavar="N",
+                     help=f"frameworks run at once; more give the parity verdict sooner, but timings that compete "
+                          f"for the cores (default: {DEFAULT.jobs})")
     run.add_argument("--out", metavar="DIR", default=DEFAULT.out,
                      help=f"directory for results.json (default: {DEFAULT.out})")
     add_bench_parser(commands)
@@ -206,7 +209,8 @@ def config_from(args):
         hidden = weights[0].shape[1]
     return Config(frameworks=args.frameworks, dataset=args.dataset, hidden=hidden, seed=args.seed,
                   weights=args.weights, epochs=args.epochs, learning_rate=args.learning_rate, dtype=args.dtype,
-                  out=args.out, timeout=args.timeout, threads=args.threads, repeats=args.repeats)
+                  out=args.out, timeout=args.timeout, threads=args.threads, repeats=args.repeats,
+                  jobs=args.jobs)
 
 
 def progress(name, run):
@@ -214,14 +218,23 @@ def progress(name, run):
     if run is None:
         print(f"  {name} …", end="", file=sys.stderr, flush=True)
     else:
-        status = run["status"] if run["status"] != "ok" else report.seconds(run["timing"]["train_s"])
-        print(f" {status}", file=sys.stderr, flush=True)
+        print(f" {status(run)}", file=sys.stderr, flush=True)
+
+
+def progress_of_many(name, run):
+    """With several workers at once, one whole line per framework as it finishes."""
+    if run is not None:
+        print(f"  {name} … {status(run)}", file=sys.stderr, flush=True)
+
+
+def status(run):
+    return run["status"] if run["status"] != "ok" else report.seconds(run["timing"]["train_s"])
 
 
 def command_run(args):
     config = config_from(args)
     results.prepare(config.out)
-    data = runner.run(config, progress=progress)
+    data = runner.run(config, progress=progress if config.jobs == 1 else progress_of_many)
     path = os.path.join(config.out, "results.json")
     results.write_json(path, data)
     print(report.table(data))

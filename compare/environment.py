@@ -8,12 +8,18 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
                     "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 # Settings that change which kernels run, and so the last bits of a result. Recorded, never changed.
 NUMERIC_FLAGS = ("TF_ENABLE_ONEDNN_OPTS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TF_DETERMINISTIC_OPS",
-                 "TF_CPP_MIN_LOG_LEVEL")
+                 "TF_CPP_MIN_LOG_LEVEL", "XLA_FLAGS", "JAX_ENABLE_X64", "PYTENSOR_FLAGS")
 
 
 def thread_env(threads):
     """Environment variables that give every framework `threads` threads."""
     return {name: str(threads) for name in THREAD_VARIABLES}
+
+
+def xla_flags(threads, existing=""):
+    """XLA_FLAGS for a JAX worker: XLA's CPU thread pool reads none of THREAD_VARIABLES. Appended to any set."""
+    flags = ["--xla_cpu_multi_thread_eigen=false"] if threads == 1 else []
+    return " ".join(filter(None, [existing, *flags, f"intra_op_parallelism_threads={threads}"]))
 
 
 def cpu_model():
@@ -51,6 +57,32 @@ def apply_threads(threads):
         threading = sys.modules["tensorflow"].config.threading
         threading.set_intra_op_parallelism_threads(threads)
         threading.set_inter_op_parallelism_threads(threads)
+
+
+def apply_determinism():
+    """Ask the frameworks loaded in this process for deterministic kernels, where they have a switch for it: an
+    operation without a deterministic kernel then raises instead of varying from run to run."""
+    if "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].config.experimental.enable_op_determinism()
+    if "torch" in sys.modules:
+        sys.modules["torch"].use_deterministic_algorithms(True)
+
+
+def determinism():
+    """What the frameworks loaded in this process say about their determinism, asked after training."""
+    found = {}
+    if "tensorflow" in sys.modules:
+        from tensorflow.python.framework import config  # the public API can switch it on, not ask
+
+        found["tensorflow_op_determinism"] = config.is_op_determinism_enabled()
+    if "torch" in sys.modules:
+        found["torch_deterministic_algorithms"] = sys.modules["torch"].are_deterministic_algorithms_enabled()
+    if "jax" in sys.modules:
+        found["jax_enable_x64"] = bool(sys.modules["jax"].config.jax_enable_x64)
+    if "pytensor" in sys.modules:
+        config = sys.modules["pytensor"].config
+        found["pytensor_floatX"], found["pytensor_openmp"] = config.floatX, bool(config.openmp)
+    return found
 
 
 def effective_threads():

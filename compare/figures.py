@@ -30,7 +30,7 @@ def loss_curves(results, path):
         entry = parity["frameworks"].get(name)
         label = name if entry is None else f"{name} (max |Δ| {entry['max_abs_loss_diff']:.1e})"
         epochs = np.arange(1, len(run["loss"]) + 1)
-        ax.plot(epochs, run["loss"], label=label, linewidth=2.5 - 0.3 * i, linestyle=["-", "--", ":", "-."][i % 4])
+        ax.plot(epochs, run["loss"], label=label, linewidth=max(0.8, 2.5 - 0.3 * i), linestyle=["-", "--", ":", "-."][i % 4])
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss ½·Σ(y − ŷ)²")
     ax.set_title(f"Loss curves, {results['config']['dataset']} data, {results['config']['dtype']}")

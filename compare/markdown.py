@@ -4,7 +4,7 @@ Every number is read from results.json or bench.json; every figure is drawn from
 implementations' source files.
 """
 from compare.frameworks import FRAMEWORKS
-from compare.report import bench_table, headline, number, seconds, verdict
+from compare.report import bench_table, headline, notes, number, parity_cell, seconds, verdict
 from compare.source import code_lines, source_file
 
 
@@ -31,7 +31,8 @@ def results_table(results):
             entry = parity["frameworks"][name]
             epoch = entry["first_divergent_epoch"]
             check = [number(entry["max_abs_loss_diff"], ".1e"), number(entry["max_abs_weight_diff"], ".1e"),
-                     "-" if epoch is None else str(epoch), "pass" if entry["ok"] else "**FAIL**"]
+                     "-" if epoch is None else str(epoch),
+                     "**FAIL**" if entry["verdict"] == "FAIL" else parity_cell(entry)]
             ratio = f"{timing['ratio_to_reference']:.3g}" if "ratio_to_reference" in timing else "-"
         lines.append("| " + " | ".join([name, cell(run["version"]), number(run["loss"][-1], ".10g"), *check,
                                         seconds(timing["train_s"]), seconds(timing.get("epoch_median_s")),
@@ -71,6 +72,7 @@ def document(results=None, bench=None, figures=()):
     if results is not None:
         c = results["config"]
         out += [headline(results), "", f"**{verdict(results)}**", "", results_table(results), ""]
+        out += [f"- {note}" for note in notes(results)] + ([""] if notes(results) else [])
         out += ["Config: " + ", ".join(f"{k} = {v}" for k, v in c.items() if k != "out") + ".", ""]
         out += ["## Environment", "", *environment_lines(results["environment"]), ""]
         reference = results["parity"]["reference"]

@@ -1,13 +1,24 @@
-"""Parity: does each framework's run agree with the reference (NumPy) within the dtype's tolerance?"""
+"""Parity: does each framework's run agree with the reference (NumPy) within the dtype's tolerance?
+
+Each framework gets one verdict:
+- pass: every epoch's loss and mean |error|, the final weights and the predictions agree within the tolerance;
+- FAIL: something does not, and `first_divergent_epoch` says where the curves part;
+- limited: the framework is known not to hold float64 on some path (the registry says which and why); its float64
+  run fails the float64 tolerance, as it must, but agrees within float32's, so nothing else is wrong with it;
+- diverged: the reference's training blew up (a loss or mean |error| of inf or NaN, or weights that overflowed)
+  and this framework's did too, at the same epoch, after agreeing up to it.
+"""
 import numpy as np
 
-# Absolute tolerances. float64: 1e-12 ≈ 4500 ulps of a loss near 1, far above the few ulps that a different
+# Tolerances on scaled_diff: absolute for values up to 1 in size (every loss, error and prediction of the blog's
+# network, most of its weights), relative above. float64: 1e-12 ≈ 4500 ulps of a loss near 1, far above the few ulps that a different
 # summation order or sigmoid kernel costs, far below any real difference in the maths. float32: 1e-5 ≈ 84 float32
 # ulps. They do not grow with the number of epochs: gradient descent here damps rounding differences rather than
 # compounding them, and the drift measured over 50 to thousands of epochs stays flat (the README's drift table).
 TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
 
 CURVES = ("loss", "mean_abs_error")
+VERDICTS = ("pass", "FAIL", "limited", "diverged")
 
 
 def tolerance(dtype):
@@ -15,18 +26,37 @@ def tolerance(dtype):
     return TOLERANCE[dtype]
 
 
+def scaled_diff(a, b):
+    """|a − b| element by element, per unit of |b| where |b| > 1: absolute below 1 in size, relative above.
+
+    A float64 value is only known to one ulp of its size: 2e-16 near 1, but 1e-6 near 1e10 and 1e284 near 1e300. A
+    loss or weight that grows large (a diverging run, an unbounded activation) is judged by its relative error.
+    Equal values, infinities of one sign and NaN against NaN differ by 0; NaN against a number by NaN.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(same, 0.0, np.abs(a - b) / np.maximum(1.0, np.abs(b)))
+
+
 def max_abs_diff(a, b):
-    """max |a − b|; infinite when the shapes differ, NaN when a value is NaN in only one of them."""
+    """The largest scaled_diff(a, b); infinite when the shapes differ, NaN when a value is NaN in only one."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         return float("inf")
-    if a.size == 0:
-        return 0.0
-    both_nan = np.isnan(a) & np.isnan(b)
-    same = (a == b) | both_nan  # equal infinities agree too
-    with np.errstate(invalid="ignore"):
-        diff = np.where(same, 0.0, np.abs(a - b))
-    return float(np.max(diff))
+    return float(np.max(scaled_diff(a, b))) if a.size else 0.0
+
+
+def diverged_at(run):
+    """The first epoch (counting from 1) whose loss or mean |error| is inf or NaN; epochs + 1 when only the final
+    weights overflowed; None when the run stayed finite."""
+    curves = [np.asarray(run[curve], dtype=np.float64) for curve in CURVES]
+    bad = [int(np.argmin(np.isfinite(c))) + 1 for c in curves if not np.isfinite(c).all()]
+    if bad:
+        return min(bad)
+    if not all(np.isfinite(np.asarray(w, dtype=np.float64)).all() for w in run["final_weights"]):
+        return len(curves[0]) + 1
+    return None
 
 
 def first_divergent_epoch(reference, run, tol):
@@ -35,7 +65,7 @@ def first_divergent_epoch(reference, run, tol):
     for curve in CURVES:
         a, b = np.asarray(reference[curve], dtype=np.float64), np.asarray(run[curve], dtype=np.float64)
         n = min(len(a), len(b))
-        close = np.isclose(a[:n], b[:n], rtol=0, atol=tol, equal_nan=True)
+        close = scaled_diff(b[:n], a[:n]) <= tol
         if not close.all():
             bad.append(int(np.argmin(close)) + 1)
         elif len(a) != len(b):
@@ -43,39 +73,77 @@ def first_divergent_epoch(reference, run, tol):
     return min(bad) if bad else None
 
 
-def compare_run(reference, run, tol):
-    """The parity entry of one framework's run against the reference run."""
-    diffs = {
-        "max_abs_loss_diff": max_abs_diff(reference["loss"], run["loss"]),
-        "max_abs_mean_abs_error_diff": max_abs_diff(reference["mean_abs_error"], run["mean_abs_error"]),
+def differences(reference, run):
+    """The largest difference in each quantity, per unit of size beyond 1 (see scaled_diff)."""
+    same_depth = len(reference["final_weights"]) == len(run["final_weights"])
+    return {
+        "max_abs_loss_diff": max_abs_diff(run["loss"], reference["loss"]),
+        "max_abs_mean_abs_error_diff": max_abs_diff(run["mean_abs_error"], reference["mean_abs_error"]),
         "max_abs_weight_diff": max(
-            (max_abs_diff(a, b) for a, b in zip(reference["final_weights"], run["final_weights"])), default=0.0
-        ) if len(reference["final_weights"]) == len(run["final_weights"]) else float("inf"),
-        "max_abs_prediction_diff": max_abs_diff(reference["predictions"], run["predictions"]),
+            (max_abs_diff(a, b) for a, b in zip(run["final_weights"], reference["final_weights"])),
+            default=0.0) if same_depth else float("inf"),
+        "max_abs_prediction_diff": max_abs_diff(run["predictions"], reference["predictions"]),
     }
-    epoch = first_divergent_epoch(reference, run, tol)
-    ok = epoch is None and all(d <= tol for d in diffs.values())  # a NaN difference fails: NaN <= tol is False
-    return {**diffs, "first_divergent_epoch": epoch, "ok": ok}
 
 
-def check(runs, dtype, reference="numpy"):
-    """The parity block of results.json: every run that finished, compared with the reference."""
-    tol = tolerance(dtype)
+def agrees(reference, run, tol):
+    """(first divergent epoch or None, all final quantities within tol)."""
+    diffs = differences(reference, run)
+    return first_divergent_epoch(reference, run, tol), all(d <= tol for d in diffs.values())  # NaN <= tol: False
+
+
+def compare_run(reference, run, tol, limit=None, limit_tol=None):
+    """The parity entry of one framework's run against the reference run.
+
+    limit: why this framework cannot hold the run's dtype (from the registry), to be checked at limit_tol instead.
+    """
+    diffs = differences(reference, run)
+    epoch, finals_ok = agrees(reference, run, tol)
+    ok = epoch is None and finals_ok
+    entry = {**diffs, "first_divergent_epoch": epoch, "ok": ok, "verdict": "pass" if ok else "FAIL"}
+    ref_diverged, run_diverged = diverged_at(reference), diverged_at(run)
+    if ref_diverged is not None or run_diverged is not None:
+        entry["diverged_at_epoch"] = run_diverged
+        # Alike: blown up at the same epoch, after curves that agree up to it (NaN = NaN proves nothing).
+        before = {curve: run[curve][:ref_diverged - 1] for curve in CURVES} if ref_diverged else {}
+        if ref_diverged == run_diverged and first_divergent_epoch(
+                {curve: reference[curve][:ref_diverged - 1] for curve in CURVES}, before, tol) is None:
+            entry["verdict"] = "diverged"
+        else:
+            entry["verdict"], entry["ok"] = "FAIL", False
+            entry["first_divergent_epoch"] = min(filter(None, [epoch, ref_diverged, run_diverged]))
+    elif not ok and limit:
+        limit_epoch, limit_finals_ok = agrees(reference, run, limit_tol)
+        entry["limit"], entry["limit_tolerance"] = limit, limit_tol
+        if limit_epoch is None and limit_finals_ok:
+            entry["verdict"] = "limited"
+    return entry
+
+
+def check(runs, dtype, reference="numpy", limits=None):
+    """The parity block of results.json: every run that finished, compared with the reference.
+
+    limits: {framework: why it cannot hold dtype}; such a run is checked at float32's tolerance as well.
+    """
+    tol, limits = tolerance(dtype), limits or {}
     ref = runs.get(reference, {})
     frameworks = {}
     for name, run in runs.items():
         if name == reference:
             continue
         if ref.get("status") != "ok":
-            frameworks[name] = {"ok": False, "reason": f"the reference {reference} did not run"}
+            frameworks[name] = {"ok": False, "verdict": "FAIL", "reason": f"the reference {reference} did not run"}
         elif run.get("status") != "ok":
             frameworks[name] = {"ok": None, "reason": run.get("status")}  # not run: neither agrees nor disagrees
         else:
-            frameworks[name] = compare_run(ref, run, tol)
-    verdicts = [entry["ok"] for entry in frameworks.values() if entry["ok"] is not None]
+            frameworks[name] = compare_run(ref, run, tol, limits.get(name), tolerance("float32"))
+    verdicts = [entry["verdict"] for entry in frameworks.values() if entry["ok"] is not None]
+    diverged = diverged_at(ref) if ref.get("status") == "ok" else None
     return {
         "reference": reference,
         "tolerance": tol,
         "frameworks": frameworks,
-        "ok": ref.get("status") == "ok" and all(verdicts),
+        "reference_diverged_at_epoch": diverged,
+        # A diverged run agrees with nothing worth trusting: the comparison holds only when training stayed finite.
+        "ok": ref.get("status") == "ok" and diverged is None and all(v in ("pass", "limited") for v in verdicts),
     }

@@ -92,6 +92,7 @@ class Config:
     timeout: float = 600.0       # seconds one framework's worker may take
     threads: int = 1             # threads every framework may use, the same for all
     repeats: int = 5             # at least this many timed pairs for the steady state per epoch; 0 skips it
+    jobs: int = 1                # workers run at once; more finish sooner, but their timings then compete
 
     def __post_init__(self):
         if self.dataset not in TARGETS:
@@ -100,7 +101,7 @@ class Config:
             raise ProblemError(f"unknown dtype '{self.dtype}' (choose from {', '.join(DTYPES)})")
         if isinstance(self.repeats, bool) or not isinstance(self.repeats, int) or self.repeats < 0:
             raise ProblemError(f"repeats must be a non-negative integer, got {self.repeats!r}")
-        for name in ("hidden", "epochs", "threads"):
+        for name in ("hidden", "epochs", "threads", "jobs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ProblemError(f"{name} must be a positive integer, got {value!r}")

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from compare import parity, report, results, runner
+from compare.frameworks import DEFAULT, FRAMEWORKS, REFERENCE
 from compare.problem import Config
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -42,18 +43,21 @@ def usage():
 
 
 def drift():
-    """max |Δloss| against numpy as runs get longer, beside the tolerance the checker applies."""
-    lines = ["| dtype | dataset | epochs | tolerance | " + " | ".join(f"{n} max \\|Δloss\\|" for n in ("torch", "keras"))
-             + " |", "|---|---|---|---|---|---|"]
+    """max |Δloss| against numpy as runs get longer, beside the tolerance the checker applies; a verdict other than
+    pass is written beside its number."""
+    others = [name for name in DEFAULT if name != REFERENCE and not FRAMEWORKS[name].missing()]
+    lines = ["| dtype | dataset | epochs | tolerance | " + " | ".join(others) + " |",
+             "|---" * (4 + len(others)) + "|"]
     for dtype in ("float32", "float64"):
         for dataset in ("blog", "xor"):
             for epochs in DRIFT_EPOCHS:
                 data = runner.run(Config(dataset=dataset, dtype=dtype, epochs=epochs, repeats=0))
                 cells = []
-                for name in ("torch", "keras"):
+                for name in others:
                     entry = data["parity"]["frameworks"].get(name, {})
                     value = entry.get("max_abs_loss_diff")
-                    cells.append("not run" if value is None else f"{value:.1e}" + ("" if entry["ok"] else " FAIL"))
+                    cells.append("not run" if value is None else f"{value:.1e}" + ("" if entry["verdict"] == "pass"
+                                                                                else f" {entry['verdict']}"))
                 lines.append(f"| {dtype} | {dataset} | {epochs} | {parity.tolerance(dtype):.0e} | "
                              + " | ".join(cells) + " |")
                 print(lines[-1], file=sys.stderr)

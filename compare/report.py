@@ -1,4 +1,5 @@
 """Reporting: the table a person reads at a glance, made from the contents of results.json alone."""
+from compare.parity import tolerance
 
 
 def seconds(s):
@@ -22,6 +23,25 @@ def headline(results):
             f" · learning rate {c['learning_rate']:g} · {c['dtype']} · tolerance {results['parity']['tolerance']:.3g}")
 
 
+def parity_cell(entry):
+    if entry["verdict"] == "diverged":
+        return f"diverged at {entry['diverged_at_epoch']}"
+    return entry["verdict"]
+
+
+def notes(results):
+    """One line per framework whose verdict needs its reason: a declared float64 limit, a divergence."""
+    out = []
+    for name, entry in results["parity"]["frameworks"].items():
+        if entry.get("verdict") == "limited":
+            out.append(f"{name}: agrees only within float32's {entry['limit_tolerance']:.0e}, as declared: "
+                       f"{entry['limit']}.")
+        elif entry.get("limit"):
+            out.append(f"{name}: fails even float32's {entry['limit_tolerance']:.0e}; its declared float64 limit "
+                       f"does not explain that.")
+    return out
+
+
 def rows(results):
     parity = results["parity"]
     yield ["framework", "version", "final loss", "max |Δloss|", "first bad epoch", "parity", "train time",
@@ -39,7 +59,7 @@ def rows(results):
             entry = parity["frameworks"][name]
             epoch = entry["first_divergent_epoch"]
             check = [number(entry["max_abs_loss_diff"], ".1e"), "-" if epoch is None else str(epoch),
-                     "pass" if entry["ok"] else "FAIL"]
+                     parity_cell(entry)]
         epoch = run["timing"].get("epoch_median_s")
         ratio = run["timing"].get("ratio_to_reference", 1.0 if name == parity["reference"] and epoch else None)
         ratio = "-" if ratio is None else f"{ratio:.3g}"
@@ -57,7 +77,7 @@ def table(results):
             out.append(f"{row[0]:<{widths[0]}}  {row[1]}")
         else:
             out.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-    out += ["", verdict(results)]
+    out += ["", verdict(results), *notes(results)]
     return "\n".join(out)
 
 
@@ -66,15 +86,25 @@ def verdict(results):
     ref, tol = parity["reference"], parity["tolerance"]
     ran = [name for name, run in runs.items() if run["status"] == "ok"]
     failed = [name for name, run in runs.items() if run["status"] == "error"]
-    disagree = [name for name, entry in parity["frameworks"].items() if entry["ok"] is False]
+    by_verdict = {v: [name for name, entry in parity["frameworks"].items() if entry.get("verdict") == v]
+                  for v in ("FAIL", "limited", "diverged")}
+    disagree, limited = by_verdict["FAIL"], by_verdict["limited"]
     missing = [name for name, run in runs.items() if run["status"] == "missing"]
+    diverged = parity.get("reference_diverged_at_epoch")
     parts = []
+    if diverged is not None:
+        alike = by_verdict["diverged"] + [ref]
+        parts.append(f"Training diverged (inf or NaN) at epoch {diverged} in {', '.join(alike)}: the learning rate "
+                     f"is too large for a comparison to mean anything")
     if failed:
         parts.append(f"{', '.join(failed)} failed to run")
     if disagree:
         parts.append(f"{', '.join(disagree)} disagree{'s' if len(disagree) == 1 else ''} with {ref} beyond {tol:.3g}")
     if not parts:
-        parts.append(f"All {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}")
+        agree = len(ran) - len(limited)
+        parts.append(f"All {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}" if not limited else
+                     f"{agree} of the {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}, and "
+                     f"{', '.join(limited)} within float32's {tolerance('float32'):.0e}, as declared below")
     if missing:
         parts.append(f"not installed: {', '.join(missing)}")
     return "; ".join(parts) + "."

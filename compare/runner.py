@@ -1,9 +1,11 @@
 """The runner: one initial-weights file, one worker process per framework, then the parity check."""
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from compare import environment, parity
@@ -29,6 +31,8 @@ def worker_env(framework, threads):
     # TensorFlow's INFO notices (oneDNN, missing CUDA) stay out of the log; its warnings and errors do not.
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     env.update(environment.thread_env(threads))
+    if "jax" in framework.requires:
+        env["XLA_FLAGS"] = environment.xla_flags(threads, env.get("XLA_FLAGS", ""))
     env.update(framework.env)
     return env
 
@@ -78,22 +82,49 @@ def run_worker(framework, config, weights_file, workdir):
     return response
 
 
+def limits(names, registry, dtype):
+    """{framework: why it cannot hold dtype} for the frameworks of a run that declare such a limit."""
+    if dtype != "float64":
+        return {}
+    return {name: registry[name].float64_limit for name in names if registry[name].float64_limit}
+
+
+def determinism(config, weights_sha256, runs):
+    """What makes a second run give the same bits, in one place: the one weights file every worker read, the
+    threads, the flags that choose kernels, and each framework's own determinism switches as it reported them."""
+    return {
+        "seed": None if config.weights else config.seed,
+        "weights_file": config.to_json()["weights"],
+        "initial_weights_sha256": weights_sha256,
+        "threads": config.threads,
+        "numeric_flags": environment.describe(config.threads)["numeric_flags"],
+        "frameworks": {name: run.get("determinism", {}) for name, run in runs.items() if run["status"] == "ok"},
+    }
+
+
 def run(config, registry=None, progress=None):
     """Train every framework of config from the same initial weights; return the contents of results.json."""
     registry = FRAMEWORKS if registry is None else registry
     names = frameworks_to_run(config, registry)
     weights = config.initial_weights()
-    runs = {}
     with tempfile.TemporaryDirectory(prefix="compare-run-") as work:
         work = Path(work)
         weights_file = work / "initial_weights.npz"
         save_weights(weights_file, weights)  # written once: every worker starts from these bytes
-        for name in names:
+        weights_sha256 = hashlib.sha256(weights_file.read_bytes()).hexdigest()
+
+        def one(name):
             if progress:
                 progress(name, None)
-            runs[name] = run_worker(registry[name], config, weights_file, work)
+            run = run_worker(registry[name], config, weights_file, work)
             if progress:
-                progress(name, runs[name])
+                progress(name, run)
+            return run
+
+        # One worker at a time, so that no framework is timed while another competes for the cores; --jobs > 1
+        # trades that for a sooner parity verdict.
+        with ThreadPoolExecutor(max_workers=config.jobs) as pool:
+            runs = dict(zip(names, pool.map(one, names)))
     return {
         "schema": SCHEMA,
         "config": config.to_json(),
@@ -101,11 +132,13 @@ def run(config, registry=None, progress=None):
         "layers": [weights[0].shape[0]] + [w.shape[1] for w in weights],
         "initial_weights": [w.tolist() for w in weights],
         "runs": runs,
-        "parity": parity.check(runs, config.dtype, reference=REFERENCE),
+        "determinism": determinism(config, weights_sha256, runs),
+        "parity": parity.check(runs, config.dtype, reference=REFERENCE, limits=limits(names, registry, config.dtype)),
     }
 
 
 def exit_code(results):
-    """0 when every framework that ran agrees with the reference, 1 when any disagrees or failed."""
+    """0 when every framework that ran agrees with the reference (or within its declared limit), 1 when any
+    disagrees, failed, or the training diverged."""
     failed = any(run["status"] == "error" for run in results["runs"].values())
     return 0 if results["parity"]["ok"] and not failed else 1

@@ -31,12 +31,16 @@ def seconds(fn, *args):
 
 
 def autorange(fit, min_block_s=MIN_BLOCK_S):
-    """The smallest n in 1, 2, 5, 10, 20, … for which fit(n) lasts at least min_block_s; this is also the warm-up."""
-    floor = min_block_s
+    """The smallest n in 1, 2, 5, 10, 20, … for which fit(n) lasts at least min_block_s; this is also the warm-up.
+
+    Each n is run once untimed before it is timed: a framework that compiles per number of epochs (JAX's lax.scan
+    loop) would otherwise count its compilation as a long block and settle on too small an n.
+    """
     scale = 1
     while True:
         for n in (scale, 2 * scale, 5 * scale):
-            if seconds(fit, n) >= floor:
+            fit(n)
+            if seconds(fit, n) >= min_block_s:
                 return n
         scale *= 10
 
@@ -56,7 +60,10 @@ def steady_state(fit, repeats=REPEATS, min_block_s=MIN_BLOCK_S, reference=None, 
     the ratio of the two is taken repeat by repeat: the machine's drift from one moment to the next cancels out.
     """
     n = autorange(fit, min_block_s)
+    fit(2 * n)  # the other block size, warmed (compiled) too
     m = autorange(reference, min_block_s) if reference else None
+    if reference:
+        reference(2 * m)
     per_epoch, overhead, ratios = [], [], []
     start = timeit.default_timer()
     while len(per_epoch) < repeats or (timeit.default_timer() - start < target_s and len(per_epoch) < MAX_REPEATS):

@@ -28,6 +28,7 @@ def train(request):
     with timing.phase(timings, "import_s"):
         impl = importlib.import_module(request["module"])
     environment.apply_threads(request["threads"])
+    environment.apply_determinism()
     x, y = dataset(request["dataset"])
     weights = load_weights(request["weights_file"])
     lr, dtype, options, epochs = request["learning_rate"], request["dtype"], request.get("options", {}), request["epochs"]
@@ -62,6 +63,7 @@ def train(request):
     timings["threads"] = request["threads"]
     timings["effective_threads"] = environment.effective_threads()
     response["timing"] = timings
+    response["determinism"] = environment.determinism()
     return response
 
 

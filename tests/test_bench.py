@@ -2,8 +2,11 @@
 import json
 import subprocess
 import sys
+import time
 
+from compare import bench
 from compare.bench import BenchConfig, crossovers
+from compare.frameworks import Framework
 
 
 def entry(times):
@@ -46,3 +49,14 @@ def test_a_spent_budget_skips_cells_and_says_so(tmp_path):
     assert "epoch_median_s" in cells[0]
     assert any("skipped" in c and c["skipped"].startswith("budget") for c in cells)
     assert "over the --budget" in proc.stdout
+
+
+def test_a_worker_that_hangs_between_cells_is_killed_at_its_deadline(tmp_path, monkeypatch):
+    """No output for the runner to read: the deadline is kept by a timer, not by the worker's next line."""
+    monkeypatch.setattr(bench, "IMPORT_GRACE_S", 2)
+    hung = Framework("hung", "tests.hanging_impl", ("numpy",), "numpy", ("numpy",))
+    start = time.monotonic()
+    entry = bench.run_framework(hung, bench.BenchConfig(widths=(4,), batches=(4,)), [{"width": 4, "batch": 4}], 1,
+                                tmp_path, lambda *_: None)
+    assert time.monotonic() - start < 60
+    assert entry["status"] == "error" and entry["reason"] == "timed out after 3 s"

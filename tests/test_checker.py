@@ -68,3 +68,70 @@ def test_overall_verdict():
     assert result["frameworks"]["c"]["ok"] is None
     del runs["b"]
     assert parity.check(runs, "float64")["ok"]
+
+
+def blown_up(epoch, epochs=50):
+    """A run whose loss becomes inf at `epoch` and NaN after, as a diverging run's does."""
+    run = fake_run(epochs)
+    for curve in ("loss", "mean_abs_error"):
+        run[curve][epoch - 1] = math.inf
+        run[curve][epoch:] = [math.nan] * (epochs - epoch)
+    run["final_weights"] = [[[math.nan, math.nan]], [[math.nan], [math.nan]]]
+    return run
+
+
+def test_a_run_that_blows_up_in_every_framework_alike_is_diverged_not_passed():
+    result = parity.check({"numpy": blown_up(7), "a": blown_up(7)}, "float64")
+    entry = result["frameworks"]["a"]
+    assert entry["verdict"] == "diverged" and entry["diverged_at_epoch"] == 7
+    assert result["reference_diverged_at_epoch"] == 7
+    assert result["ok"] is False  # NaN agreeing with NaN is no comparison
+
+
+@pytest.mark.parametrize("reference, run, epoch", [
+    (fake_run(), blown_up(7), 7),      # only the framework blew up
+    (blown_up(7), fake_run(), 7),      # only the reference did
+    (blown_up(7), blown_up(9), 7),     # both, at different epochs
+])
+def test_a_divergence_not_shared_fails_at_its_epoch(reference, run, epoch):
+    entry = parity.compare_run(reference, run, 1e-12)
+    assert entry["verdict"] == "FAIL" and not entry["ok"] and entry["first_divergent_epoch"] == epoch
+
+
+def test_curves_that_part_before_a_shared_divergence_fail():
+    run = blown_up(7)
+    run["loss"][2] += 1e-9
+    entry = parity.compare_run(blown_up(7), run, 1e-12)
+    assert entry["verdict"] == "FAIL" and entry["first_divergent_epoch"] == 3
+
+
+def test_weights_that_overflow_count_as_diverged_after_the_last_epoch():
+    run = fake_run()
+    run["final_weights"][0][0][0] = math.inf
+    assert parity.diverged_at(run) == 51 and parity.diverged_at(fake_run()) is None
+
+
+def test_large_values_are_judged_by_their_relative_error():
+    """One ulp of 1e10 is about 2e-6: far above 1e-12, yet the same number as far as float64 can tell."""
+    big, ulp_off, really_off = fake_run(), fake_run(), fake_run()
+    for run in (big, ulp_off, really_off):
+        run["final_weights"][0][0][0] = 1e10
+    ulp_off["final_weights"][0][0][0] = float(np.nextafter(1e10, 2e10))
+    really_off["final_weights"][0][0][0] = 1e10 * (1 + 1e-9)
+    assert parity.compare_run(big, ulp_off, 1e-12)["ok"]
+    entry = parity.compare_run(big, really_off, 1e-12)
+    assert not entry["ok"] and entry["max_abs_weight_diff"] == pytest.approx(1e-9, rel=1e-3)
+
+
+def test_a_declared_limit_is_checked_at_the_looser_tolerance_and_named():
+    limit = "float32 inside"
+    runs = {"numpy": fake_run(), "near": fake_run(offset=1e-7, at=1), "far": fake_run(offset=1e-3, at=1)}
+    result = parity.check(runs, "float64", limits={"near": limit, "far": limit})
+    near, far = result["frameworks"]["near"], result["frameworks"]["far"]
+    assert near["verdict"] == "limited" and not near["ok"] and near["limit"] == limit
+    assert near["limit_tolerance"] == parity.tolerance("float32")
+    assert far["verdict"] == "FAIL" and far["first_divergent_epoch"] == 1
+    assert not result["ok"]
+    del runs["far"]
+    assert parity.check(runs, "float64", limits={"near": limit})["ok"]
+    assert parity.check(runs, "float64")["frameworks"]["near"]["verdict"] == "FAIL"  # undeclared, it fails

@@ -1,7 +1,7 @@
 """The checker proven to fail: broken implementations (mutants), and workers that hang or vanish."""
 import pytest
 
-from compare import runner
+from compare import report, runner
 from compare.frameworks import FRAMEWORKS, Framework
 from compare.problem import Config
 
@@ -59,3 +59,19 @@ def test_the_same_run_twice_is_bit_identical():
     for name in config.frameworks:
         for key in ("loss", "mean_abs_error", "final_weights", "predictions"):
             assert first["runs"][name][key] == second["runs"][name][key], (name, key)
+
+
+def test_a_diverging_run_is_reported_as_diverged_in_every_framework_alike():
+    """Linear stand-ins for numpy and torch (tests/linear): at learning rate 1 their loss reaches inf at epoch 7."""
+    registry = {"numpy": Framework("numpy", "tests.linear.numpy_linear", ("numpy",), "numpy", ("numpy",)),
+                "torch": Framework("torch", "tests.linear.torch_linear", ("torch",), "torch", ("torch",))}
+    if registry["torch"].missing():
+        pytest.skip("torch not installed")
+    results = runner.run(Config(frameworks=("numpy", "torch"), dataset="xor", repeats=0), registry=registry)
+    assert all(run["status"] == "ok" for run in results["runs"].values())  # not a crash
+    entry = results["parity"]["frameworks"]["torch"]
+    assert results["parity"]["reference_diverged_at_epoch"] == 7
+    assert entry["verdict"] == "diverged" and entry["diverged_at_epoch"] == 7
+    assert runner.exit_code(results) == 1
+    assert "Training diverged (inf or NaN) at epoch 7 in torch, numpy" in report.verdict(results)
+    assert "diverged at 7" in report.table(results)

@@ -25,8 +25,9 @@ INSTALLED = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
        learning_rate=st.floats(0.05, 5.0, allow_nan=False), dataset=st.sampled_from(["blog", "xor"]))
 def test_every_framework_agrees_at_float64(seed, hidden, learning_rate, dataset):
     results = runner.run(Config(frameworks=INSTALLED, seed=seed, hidden=hidden, learning_rate=learning_rate,
-                                dataset=dataset, epochs=20, repeats=0))
+                                dataset=dataset, epochs=20, repeats=0, jobs=2))
     for name in INSTALLED:
         assert results["runs"][name]["status"] == "ok", results["runs"][name].get("stderr")
     for name, entry in results["parity"]["frameworks"].items():
-        assert entry["ok"], (name, entry)
+        assert entry["verdict"] == ("limited" if FRAMEWORKS[name].float64_limit else "pass"), (name, entry)
+    assert results["parity"]["ok"]

@@ -1,0 +1,76 @@
+"""The blog's network in JAX: pure functions of the weights, jax.value_and_grad for the gradients, jax.jit to compile.
+
+The weights are a list of arrays that each step replaces rather than updates. JAX computes in float32 unless
+jax_enable_x64 is on, so it is switched on here, before any array exists.
+"""
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)  # else float64 arrays are silently made float32
+
+
+def forward(weights, x):
+    for w in weights:
+        x = jax.nn.sigmoid(x @ w)
+    return x
+
+
+def loss_fn(weights, x, y):
+    """½·Σ(y − ŷ)², and the error y − ŷ beside it (value_and_grad's has_aux)."""
+    error = y - forward(weights, x)
+    return 0.5 * jnp.sum(error**2), error
+
+
+@jax.jit
+def train_step(weights, x, y, learning_rate):
+    """One epoch: the loss of the forward pass and its gradients in one call, then w ← w − lr·∂loss/∂w."""
+    (loss, error), grads = jax.value_and_grad(loss_fn, has_aux=True)(weights, x, y)
+    weights = [w - learning_rate * grad for w, grad in zip(weights, grads)]
+    return weights, (loss, jnp.mean(jnp.abs(error)))
+
+
+@partial(jax.jit, static_argnames="epochs")
+def train_epochs(weights, x, y, learning_rate, epochs):
+    """`epochs` steps inside one compiled loop (lax.scan): no Python between epochs. Compiled once per `epochs`."""
+    return jax.lax.scan(lambda w, _: train_step(w, x, y, learning_rate), weights, length=epochs)
+
+
+class Network:
+    """Sigmoid layers without biases, trained by full-batch gradient descent on ½·Σ(y − ŷ)²."""
+
+    def __init__(self, weights, learning_rate, dtype, *, scan=False):
+        self.dtype = jnp.dtype(dtype)
+        self.weights = [jnp.asarray(w, dtype=self.dtype) for w in weights]
+        self.learning_rate = jnp.asarray(learning_rate, dtype=self.dtype)
+        self.scan = scan  # True: the epoch loop inside lax.scan, the idiom for speed
+
+    def fit(self, x, y, epochs):
+        """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
+        x, y = jnp.asarray(x, dtype=self.dtype), jnp.asarray(y, dtype=self.dtype)
+        if self.scan:
+            self.weights, (loss, mean_abs_error) = train_epochs(self.weights, x, y, self.learning_rate, epochs)
+            return {"loss": np.asarray(loss, dtype=np.float64), "mean_abs_error": np.asarray(mean_abs_error, dtype=np.float64)}
+        loss, mean_abs_error = np.empty(epochs), np.empty(epochs)
+        for epoch in range(epochs):
+            self.weights, (loss[epoch], mean_abs_error[epoch]) = train_step(self.weights, x, y, self.learning_rate)
+        return {"loss": loss, "mean_abs_error": mean_abs_error}
+
+    def get_weights(self):
+        return [np.asarray(w) for w in self.weights]
+
+    def predict(self, x):
+        return np.asarray(forward(self.weights, jnp.asarray(x, dtype=self.dtype)))
+
+    def __repr__(self):
+        sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
+        return f"Network({'→'.join(map(str, sizes))}, jax on {jax.default_backend()}, {self.dtype})"
+
+
+def train(x, y, weights, epochs, learning_rate, dtype):
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy."""
+    net = Network(weights, learning_rate, dtype)
+    history = net.fit(x, y, epochs)
+    return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

@@ -1,0 +1,60 @@
+"""The blog's network in PyTensor, the maintained descendant of Theano: a symbolic graph, compiled once.
+
+Nothing is computed while the graph is built: x and y are symbols, the weights are shared variables, pytensor.grad
+derives the gradients symbolically, and pytensor.function compiles loss, error and the update rule (its `updates`)
+into one callable. Each call of it is one epoch.
+"""
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+
+
+def forward(x, weights):
+    for w in weights:
+        x = pt.sigmoid(x @ w)
+    return x
+
+
+class Network:
+    """Sigmoid layers without biases, trained by full-batch gradient descent on ½·Σ(y − ŷ)²."""
+
+    def __init__(self, weights, learning_rate, dtype):
+        self.dtype = dtype
+        self.weights = [pytensor.shared(np.asarray(w, dtype=dtype), name=f"w{i}") for i, w in enumerate(weights)]
+        x, y = pt.matrix("x", dtype=dtype), pt.matrix("y", dtype=dtype)
+        y_hat = forward(x, self.weights)
+        error = y - y_hat
+        loss = 0.5 * pt.sum(error**2)
+        grads = pytensor.grad(loss, self.weights)
+        # The learning rate as a constant of the weights' dtype: a Python float would lift a float32 update to float64.
+        learning_rate = pt.constant(learning_rate, dtype=dtype)
+        self.train_step = pytensor.function(
+            [x, y], [loss, pt.mean(pt.abs(error))],
+            updates=[(w, w - learning_rate * grad) for w, grad in zip(self.weights, grads)],
+        )
+        self.forward = pytensor.function([x], y_hat)
+
+    def fit(self, x, y, epochs):
+        """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
+        x, y = x.astype(self.dtype), y.astype(self.dtype)
+        loss, mean_abs_error = np.empty(epochs), np.empty(epochs)
+        for epoch in range(epochs):
+            loss[epoch], mean_abs_error[epoch] = self.train_step(x, y)
+        return {"loss": loss, "mean_abs_error": mean_abs_error}
+
+    def get_weights(self):
+        return [w.get_value() for w in self.weights]
+
+    def predict(self, x):
+        return self.forward(x.astype(self.dtype))
+
+    def __repr__(self):
+        sizes = [self.weights[0].get_value().shape[0]] + [w.get_value().shape[1] for w in self.weights]
+        return f"Network({'→'.join(map(str, sizes))}, pytensor, {self.dtype})"
+
+
+def train(x, y, weights, epochs, learning_rate, dtype):
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy."""
+    net = Network(weights, learning_rate, dtype)
+    history = net.fit(x, y, epochs)
+    return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

@@ -1,0 +1,57 @@
+"""The blog's network in TensorFlow without Keras: tf.Variables, a GradientTape, and a train step in tf.function.
+
+This is the level below Keras: the forward pass, the loss and the update are written out, and TensorFlow supplies
+the gradients (the tape) and the graph (tf.function traces the step once and runs it as a graph after that).
+"""
+import numpy as np
+import tensorflow as tf
+
+
+class Network:
+    """Sigmoid layers without biases, trained by full-batch gradient descent on ½·Σ(y − ŷ)²."""
+
+    def __init__(self, weights, learning_rate, dtype):
+        self.dtype = tf.as_dtype(dtype)
+        self.weights = [tf.Variable(w, dtype=self.dtype, name=f"w{i}") for i, w in enumerate(weights)]
+        self.learning_rate = tf.constant(learning_rate, dtype=self.dtype)
+
+    def forward(self, x):
+        for w in self.weights:
+            x = tf.sigmoid(x @ w)
+        return x
+
+    @tf.function
+    def train_step(self, x, y):
+        """One epoch: the loss of the forward pass, its gradients from the tape, then w ← w − lr·∂loss/∂w."""
+        with tf.GradientTape() as tape:
+            error = y - self.forward(x)
+            loss = 0.5 * tf.reduce_sum(tf.square(error))
+        for w, grad in zip(self.weights, tape.gradient(loss, self.weights)):
+            w.assign_sub(self.learning_rate * grad)
+        return loss, tf.reduce_mean(tf.abs(error))
+
+    def fit(self, x, y, epochs):
+        """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
+        x, y = tf.constant(x, dtype=self.dtype), tf.constant(y, dtype=self.dtype)
+        loss, mean_abs_error = np.empty(epochs), np.empty(epochs)
+        for epoch in range(epochs):
+            step_loss, step_error = self.train_step(x, y)
+            loss[epoch], mean_abs_error[epoch] = step_loss.numpy(), step_error.numpy()
+        return {"loss": loss, "mean_abs_error": mean_abs_error}
+
+    def get_weights(self):
+        return [w.numpy() for w in self.weights]
+
+    def predict(self, x):
+        return self.forward(tf.constant(x, dtype=self.dtype)).numpy()
+
+    def __repr__(self):
+        sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
+        return f"Network({'→'.join(map(str, sizes))}, tensorflow, {self.dtype.name})"
+
+
+def train(x, y, weights, epochs, learning_rate, dtype):
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy."""
+    net = Network(weights, learning_rate, dtype)
+    history = net.fit(x, y, epochs)
+    return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}
