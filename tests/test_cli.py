@@ -44,6 +44,7 @@ BAD = [
     (["--learning-rate", "-1"], "argument --learning-rate: must be a finite number > 0, got '-1'"),
     (["--learning-rate", "0"], "argument --learning-rate: must be a finite number > 0, got '0'"),
     (["--timeout", "0"], "argument --timeout: must be a finite number > 0, got '0'"),
+    (["--jobs", "0"], "argument --jobs: must be a positive integer, got '0'"),
     (["--weights", "{tmp}/missing.npz"], "weights file '{tmp}/missing.npz' does not exist"),
     (["--weights", "{tmp}"], "is a directory"),
     (["--weights", "{bad}"], "w0 has shape (2, 4)"),
@@ -171,6 +172,7 @@ def test_the_default_run(tmp_path):
     assert results["runs"]["torch"]["timing"]["effective_threads"]["torch_intra_op"] == 1
     assert results["runs"]["keras"]["timing"]["effective_threads"]["tensorflow_intra_op"] == 1
     assert results["runs"]["tensorflow"]["timing"]["effective_threads"]["tensorflow_intra_op"] == 1
+    assert results["determinism"]["seed"] == 1 and set(results["determinism"]["frameworks"]) == set(installed)
     env = results["environment"]
     assert env["cores"] >= 1 and env["cpu"] and env["threads"] == 1
     assert env["thread_variables"]["OMP_NUM_THREADS"] == "1" and "TF_ENABLE_ONEDNN_OPTS" in env["numeric_flags"]

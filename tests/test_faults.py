@@ -52,13 +52,27 @@ def test_a_worker_that_vanishes_without_an_answer():
 
 
 def test_the_same_run_twice_is_bit_identical():
-    """float64, one thread: every framework gives the very same bits on a second run."""
-    config = Config(frameworks=tuple(n for n in ("numpy", "torch", "keras") if not FRAMEWORKS[n].missing()),
-                    dataset="xor", repeats=0)
+    """float64, one thread: every framework and variant gives the very same bits on a second run, and results.json
+    says what makes it so."""
+    config = Config(frameworks=tuple(n for n in FRAMEWORKS if not FRAMEWORKS[n].missing()), dataset="xor",
+                    repeats=0, jobs=2)
     first, second = runner.run(config), runner.run(config)
     for name in config.frameworks:
+        assert first["runs"][name]["status"] == "ok", first["runs"][name].get("stderr")
         for key in ("loss", "mean_abs_error", "final_weights", "predictions"):
             assert first["runs"][name][key] == second["runs"][name][key], (name, key)
+    block = first["determinism"]
+    assert block["seed"] == 1 and block["threads"] == 1 and len(block["initial_weights_sha256"]) == 64
+    assert block["initial_weights_sha256"] == second["determinism"]["initial_weights_sha256"]
+    assert "TF_ENABLE_ONEDNN_OPTS" in block["numeric_flags"]
+    for name in config.frameworks:
+        switches = block["frameworks"][name]
+        if "tensorflow" in FRAMEWORKS[name].requires:
+            assert switches["tensorflow_op_determinism"] is True
+        if "torch" in FRAMEWORKS[name].requires:
+            assert switches["torch_deterministic_algorithms"] is True
+        if "jax" in FRAMEWORKS[name].requires:
+            assert switches["jax_enable_x64"] is True
 
 
 def test_a_diverging_run_is_reported_as_diverged_in_every_framework_alike():

@@ -29,6 +29,8 @@ def test_agrees_with_numpy(run_config, framework, dataset, dtype, hidden, learni
                          learning_rate=learning_rate)
     ref, run = results["runs"]["numpy"], results["runs"][framework]
     assert run["status"] == "ok", run.get("stderr")
+    backend = FRAMEWORKS[framework].env.get("KERAS_BACKEND")
+    assert backend is None or f"keras on {backend}, {dtype}" in run["network"]  # the backend its worker was given
     assert results["parity"]["tolerance"] == parity.tolerance(dtype)
     entry = results["parity"]["frameworks"][framework]
     tol = parity.tolerance(dtype)

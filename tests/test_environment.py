@@ -1,0 +1,24 @@
+"""What each worker's environment pins: threads for every framework, the Keras backend per framework id."""
+from compare import environment, runner
+from compare.frameworks import FRAMEWORKS
+
+
+def test_every_thread_pool_gets_the_same_count():
+    env = runner.worker_env(FRAMEWORKS["numpy"], 3)
+    assert all(env[name] == "3" for name in environment.THREAD_VARIABLES)
+
+
+def test_jax_workers_get_one_xla_thread_and_keep_flags_already_set(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/xla")
+    for name in ("jax", "jax-scan", "keras-jax"):
+        assert runner.worker_env(FRAMEWORKS[name], 1)["XLA_FLAGS"] == (
+            "--xla_dump_to=/tmp/xla --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    assert runner.worker_env(FRAMEWORKS["torch"], 1)["XLA_FLAGS"] == "--xla_dump_to=/tmp/xla"  # left alone
+    assert environment.xla_flags(4) == "intra_op_parallelism_threads=4"
+
+
+def test_each_keras_id_chooses_its_backend_in_its_own_worker():
+    backends = {name: runner.worker_env(FRAMEWORKS[name], 1)["KERAS_BACKEND"]
+                for name in ("keras", "keras-jax", "keras-torch")}
+    assert backends == {"keras": "tensorflow", "keras-jax": "jax", "keras-torch": "torch"}
+    assert runner.worker_env(FRAMEWORKS["keras-jax"], 1)["JAX_ENABLE_X64"] == "1"
