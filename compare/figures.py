@@ -39,10 +39,17 @@ def loss_curves(results, path):
 
 
 def loss_differences(results, path):
-    """|Δloss| against the reference per epoch, log scale, with the tolerance line."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    """|Δloss| against the reference per epoch, log scale, with the tolerance line and the reference's own band:
+    how far its runs from nudged initial weights part from it."""
+    fig, ax = plt.subplots(figsize=(9, 4.2))
     parity = results["parity"]
     ref = np.asarray(results["runs"][parity["reference"]]["loss"], dtype=float)
+    bands = results["runs"][parity["reference"]].get("sensitivity") or {}
+    for (precision, band), color in reversed(list(zip(bands.items(), ("0.75", "wheat")))):  # the wider behind
+        width = np.nan_to_num(np.asarray(band["loss"], dtype=float), nan=np.inf)
+        ax.fill_between(np.arange(1, len(width) + 1), ZERO, np.maximum(width, ZERO), color=color, alpha=0.7,
+                        step="mid", label=f"{parity['reference']}'s own band ({band['runs']} runs, ≤{band['ulps']} "
+                                          f"{precision} ulps)")
     for name, run in ok_runs(results).items():
         if name == parity["reference"]:
             continue
@@ -55,7 +62,7 @@ def loss_differences(results, path):
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"|loss − {parity['reference']} loss|  (0 drawn at {ZERO:.0e})")
     ax.set_title("Difference from the reference, epoch by epoch")
-    ax.legend()
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     save(fig, path)
 
 

@@ -16,10 +16,16 @@ class Framework:
     env: dict = field(default_factory=dict, hash=False)  # set in its worker before anything is imported
     options: dict = field(default_factory=dict, hash=False)  # keyword arguments of its Network: a variant
     float64_limit: str = ""   # where the framework cannot hold float64: what is float32 inside it, and why
+    probe: str = ""           # the module whose `step` exposes one step's quantities; "": the package's probe.py,
+    #                           None: no step-local checks (the curves alone are compared)
 
     def missing(self):
         """The required import names that are not installed."""
         return [name for name in self.requires if importlib.util.find_spec(name) is None]
+
+    @property
+    def probe_module(self):
+        return f"{self.module}.probe" if self.probe == "" else self.probe
 
     @property
     def install_command(self):

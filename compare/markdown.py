@@ -55,11 +55,14 @@ def implementations(results):
         if name in FRAMEWORKS:
             modules.setdefault(FRAMEWORKS[name].module, name)
     sources = {m: source_file(m) for m in modules}
+    probes = {m: p.parent / "probe.py" for m, p in sources.items() if p is not None}
     sources = {m: p.read_text() for m, p in sources.items() if p is not None and p.exists()}
-    out = ["| implementation | lines of code |", "|---|---|"]
-    out += [f"| `{m}` | {code_lines(text)} |" for m, text in sources.items()]
+    out = ["| implementation | network.py: the lesson | probe.py: for the checker |", "|---|---|---|"]
+    out += [f"| `{m}` | {code_lines(text)} | "
+            f"{code_lines(probes[m].read_text()) if probes[m].exists() else '-'} |" for m, text in sources.items()]
     out.append("")
-    out.append("Lines of code leave out blank lines, comments and docstrings.")
+    out.append("Lines of code leave out blank lines, comments and docstrings. network.py is what a reader compares; "
+               "probe.py only reads one step's quantities out of it for the step-local checks.")
     for module, text in sources.items():
         out += ["", f"### `{module}/network.py` ({code_lines(text)} lines of code)", "", "```python", text.rstrip(),
                 "```"]
@@ -86,7 +89,9 @@ def document(results=None, bench=None, figures=()):
         if "loss_differences.png" in figures:
             out += ["## How close, epoch by epoch", "", "![differences](loss_differences.png)", "",
                     f"|loss − {reference} loss| per epoch on a log scale, against the tolerance "
-                    f"{results['parity']['tolerance']:.0e}. Exact zeros are drawn at the bottom of the axis.", ""]
+                    f"{results['parity']['tolerance']:.0e}. Exact zeros are drawn at the bottom of the axis. The "
+                    f"shaded band is how far {reference}'s own runs from initial weights nudged by a few ulps part "
+                    f"from it: how far any correct implementation may wander in this regime.", ""]
         if "timing.png" in figures:
             out += ["## Time", "", "![time by phase](timing.png)", "",
                     "Import, build and first epoch (tracing and compilation included) are paid once; the steady "

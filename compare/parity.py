@@ -1,8 +1,13 @@
 """Parity: does each framework's run agree with the reference (NumPy) within the dtype's tolerance?
 
 Each framework gets one verdict:
-- pass: every epoch's loss and mean |error|, the final weights and the predictions agree within the tolerance;
-- FAIL: something does not, and `first_divergent_epoch` says where the curves part;
+- pass: every epoch's loss and mean |error|, the final weights and the predictions agree within the tolerance, and
+  so does every step-local check (compare.probes);
+- FAIL: a step-local check differs (`diagnosis` names the first quantity that does), or the curves part where the
+  reference's own sensitivity cannot explain it (`unexplained`); `first_divergent_epoch` says where the curves part;
+- sensitive: the curves part, but every step taken from the reference's state agrees and the parting stays within
+  how far the reference parts from itself when its initial weights move by a few ulps (compare.sensitivity): a
+  rounding difference amplified by large steps, not different maths;
 - limited: the framework is known not to hold float64 on some path (the registry says which and why); its float64
   run fails the float64 tolerance, as it must, but agrees within float32's, so nothing else is wrong with it;
 - diverged: the reference's training blew up (a loss or mean |error| of inf or NaN, or weights that overflowed)
@@ -18,7 +23,10 @@ import numpy as np
 TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
 
 CURVES = ("loss", "mean_abs_error")
-VERDICTS = ("pass", "FAIL", "limited", "diverged")
+VERDICTS = ("pass", "FAIL", "sensitive", "limited", "diverged")
+ACCEPTED = ("pass", "sensitive", "limited")  # the verdicts a run may end with and still exit 0
+# How far beyond the reference's own band a parting may go and still count as sensitive; see within_band.
+BAND_MARGIN = 10
 
 
 def tolerance(dtype):
@@ -73,6 +81,94 @@ def first_divergent_epoch(reference, run, tol):
     return min(bad) if bad else None
 
 
+def step_differences(reference, framework):
+    """(quantity, layer, max scaled difference) of one probed step, in the order the maths computes them: each
+    layer's output, the loss, the gradients from the last layer down (backpropagation's order), the updated weights.
+    A quantity the framework's probe could not expose (None) is left out; a missing layer differs by inf."""
+    out = []
+    for quantity, key, order in (("forward", "layers", 1), ("loss", "loss", 1), ("gradient", "gradients", -1),
+                                 ("update", "weights", 1)):
+        ours, theirs = framework.get(key), reference.get(key)
+        if ours is None or theirs is None:
+            continue
+        if key == "loss":
+            out.append((quantity, None, max_abs_diff(ours, theirs)))
+            continue
+        layers = range(max(len(ours), len(theirs)))
+        for i in layers[::order]:
+            diff = max_abs_diff(ours[i], theirs[i]) if i < min(len(ours), len(theirs)) else float("inf")
+            out.append((quantity, i, diff))
+    return out
+
+
+def describe(diagnosis):
+    """'forward and loss agree; gradient of w0 differs by 3.1e-01 at epoch 1 (w1's agrees)'."""
+    quantity, layer, epoch = diagnosis["quantity"], diagnosis["layer"], diagnosis["epoch"]
+    before = {"forward": "", "loss": "forward agrees", "gradient": "forward and loss agree",
+              "update": "forward, loss and gradients agree"}[quantity]
+    name = {"forward": f"the output of layer {layer}", "loss": "the loss", "gradient": f"the gradient of w{layer}",
+            "update": f"the updated w{layer}"}[quantity]
+    text = f"{name} differs by {diagnosis['max_diff']:.1e} at epoch {epoch}"
+    if diagnosis.get("agreeing"):
+        text += f" ({', '.join(diagnosis['agreeing'])} agree{'s' if len(diagnosis['agreeing']) == 1 else ''})"
+    return f"{before}; {text}" if before else text
+
+
+def diagnose(probes, tol):
+    """The first quantity that differs beyond tol, at the earliest probed epoch where one does; None when every
+    step agrees. {"epoch", "quantity", "layer", "max_diff", "agreeing", "message"}."""
+    for probe in probes:
+        diffs = step_differences(probe["reference"], probe["framework"])
+        for n, (quantity, layer, diff) in enumerate(diffs):
+            if not diff <= tol:  # NaN differs too
+                agreeing = [("w" if quantity != "forward" else "layer ") + f"{other}"
+                            + ("'s" if quantity == "gradient" else "")
+                            for q, other, _ in diffs[:n] if q == quantity]
+                diagnosis = {"epoch": probe["epoch"], "quantity": quantity, "layer": layer, "max_diff": diff,
+                             "agreeing": agreeing}
+                return {**diagnosis, "message": describe(diagnosis)}
+    return None
+
+
+def running_max(values):
+    return np.fmax.accumulate(np.nan_to_num(np.asarray(values, dtype=np.float64), nan=np.inf))
+
+
+def curve_gap(reference, run):
+    """Per epoch, the largest scaled difference of either curve so far: how far the run has parted by then."""
+    n = min(len(reference["loss"]), len(run["loss"]))
+    gaps = [scaled_diff(run[curve][:n], reference[curve][:n]) for curve in CURVES]
+    return running_max(np.fmax(*gaps))
+
+
+def within_band(reference, run, band, tol):
+    """Has this run parted from the reference, at every epoch, no further than the reference's own runs from nudged
+    weights had by then (allowing BAND_MARGIN), and its final weights and predictions no further than theirs?
+
+    The band must itself part beyond tol: where the reference does not, no rounding difference explains a parting.
+    """
+    if not band or len(band["loss"]) != len(run["loss"]) or len(run["loss"]) != len(reference["loss"]):
+        return False
+    allowed = running_max(np.fmax(band["loss"], band["mean_abs_error"]))
+    if not allowed[-1] > tol:
+        return False
+    gap = curve_gap(reference, run)
+    finals = differences(reference, run)
+    return bool(np.all(gap <= np.maximum(tol, BAND_MARGIN * allowed))
+                and finals["max_abs_weight_diff"] <= max(tol, BAND_MARGIN * band["weights"])
+                and finals["max_abs_prediction_diff"] <= max(tol, BAND_MARGIN * band["predictions"]))
+
+
+def band_summary(band, tol):
+    """Where the reference's nudged runs part from it beyond tol, and how far they go."""
+    if not band:
+        return None
+    worst = np.fmax(np.asarray(band["loss"], dtype=float), np.asarray(band["mean_abs_error"], dtype=float))
+    apart = np.flatnonzero(worst > tol)
+    return {"runs": band["runs"], "ulps": band["ulps"], "parts_at_epoch": int(apart[0]) + 1 if apart.size else None,
+            "max_loss_diff": float(np.max(band["loss"], initial=0.0)), "max_weight_diff": band["weights"]}
+
+
 def differences(reference, run):
     """The largest difference in each quantity, per unit of size beyond 1 (see scaled_diff)."""
     same_depth = len(reference["final_weights"]) == len(run["final_weights"])
@@ -92,15 +188,21 @@ def agrees(reference, run, tol):
     return first_divergent_epoch(reference, run, tol), all(d <= tol for d in diffs.values())  # NaN <= tol: False
 
 
-def compare_run(reference, run, tol, limit=None, limit_tol=None):
+def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limit_band=None):
     """The parity entry of one framework's run against the reference run.
 
     limit: why this framework cannot hold the run's dtype (from the registry), to be checked at limit_tol instead.
+    Where the curves part, the run's probes (step-local checks) and the reference's sensitivity band (compare.
+    sensitivity: nudged at the run's precision, or at float32's, limit_band, for a limited framework) decide
+    between FAIL and sensitive.
     """
     diffs = differences(reference, run)
     epoch, finals_ok = agrees(reference, run, tol)
-    ok = epoch is None and finals_ok
-    entry = {**diffs, "first_divergent_epoch": epoch, "ok": ok, "verdict": "pass" if ok else "FAIL"}
+    probes = run.get("probes", [])
+    diagnosis = diagnose(probes, tol)
+    ok = epoch is None and finals_ok and diagnosis is None
+    entry = {**diffs, "first_divergent_epoch": epoch, "ok": ok, "verdict": "pass" if ok else "FAIL",
+             "diagnosis": diagnosis, "probed_epochs": [probe["epoch"] for probe in probes]}
     ref_diverged, run_diverged = diverged_at(reference), diverged_at(run)
     if ref_diverged is not None or run_diverged is not None:
         entry["diverged_at_epoch"] = run_diverged
@@ -112,11 +214,19 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None):
         else:
             entry["verdict"], entry["ok"] = "FAIL", False
             entry["first_divergent_epoch"] = min(filter(None, [epoch, ref_diverged, run_diverged]))
-    elif not ok and limit:
-        limit_epoch, limit_finals_ok = agrees(reference, run, limit_tol)
-        entry["limit"], entry["limit_tolerance"] = limit, limit_tol
-        if limit_epoch is None and limit_finals_ok:
-            entry["verdict"] = "limited"
+    elif not ok:
+        if limit:  # judged at the looser tolerance its declared limit allows, steps and curves alike
+            entry["limit"], entry["limit_tolerance"] = limit, limit_tol
+            tol = limit_tol
+            entry["diagnosis"] = diagnosis = diagnose(probes, tol)
+            limit_epoch, limit_finals_ok = agrees(reference, run, tol)
+            if diagnosis is None and limit_epoch is None and limit_finals_ok:
+                entry["verdict"] = "limited"
+                return entry
+        if diagnosis is None:  # every step agrees, yet the curves part: amplified rounding, or unexplained
+            sensitive = within_band(reference, run, limit_band if limit else band, tol)
+            entry["verdict"] = "sensitive" if sensitive else "FAIL"
+            entry["unexplained"] = not sensitive
     return entry
 
 
@@ -127,6 +237,7 @@ def check(runs, dtype, reference="numpy", limits=None):
     """
     tol, limits = tolerance(dtype), limits or {}
     ref = runs.get(reference, {})
+    bands = ref.get("sensitivity") or {}
     frameworks = {}
     for name, run in runs.items():
         if name == reference:
@@ -136,7 +247,8 @@ def check(runs, dtype, reference="numpy", limits=None):
         elif run.get("status") != "ok":
             frameworks[name] = {"ok": None, "reason": run.get("status")}  # not run: neither agrees nor disagrees
         else:
-            frameworks[name] = compare_run(ref, run, tol, limits.get(name), tolerance("float32"))
+            frameworks[name] = compare_run(ref, run, tol, limits.get(name), tolerance("float32"), bands.get(dtype),
+                                           bands.get("float32"))
     verdicts = [entry["verdict"] for entry in frameworks.values() if entry["ok"] is not None]
     diverged = diverged_at(ref) if ref.get("status") == "ok" else None
     return {
@@ -144,6 +256,8 @@ def check(runs, dtype, reference="numpy", limits=None):
         "tolerance": tol,
         "frameworks": frameworks,
         "reference_diverged_at_epoch": diverged,
+        "sensitivity": {precision: band_summary(band, tol if precision == dtype else tolerance(precision))
+                        for precision, band in bands.items()},
         # A diverged run agrees with nothing worth trusting: the comparison holds only when training stayed finite.
-        "ok": ref.get("status") == "ok" and diverged is None and all(v in ("pass", "limited") for v in verdicts),
+        "ok": ref.get("status") == "ok" and diverged is None and all(v in ACCEPTED for v in verdicts),
     }

@@ -29,17 +29,48 @@ def parity_cell(entry):
     return entry["verdict"]
 
 
+def parting(entry):
+    """'the curves part at epoch 48 (max |Δloss| 4.1e-01)', or the final quantity that differs."""
+    if entry["first_divergent_epoch"] is not None:
+        return (f"the curves part at epoch {entry['first_divergent_epoch']} (max |Δloss| "
+                f"{number(entry['max_abs_loss_diff'], '.1e')})")
+    return f"the final weights differ by {number(entry['max_abs_weight_diff'], '.1e')}"
+
+
+def band_line(results, precision):
+    """How far the reference parts from itself when its initial weights are nudged in `precision`."""
+    parity = results["parity"]
+    band = (parity.get("sensitivity") or {}).get(precision)
+    if not band:
+        return f"{parity['reference']}'s own sensitivity at {precision} was not measured."
+    where = "never part" if band["parts_at_epoch"] is None else f"part from epoch {band['parts_at_epoch']}"
+    return (f"{parity['reference']}'s own band: its runs from weights nudged by up to {band['ulps']} {precision} "
+            f"ulps {where}, by up to {band['max_loss_diff']:.1e} in loss.")
+
+
 def notes(results):
-    """One line per framework whose verdict needs its reason: a declared float64 limit, a divergence."""
-    out = []
+    """One line per framework whose verdict needs its reason: a declared float64 limit, the quantity that differs,
+    curves that part within the reference's own sensitivity (or beyond it, unexplained); then the band itself."""
+    out, bands = [], []
     for name, entry in results["parity"]["frameworks"].items():
-        if entry.get("verdict") == "limited":
+        verdict, diagnosis = entry.get("verdict"), entry.get("diagnosis")
+        if verdict == "limited":
             out.append(f"{name}: agrees only within float32's {entry['limit_tolerance']:.0e}, as declared: "
                        f"{entry['limit']}.")
-        elif entry.get("limit"):
-            out.append(f"{name}: fails even float32's {entry['limit_tolerance']:.0e}; its declared float64 limit "
-                       f"does not explain that.")
-    return out
+        elif verdict == "FAIL" and diagnosis:
+            out.append(f"{name}: {diagnosis['message']}.")
+        elif "unexplained" in entry:
+            bands.append("float32" if entry.get("limit") else results["config"]["dtype"])
+            checks = f"all {len(entry['probed_epochs'])} step-local checks agree"
+            if entry["first_divergent_epoch"]:
+                checks += f", epoch {entry['first_divergent_epoch']} among them"
+            within = "within" if verdict == "sensitive" else "beyond"
+            out.append(f"{name}: {parting(entry)}, {within} {results['parity']['reference']}'s own band; {checks}"
+                       + (": unexplained." if verdict == "FAIL" else "."))
+        if entry.get("limit") and verdict not in ("limited", "diverged"):
+            out.append(f"{name}: judged at float32's {entry['limit_tolerance']:.0e} for its declared float64 limit: "
+                       f"{entry['limit']}.")
+    return out + [band_line(results, precision) for precision in dict.fromkeys(bands)]
 
 
 def rows(results):
@@ -87,8 +118,8 @@ def verdict(results):
     ran = [name for name, run in runs.items() if run["status"] == "ok"]
     failed = [name for name, run in runs.items() if run["status"] == "error"]
     by_verdict = {v: [name for name, entry in parity["frameworks"].items() if entry.get("verdict") == v]
-                  for v in ("FAIL", "limited", "diverged")}
-    disagree, limited = by_verdict["FAIL"], by_verdict["limited"]
+                  for v in ("FAIL", "limited", "diverged", "sensitive")}
+    disagree, limited, sensitive = by_verdict["FAIL"], by_verdict["limited"], by_verdict["sensitive"]
     missing = [name for name, run in runs.items() if run["status"] == "missing"]
     diverged = parity.get("reference_diverged_at_epoch")
     parts = []
@@ -101,10 +132,16 @@ def verdict(results):
     if disagree:
         parts.append(f"{', '.join(disagree)} disagree{'s' if len(disagree) == 1 else ''} with {ref} beyond {tol:.3g}")
     if not parts:
-        agree = len(ran) - len(limited)
-        parts.append(f"All {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}" if not limited else
-                     f"{agree} of the {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}, and "
-                     f"{', '.join(limited)} within float32's {tolerance('float32'):.0e}, as declared below")
+        agree = len(ran) - len(limited) - len(sensitive)
+        if not limited and not sensitive:
+            parts.append(f"All {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}")
+        else:
+            also = ([f"{', '.join(limited)} within float32's {tolerance('float32'):.0e}, as declared below"]
+                    if limited else [])
+            also += ([f"{', '.join(sensitive)} step by step, with curves that part no further than {ref}'s own "
+                      f"(sensitive, below)"] if sensitive else [])
+            parts.append(f"{agree} of the {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}, and "
+                         + ", and ".join(also))
     if missing:
         parts.append(f"not installed: {', '.join(missing)}")
     return "; ".join(parts) + "."

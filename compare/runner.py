@@ -41,14 +41,25 @@ def tail(text, lines=STDERR_TAIL_LINES):
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def run_worker(framework, config, weights_file, workdir):
-    """Run one framework in its own process and return its entry of results.json's runs."""
+def run_worker(framework, config, weights_file, workdir, reference=None, reference_run=None, band_precisions=()):
+    """Run one framework in its own process and return its entry of results.json's runs.
+
+    reference: the reference's Framework, for the step-local checks; reference_run: the file of its finished run.
+    band_precisions: for the reference, the precisions whose ulps its sensitivity runs nudge the weights by.
+    """
     missing = framework.missing()
     if missing:
         return {"status": "missing", "missing": missing, "install": framework.install_command}
     request = {
         "module": framework.module,
-        "reference_module": FRAMEWORKS[REFERENCE].module,
+        "reference_module": FRAMEWORKS[REFERENCE].module,  # the timing yardstick
+        "is_reference": reference is None,
+        "probe_module": framework.probe_module,
+        "reference_run": None if reference_run is None else str(reference_run),
+        "reference_run_module": None if reference is None else reference.module,
+        "reference_probe_module": None if reference is None else reference.probe_module,
+        "seed": config.seed,
+        "band_precisions": list(band_precisions),
         "options": framework.options,
         "versions": list(framework.versions),
         "dataset": config.dataset,
@@ -113,18 +124,32 @@ def run(config, registry=None, progress=None):
         save_weights(weights_file, weights)  # written once: every worker starts from these bytes
         weights_sha256 = hashlib.sha256(weights_file.read_bytes()).hexdigest()
 
+        reference_run = work / "reference_run.json"
+
         def one(name):
             if progress:
                 progress(name, None)
-            run = run_worker(registry[name], config, weights_file, work)
+            if name == REFERENCE:
+                # Nudged at the run's precision, and at float32's where a framework holds only that (its limit).
+                precisions = dict.fromkeys([config.dtype] + ["float32" for _ in limits(names, registry, config.dtype)])
+                run = run_worker(registry[name], config, weights_file, work, band_precisions=precisions)
+            else:
+                run = run_worker(registry[name], config, weights_file, work, registry[REFERENCE],
+                                 reference_run if reference_run.exists() else None)
             if progress:
                 progress(name, run)
             return run
 
+        # The reference first: every other worker takes its step-local checks from the reference's states, and
+        # reads where its own curves part from the reference's run.
+        runs = {REFERENCE: one(REFERENCE)}
+        if runs[REFERENCE]["status"] == "ok":
+            reference_run.write_text(json.dumps({key: runs[REFERENCE][key] for key in parity.CURVES}))
         # One worker at a time, so that no framework is timed while another competes for the cores; --jobs > 1
         # trades that for a sooner parity verdict.
         with ThreadPoolExecutor(max_workers=config.jobs) as pool:
-            runs = dict(zip(names, pool.map(one, names)))
+            others = names[1:]
+            runs.update(zip(others, pool.map(one, others)))
     return {
         "schema": SCHEMA,
         "config": config.to_json(),

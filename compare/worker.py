@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from compare import environment, timing
+from compare import environment, parity, probes, sensitivity, timing
 from compare.problem import dataset, initial_weights, load_weights
 
 
@@ -52,19 +52,41 @@ def train(request):
     }
     if request.get("steady_state", True):
         reference, target_s = None, timing.TARGET_S
-        if request["module"] != request["reference_module"]:  # NumPy, timed in alternation as the yardstick
+        if not request["is_reference"]:  # NumPy, timed in alternation as the yardstick
             ref_net = importlib.import_module(request["reference_module"]).Network(weights, lr, dtype)
             reference = lambda n: ref_net.fit(x, y, n)  # noqa: E731
         else:
             target_s = 0  # the reference's own steady state: no ratio rests on it, so the fewest repeats do
         timings.update(timing.steady_state(lambda n: net.fit(x, y, n), repeats=request["repeats"],
                                            reference=reference, target_s=target_s))
+    if request["is_reference"]:
+        with timing.phase(timings, "sensitivity_s"):
+            response["sensitivity"] = {precision: sensitivity.band(impl, response, weights, x, y, lr, dtype,
+                                                                   request["seed"], precision)
+                                       for precision in request["band_precisions"]}
+    elif request.get("reference_run") and request["probe_module"] and request["reference_probe_module"]:
+        with timing.phase(timings, "probe_s"):
+            response.update(probe(request, impl, weights, x, y, response))
     timings["peak_memory_mb"] = timing.peak_memory_mb()
     timings["threads"] = request["threads"]
     timings["effective_threads"] = environment.effective_threads()
     response["timing"] = timings
     response["determinism"] = environment.determinism()
     return response
+
+
+def probe(request, impl, weights, x, y, run):
+    """Step-local checks from the reference's states: at the spread of epochs, and where this run's curves part from
+    the reference's run (read from the request's reference_run file)."""
+    with open(request["reference_run"]) as f:
+        reference_run = json.load(f)
+    parting = parity.first_divergent_epoch(reference_run, run, parity.tolerance(request["dtype"]))
+    at = probes.epochs(request["epochs"], parting)
+    modules = [importlib.import_module(name) for name in
+               (request["probe_module"], request["reference_run_module"], request["reference_probe_module"])]
+    taken, identical = probes.take((impl, modules[0]), tuple(modules[1:]), weights, x, y, request["learning_rate"],
+                                   request["dtype"], at, request.get("options", {}), reference_run["loss"])
+    return {"probes": taken, "probe_replay_identical": identical}
 
 
 def predict_seconds(measured, cell, repeats):

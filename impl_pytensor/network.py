@@ -9,10 +9,16 @@ import pytensor
 import pytensor.tensor as pt
 
 
-def forward(x, weights):
+def forward(weights, x):
     for w in weights:
         x = pt.sigmoid(x @ w)
     return x
+
+
+def loss_fn(weights, x, y):
+    """½·Σ(y − ŷ)², and the error y − ŷ beside it: symbols, computed only when the compiled function runs."""
+    error = y - forward(weights, x)
+    return 0.5 * pt.sum(error**2), error
 
 
 class Network:
@@ -22,9 +28,7 @@ class Network:
         self.dtype = dtype
         self.weights = [pytensor.shared(np.asarray(w, dtype=dtype), name=f"w{i}") for i, w in enumerate(weights)]
         x, y = pt.matrix("x", dtype=dtype), pt.matrix("y", dtype=dtype)
-        y_hat = forward(x, self.weights)
-        error = y - y_hat
-        loss = 0.5 * pt.sum(error**2)
+        loss, error = loss_fn(self.weights, x, y)
         grads = pytensor.grad(loss, self.weights)
         # The learning rate as a constant of the weights' dtype: a Python float would lift a float32 update to float64.
         learning_rate = pt.constant(learning_rate, dtype=dtype)
@@ -32,7 +36,7 @@ class Network:
             [x, y], [loss, pt.mean(pt.abs(error))],
             updates=[(w, w - learning_rate * grad) for w, grad in zip(self.weights, grads)],
         )
-        self.forward = pytensor.function([x], y_hat)
+        self.forward = pytensor.function([x], forward(self.weights, x))
 
     def fit(self, x, y, epochs):
         """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""

@@ -7,6 +7,18 @@ import numpy as np
 import tensorflow as tf
 
 
+def forward(weights, x):
+    for w in weights:
+        x = tf.sigmoid(x @ w)
+    return x
+
+
+def loss_fn(weights, x, y):
+    """½·Σ(y − ŷ)², and the error y − ŷ beside it."""
+    error = y - forward(weights, x)
+    return 0.5 * tf.reduce_sum(tf.square(error)), error
+
+
 class Network:
     """Sigmoid layers without biases, trained by full-batch gradient descent on ½·Σ(y − ŷ)²."""
 
@@ -15,17 +27,11 @@ class Network:
         self.weights = [tf.Variable(w, dtype=self.dtype, name=f"w{i}") for i, w in enumerate(weights)]
         self.learning_rate = tf.constant(learning_rate, dtype=self.dtype)
 
-    def forward(self, x):
-        for w in self.weights:
-            x = tf.sigmoid(x @ w)
-        return x
-
     @tf.function
     def train_step(self, x, y):
         """One epoch: the loss of the forward pass, its gradients from the tape, then w ← w − lr·∂loss/∂w."""
         with tf.GradientTape() as tape:
-            error = y - self.forward(x)
-            loss = 0.5 * tf.reduce_sum(tf.square(error))
+            loss, error = loss_fn(self.weights, x, y)
         for w, grad in zip(self.weights, tape.gradient(loss, self.weights)):
             w.assign_sub(self.learning_rate * grad)
         return loss, tf.reduce_mean(tf.abs(error))
@@ -43,7 +49,7 @@ class Network:
         return [w.numpy() for w in self.weights]
 
     def predict(self, x):
-        return self.forward(tf.constant(x, dtype=self.dtype)).numpy()
+        return forward(self.weights, tf.constant(x, dtype=self.dtype)).numpy()
 
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]

@@ -1,4 +1,5 @@
 """The parity checker itself: it must fail on a real difference and name the first divergent epoch."""
+import copy
 import math
 
 import numpy as np
@@ -135,3 +136,95 @@ def test_a_declared_limit_is_checked_at_the_looser_tolerance_and_named():
     del runs["far"]
     assert parity.check(runs, "float64", limits={"near": limit})["ok"]
     assert parity.check(runs, "float64")["frameworks"]["near"]["verdict"] == "FAIL"  # undeclared, it fails
+
+
+def probe(epoch=1, **changes):
+    """One probed step of a two-layer network, the framework's side changed by `changes` (quantity: (layer, by))."""
+    quantities = {"layers": [[[0.5, 0.25]], [[0.75]]], "loss": 0.125, "gradients": [[[0.1, 0.2]], [[0.3], [0.4]]],
+                  "weights": [[[0.5, -0.5]], [[1.0], [2.0]]]}
+    framework = copy.deepcopy(quantities)
+    for key, (layer, by) in changes.items():
+        if layer is None:
+            framework[key] += by
+        else:
+            framework[key][layer] = (np.asarray(framework[key][layer]) + by).tolist()
+    return {"epoch": epoch, "reference": quantities, "framework": framework}
+
+
+@pytest.mark.parametrize("changes, quantity, layer, message", [
+    ({"layers": (0, 1e-3), "loss": (None, 1.0)}, "forward", 0, "the output of layer 0 differs by 1.0e-03 at epoch 3"),
+    ({"loss": (None, 1e-6), "gradients": (0, 1.0)}, "loss", None, "forward agrees; the loss differs by 1.0e-06"),
+    ({"gradients": (0, 0.31)}, "gradient", 0, "forward and loss agree; the gradient of w0 differs by 3.1e-01 at "
+                                               "epoch 3 (w1's agrees)"),
+    ({"gradients": (1, 0.5), "weights": (0, 1.0)}, "gradient", 1, "the gradient of w1 differs"),
+    ({"weights": (1, 1e-9)}, "update", 1, "forward, loss and gradients agree; the updated w1 differs by 1.0e-09 at "
+                                          "epoch 3 (w0 agrees)"),
+])
+def test_the_first_quantity_that_differs_is_named_in_the_order_the_maths_computes_them(changes, quantity, layer,
+                                                                                        message):
+    diagnosis = parity.diagnose([probe(1), probe(3, **changes), probe(5, layers=(1, 1.0))], 1e-12)
+    assert (diagnosis["epoch"], diagnosis["quantity"], diagnosis["layer"]) == (3, quantity, layer)
+    assert message in diagnosis["message"]
+    assert parity.diagnose([probe(1), probe(3)], 1e-12) is None
+
+
+def test_a_quantity_a_probe_cannot_expose_is_skipped_and_a_missing_layer_differs():
+    step = probe(2, weights=(0, 1.0))
+    step["framework"]["gradients"] = None  # a reader's implementation hands out no gradients
+    assert parity.diagnose([step], 1e-12)["quantity"] == "update"
+    step = probe(2)
+    step["framework"]["layers"] = step["framework"]["layers"][:1]
+    assert parity.diagnose([step], 1e-12) == {**parity.diagnose([step], 1e-12), "quantity": "forward", "layer": 1,
+                                              "max_diff": math.inf}
+
+
+def banded(run, parts_at, width, epochs=50):
+    """run with the reference's sensitivity band: zero until `parts_at`, `width` from there on."""
+    band = np.where(np.arange(1, epochs + 1) >= parts_at, width, 0.0).tolist()
+    return {**run, "sensitivity": {"float64": {"runs": 4, "ulps": 4, "precision": "float64", "seed": 1, "loss": band,
+                                               "mean_abs_error": band, "weights": width, "predictions": width}}}
+
+
+def parted(at, by):
+    """A run whose curves part from fake_run's at `at` by `by`, its final weights by as much; every step agrees."""
+    run = fake_run(offset=by, at=at)
+    run["final_weights"][0][0][0] += by
+    run["probes"] = [probe(1), probe(at)]
+    return run
+
+
+def test_curves_that_part_within_the_references_own_band_are_sensitive():
+    result = parity.check({"numpy": banded(fake_run(), 20, 1e-3), "a": parted(25, 5e-4)}, "float64")
+    entry = result["frameworks"]["a"]
+    assert entry["verdict"] == "sensitive" and entry["diagnosis"] is None and entry["unexplained"] is False
+    assert entry["first_divergent_epoch"] == 25 and entry["probed_epochs"] == [1, 25]
+    assert result["ok"] and result["sensitivity"]["float64"]["parts_at_epoch"] == 20
+
+
+@pytest.mark.parametrize("reference, run", [
+    (banded(fake_run(), 20, 1e-3), parted(25, 1.0)),   # far beyond the band
+    (banded(fake_run(), 40, 1e-3), parted(25, 5e-4)),  # parted before the reference's own runs do
+    (banded(fake_run(), 1, 1e-14), parted(25, 5e-4)),  # the reference is not sensitive here at all
+    (fake_run(), parted(25, 5e-4)),                     # its sensitivity was not measured
+])
+def test_curves_that_part_beyond_the_band_with_no_step_to_blame_fail_unexplained(reference, run):
+    entry = parity.check({"numpy": reference, "a": run}, "float64")["frameworks"]["a"]
+    assert entry["verdict"] == "FAIL" and entry["unexplained"] is True and entry["diagnosis"] is None
+
+
+def test_a_step_that_differs_fails_even_within_the_band():
+    run = parted(25, 5e-4)
+    run["probes"].append(probe(50, gradients=(0, 1e-6)))
+    entry = parity.check({"numpy": banded(fake_run(), 20, 1e-3), "a": run}, "float64")["frameworks"]["a"]
+    assert entry["verdict"] == "FAIL" and "unexplained" not in entry
+    assert entry["diagnosis"]["epoch"] == 50 and entry["diagnosis"]["quantity"] == "gradient"
+
+
+def test_a_limited_framework_is_judged_against_the_float32_band():
+    reference = banded(fake_run(), 20, 1e-3)
+    reference["sensitivity"]["float32"] = {**reference["sensitivity"]["float64"], "precision": "float32"}
+    reference["sensitivity"]["float64"] = {**reference["sensitivity"]["float64"], "loss": [0.0] * 50,
+                                           "mean_abs_error": [0.0] * 50, "weights": 0.0, "predictions": 0.0}
+    result = parity.check({"numpy": reference, "a": parted(25, 5e-4)}, "float64", limits={"a": "float32 inside"})
+    assert result["frameworks"]["a"]["verdict"] == "sensitive"
+    assert parity.check({"numpy": reference, "a": parted(25, 5e-4)}, "float64")["frameworks"]["a"]["verdict"] == "FAIL"

@@ -1,19 +1,33 @@
 """The checker proven to fail: broken implementations (mutants), and workers that hang or vanish."""
 import pytest
 
-from compare import report, runner
+from compare import parity, report, runner
 from compare.frameworks import FRAMEWORKS, Framework
 from compare.problem import Config
 
 MUTANTS = [
-    # (module, built on, first divergent epoch)
-    ("torch_not_transposed", "torch", 1),
-    ("keras_batch_mean", "keras", 1),
-    ("numpy_no_half", "numpy", 1),
-    ("numpy_loss_after_update", "numpy", 1),
-    ("torch_silently_float32", "torch", 1),
-    ("numpy_shuffled_per_sample", "numpy", 2),  # epoch 1's loss comes before any update: only epoch 2 can tell
+    # (module, built on, first divergent epoch of the curves, the quantity its step gets wrong first, its layer)
+    ("torch_not_transposed", "torch", 1, "forward", 0),
+    ("keras_batch_mean", "keras", 1, "loss", None),
+    ("numpy_no_half", "numpy", 1, "loss", None),
+    ("numpy_loss_after_update", "numpy", 1, "loss", None),
+    ("torch_silently_float32", "torch", 1, "forward", 0),
+    ("numpy_shuffled_per_sample", "numpy", 2, "update", 0),  # epoch 1's loss comes before any update
+    # A learner's classic slips in re-deriving the blog's backward pass.
+    ("numpy_l1_delta_no_derivative", "numpy", 2, "gradient", 0),
+    ("numpy_derivative_of_preactivation", "numpy", 2, "gradient", 1),  # backpropagation meets w1 first
+    ("numpy_update_sign_flipped", "numpy", 2, "update", 1),
 ]
+# The blog's regime, and a large-step one where correct frameworks' curves part too (they are `sensitive` there):
+# a mutant must FAIL in both, with its quantity named, never pass as sensitive. float64 and float32 are crossed
+# with them pairwise; the numpy mutants, cheap, run in all three.
+REGIMES = {
+    "blog-step-float64": dict(dataset="xor", hidden=3, dtype="float64"),
+    "large-step-float32": dict(dataset="xor", hidden=32, learning_rate=10.0, epochs=100, dtype="float32"),
+    "large-step-float64": dict(dataset="xor", hidden=32, learning_rate=10.0, epochs=100, dtype="float64"),
+}
+CASES = [pytest.param(*mutant, regime, id=f"{mutant[0]}-{regime}") for mutant in MUTANTS for regime in REGIMES
+         if regime != "large-step-float64" or mutant[1] == "numpy" or mutant[0] == "torch_silently_float32"]
 
 
 def run_with(framework, **fields):
@@ -21,17 +35,25 @@ def run_with(framework, **fields):
     return runner.run(Config(frameworks=("numpy", framework.name), repeats=0, **fields), registry=registry)
 
 
-@pytest.mark.parametrize("module, base, epoch", MUTANTS, ids=[m for m, _, _ in MUTANTS])
-def test_a_broken_implementation_fails_parity_at_its_epoch(module, base, epoch):
+@pytest.mark.parametrize("module, base, epoch, quantity, layer, regime", CASES)
+def test_a_broken_implementation_fails_with_the_quantity_named(module, base, epoch, quantity, layer, regime):
     real = FRAMEWORKS[base]
     if real.missing():
         pytest.skip(f"{base} not installed")
-    mutant = Framework("mutant", f"tests.mutants.{module}", real.requires, real.extra, real.versions, env=real.env)
-    results = run_with(mutant, dataset="xor", hidden=3)
+    fields = REGIMES[regime]
+    if module == "torch_silently_float32" and fields["dtype"] == "float32":
+        pytest.skip("asked for float32, this mutant is correct: its bug shows only in a float64 run")
+    mutant = Framework("mutant", f"tests.mutants.{module}", real.requires, real.extra, real.versions, env=real.env,
+                       probe=real.probe_module)
+    results = run_with(mutant, **fields)
     assert results["runs"]["mutant"]["status"] == "ok", results["runs"]["mutant"].get("stderr")
     entry = results["parity"]["frameworks"]["mutant"]
-    assert entry["ok"] is False
+    assert entry["verdict"] == "FAIL" and entry["ok"] is False
     assert entry["first_divergent_epoch"] == epoch
+    diagnosis = entry["diagnosis"]
+    assert (diagnosis["epoch"], diagnosis["quantity"], diagnosis["layer"]) == (1, quantity, layer), diagnosis
+    assert diagnosis["max_diff"] > parity.tolerance(fields["dtype"])
+    assert diagnosis["message"] in report.table(results)
     assert results["parity"]["ok"] is False and runner.exit_code(results) == 1
 
 
@@ -59,8 +81,8 @@ def test_the_same_run_twice_is_bit_identical():
     first, second = runner.run(config), runner.run(config)
     for name in config.frameworks:
         assert first["runs"][name]["status"] == "ok", first["runs"][name].get("stderr")
-        for key in ("loss", "mean_abs_error", "final_weights", "predictions"):
-            assert first["runs"][name][key] == second["runs"][name][key], (name, key)
+        for key in ("loss", "mean_abs_error", "final_weights", "predictions", "probes", "sensitivity"):
+            assert first["runs"][name].get(key) == second["runs"][name].get(key), (name, key)
     block = first["determinism"]
     assert block["seed"] == 1 and block["threads"] == 1 and len(block["initial_weights_sha256"]) == 64
     assert block["initial_weights_sha256"] == second["determinism"]["initial_weights_sha256"]
@@ -77,8 +99,8 @@ def test_the_same_run_twice_is_bit_identical():
 
 def test_a_diverging_run_is_reported_as_diverged_in_every_framework_alike():
     """Linear stand-ins for numpy and torch (tests/linear): at learning rate 1 their loss reaches inf at epoch 7."""
-    registry = {"numpy": Framework("numpy", "tests.linear.numpy_linear", ("numpy",), "numpy", ("numpy",)),
-                "torch": Framework("torch", "tests.linear.torch_linear", ("torch",), "torch", ("torch",))}
+    registry = {"numpy": Framework("numpy", "tests.linear.numpy_linear", ("numpy",), "numpy", ("numpy",), probe=None),
+                "torch": Framework("torch", "tests.linear.torch_linear", ("torch",), "torch", ("torch",), probe=None)}
     if registry["torch"].missing():
         pytest.skip("torch not installed")
     results = runner.run(Config(frameworks=("numpy", "torch"), dataset="xor", repeats=0), registry=registry)

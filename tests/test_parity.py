@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from compare import parity
-from compare.frameworks import FRAMEWORKS
+from compare import parity, probes, runner
+from compare.frameworks import DEFAULT, FRAMEWORKS
+from compare.problem import Config
 
 OTHERS = [name for name in FRAMEWORKS if name != "numpy"]
 CASES = [
@@ -43,6 +44,9 @@ def test_agrees_with_numpy(run_config, framework, dataset, dtype, hidden, learni
         tol = parity.tolerance("float32")
     else:
         assert entry["verdict"] == "pass" and entry["ok"] and entry["first_divergent_epoch"] is None
+    # Every step taken from the reference's states agrees too, and those states were the reference's very bits.
+    assert entry["diagnosis"] is None and entry["probed_epochs"] == probes.epochs(50)
+    assert run["probe_replay_identical"] is True
     assert len(run["loss"]) == len(run["mean_abs_error"]) == 50
     assert_allclose(run["loss"], ref["loss"], rtol=0, atol=tol)
     assert_allclose(run["mean_abs_error"], ref["mean_abs_error"], rtol=0, atol=tol)
@@ -70,3 +74,28 @@ def test_float32_runs_really_are_float32(run_config):
     r32 = run_config(frameworks=tuple(FRAMEWORKS), dataset="blog", dtype="float32", hidden=4, learning_rate=1.0)
     diff = parity.max_abs_diff(r64["runs"]["numpy"]["loss"], r32["runs"]["numpy"]["loss"])
     assert parity.tolerance("float64") < diff < parity.tolerance("float32")
+
+
+# The regimes where large steps amplify a rounding difference until the free-running curves part (issue commands,
+# cut short once every framework's curves have parted: epochs 35 to 106 in the full runs).
+LARGE_STEPS = {
+    "xor-32-lr10": dict(dataset="xor", hidden=32, learning_rate=10.0, epochs=150),
+    "xor-4-lr100": dict(dataset="xor", hidden=4, learning_rate=100.0, epochs=100),
+    "xor-4-lr10-float32": dict(dataset="xor", hidden=4, learning_rate=10.0, epochs=100, dtype="float32"),
+}
+
+
+@pytest.mark.parametrize("fields", LARGE_STEPS.values(), ids=LARGE_STEPS)
+def test_large_steps_part_the_curves_but_every_step_agrees(fields):
+    installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
+    results = runner.run(Config(frameworks=installed, repeats=0, jobs=2, **fields))
+    frameworks = results["parity"]["frameworks"]
+    for name, entry in frameworks.items():
+        assert results["runs"][name]["status"] == "ok", results["runs"][name].get("stderr")
+        assert entry["verdict"] in ("pass", "sensitive", "limited"), (name, entry)
+        assert entry["diagnosis"] is None
+        if entry["verdict"] == "sensitive" and entry["first_divergent_epoch"] is not None:
+            assert entry["first_divergent_epoch"] in entry["probed_epochs"]
+    assert sum(entry["verdict"] == "sensitive" for entry in frameworks.values()) >= 2
+    assert results["parity"]["sensitivity"][fields.get("dtype", "float64")]["parts_at_epoch"] is not None
+    assert results["parity"]["ok"] and runner.exit_code(results) == 0

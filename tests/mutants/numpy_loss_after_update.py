@@ -1,7 +1,7 @@
 """Mutant: each epoch's loss recorded after its update instead of from the forward pass before it."""
 import numpy as np
 
-from impl_numpy.network import Network as Correct, forward
+from impl_numpy.network import Network as Correct, backward, forward  # noqa: F401 — the probe reads backward
 
 
 class Network(Correct):

@@ -1,5 +1,5 @@
 """Mutant: the ½ dropped: the loss is Σ(y − ŷ)², so it reads twice as large and its gradient steps twice as far."""
-from impl_numpy.network import Network as Correct
+from impl_numpy.network import Network as Correct, backward, forward  # noqa: F401 — the probe reads these
 
 
 class Network(Correct):

@@ -1,0 +1,56 @@
+"""Step-local checks: a framework takes single steps from the reference's own state, and says what it computed.
+
+Two free-running curves can part for two reasons: different maths, or a rounding difference that large steps
+amplify. One step from the same state tells them apart. At each probed epoch the reference's state (its weights
+before that epoch's step) is replayed here with the reference implementation; then the reference and the framework
+each take one step from it with their package's probe.py, which reports every layer's output, the loss, each
+gradient and each updated weight. Correct maths agrees on all of them to within rounding, however far the
+free-running curves have parted by then.
+"""
+import numpy as np
+
+# Epochs probed between the first and the last, evenly spaced, besides where the curves part. A bug present from
+# some epoch on is caught by the last; one that comes and goes, by the spread (README: "Step-local checks").
+SPREAD = 10
+
+
+def epochs(total, parting=None):
+    """The epochs to probe: the first, the last, SPREAD evenly between, and the two steps around a parting."""
+    chosen = set(np.linspace(1, total, SPREAD + 2).round().astype(int).tolist())
+    if parting is not None:
+        chosen |= {parting - 1, parting}
+    return sorted(e for e in chosen if 1 <= e <= total)
+
+
+def plain(quantities):
+    """A probe's quantities as JSON: nested lists of floats."""
+    return {key: None if value is None else
+            [np.asarray(v, dtype=np.float64).tolist() for v in value] if isinstance(value, list) else float(value)
+            for key, value in quantities.items()}
+
+
+def take(framework, reference, weights, x, y, learning_rate, dtype, at, options=None, reference_loss=None):
+    """One probe per epoch of `at`: {epoch, reference, framework}, each side what its probe's `step` returned.
+
+    framework, reference: (implementation module, probe module). The reference's states are replayed from `weights`
+    with its Network; `reference_loss`, its run's loss curve, tells whether the replay gave the very same bits
+    (it should: one thread, the same code). Probing stops at a state that is no longer finite.
+    """
+    (impl, probe), (ref_impl, ref_probe) = framework, reference
+    net = ref_impl.Network(weights, learning_rate, dtype)
+    done, replayed, probes = 0, [], []
+    for epoch in at:
+        if epoch - 1 > done:
+            replayed.append(net.fit(x, y, epoch - 1 - done)["loss"])
+            done = epoch - 1
+        state = net.get_weights()
+        if not all(np.isfinite(w).all() for w in state):
+            break
+        probes.append({"epoch": epoch,
+                       "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype)),
+                       "framework": plain(probe.step(impl, state, x, y, learning_rate, dtype, **(options or {})))})
+    identical = None
+    if reference_loss is not None:
+        replayed = np.concatenate(replayed) if replayed else np.empty(0)
+        identical = bool(np.array_equal(replayed, np.asarray(reference_loss, dtype=np.float64)[:len(replayed)]))
+    return probes, identical

@@ -1,0 +1,21 @@
+"""The checker's window into impl_pytensor: one training step from a given state, and what it computed on the way.
+
+network.py is the lesson and does not change for the checker; this file only reads its quantities out. Every
+impl_* package has a probe.py with the same `step`.
+"""
+import pytensor
+import pytensor.tensor as pt
+
+
+def step(module, weights, x, y, learning_rate, dtype, **options):
+    """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
+    net = module.Network(weights, learning_rate, dtype, **options)
+    xs, ys = pt.matrix("x", dtype=dtype), pt.matrix("y", dtype=dtype)
+    loss, _ = module.loss_fn(net.weights, xs, ys)
+    outputs = [module.forward(net.weights[:i + 1], xs) for i in range(len(net.weights))]
+    # One more compiled function over the network's own shared weights: its layers and pytensor.grad's gradients.
+    values = pytensor.function([xs, ys], [*outputs, *pytensor.grad(loss, net.weights)])(x.astype(dtype),
+                                                                                           y.astype(dtype))
+    layers, gradients = values[:len(outputs)], values[len(outputs):]
+    loss = net.fit(x, y, 1)["loss"][0]
+    return {"layers": layers, "loss": loss, "gradients": gradients, "weights": net.get_weights()}

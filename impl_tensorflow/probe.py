@@ -1,0 +1,18 @@
+"""The checker's window into impl_tensorflow: one training step from a given state, and what it computed on the way.
+
+network.py is the lesson and does not change for the checker; this file only reads its quantities out. Every
+impl_* package has a probe.py with the same `step`.
+"""
+import tensorflow as tf
+
+
+def step(module, weights, x, y, learning_rate, dtype, **options):
+    """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
+    net = module.Network(weights, learning_rate, dtype, **options)
+    x, y = tf.constant(x, dtype=net.dtype), tf.constant(y, dtype=net.dtype)
+    layers = [module.forward(net.weights[:i + 1], x).numpy() for i in range(len(net.weights))]
+    with tf.GradientTape() as tape:  # the same tape over the same loss_fn as the train step
+        loss, _ = module.loss_fn(net.weights, x, y)
+    gradients = [grad.numpy() for grad in tape.gradient(loss, net.weights)]
+    loss = net.fit(x.numpy(), y.numpy(), 1)["loss"][0]
+    return {"layers": layers, "loss": loss, "gradients": gradients, "weights": net.get_weights()}

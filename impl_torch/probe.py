@@ -1,0 +1,23 @@
+"""The checker's window into impl_torch: one training step from a given state, and what it computed on the way.
+
+network.py is the lesson and does not change for the checker; this file only reads its quantities out. Every
+impl_* package has a probe.py with the same `step`.
+"""
+import torch
+from torch import nn
+
+
+def step(module, weights, x, y, learning_rate, dtype, **options):
+    """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
+    net = module.Network(weights, learning_rate, dtype, **options)
+    children = list(net.model)
+    layers, out = [], torch.from_numpy(x).to(net.dtype)
+    with torch.no_grad():
+        for i, child in enumerate(children):
+            out = child(out)
+            if i + 1 == len(children) or isinstance(children[i + 1], nn.Linear):  # a layer ends before each Linear
+                layers.append(out.numpy().copy())
+    loss = net.fit(x, y, 1)["loss"][0]
+    # The gradients the step itself used: backward() leaves them in .grad, (out, in) like the weights.
+    gradients = [child.weight.grad.numpy().T.copy() for child in children if isinstance(child, nn.Linear)]
+    return {"layers": layers, "loss": loss, "gradients": gradients, "weights": net.get_weights()}

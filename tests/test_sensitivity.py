@@ -1,0 +1,46 @@
+"""The reference's own sensitivity, and the epochs the step-local checks probe."""
+import numpy as np
+import pytest
+
+import impl_numpy
+from compare import parity, probes, sensitivity
+from compare.problem import dataset, initial_weights
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_nudges_move_each_weight_by_a_few_ulps_of_the_dtype_in_a_seeded_direction(dtype):
+    weights = initial_weights(1, [3, 8, 1])
+    first = sensitivity.nudged(weights, dtype, np.random.default_rng(7))
+    again = sensitivity.nudged(weights, dtype, np.random.default_rng(7))
+    for w, moved, same in zip(weights, first, again, strict=True):
+        w = w.astype(dtype)
+        ulps = np.abs(moved - w) / np.spacing(w)
+        assert ulps.max() <= sensitivity.ULPS + 0.5 and ulps.max() >= 1
+        assert moved.astype(dtype).astype(np.float64).tolist() == moved.tolist()  # the dtype holds it exactly
+        np.testing.assert_array_equal(moved, same)
+
+
+def reference(dataset_name, hidden, learning_rate, epochs, dtype="float64"):
+    x, y = dataset(dataset_name)
+    weights = initial_weights(1, [3, hidden, 1])
+    run = impl_numpy.train(x, y, weights, epochs, learning_rate, dtype)
+    run["final_weights"] = run.pop("weights")
+    return sensitivity.band(impl_numpy, run, weights, x, y, learning_rate, dtype, seed=1)
+
+
+def test_the_blogs_regime_damps_a_nudge_and_large_steps_amplify_it():
+    tol = parity.tolerance("float64")
+    calm = reference("blog", 4, 1.0, 200)
+    assert max(calm["loss"]) <= tol and calm["weights"] <= tol
+    wild = reference("xor", 4, 100.0, 100)
+    parts_at = parity.band_summary(wild, tol)["parts_at_epoch"]
+    assert parts_at is not None and 5 < parts_at < 60
+    assert wild["runs"] == sensitivity.RUNS and len(wild["loss"]) == 100
+
+
+def test_probed_epochs_span_the_run_and_surround_where_the_curves_part():
+    assert probes.epochs(50) == sorted(set(np.linspace(1, 50, probes.SPREAD + 2).round().astype(int).tolist()))
+    assert probes.epochs(3) == [1, 2, 3]
+    chosen = probes.epochs(60000, parting=48)
+    assert {1, 47, 48, 60000} <= set(chosen) and len(chosen) == probes.SPREAD + 4
+    assert probes.epochs(10, parting=1) == probes.epochs(10)
