@@ -130,14 +130,21 @@ def diagnose(probes, tol):
     return None
 
 
+def floats(values):
+    """values as a float64 array, JSON's null (a NaN or infinity that was written out) as NaN."""
+    return np.array([np.nan if v is None else v for v in values] if isinstance(values, list) else values,
+                    dtype=np.float64)
+
+
 def running_max(values):
-    return np.fmax.accumulate(np.nan_to_num(np.asarray(values, dtype=np.float64), nan=np.inf))
+    """The largest value so far at each position; a NaN counts as infinitely large."""
+    return np.fmax.accumulate(np.nan_to_num(floats(values), nan=np.inf))
 
 
 def curve_gap(reference, run):
     """Per epoch, the largest scaled difference of either curve so far: how far the run has parted by then."""
     n = min(len(reference["loss"]), len(run["loss"]))
-    gaps = [scaled_diff(run[curve][:n], reference[curve][:n]) for curve in CURVES]
+    gaps = [scaled_diff(floats(run[curve][:n]), floats(reference[curve][:n])) for curve in CURVES]
     return running_max(np.fmax(*gaps))
 
 
@@ -149,24 +156,25 @@ def within_band(reference, run, band, tol):
     """
     if not band or len(band["loss"]) != len(run["loss"]) or len(run["loss"]) != len(reference["loss"]):
         return False
-    allowed = running_max(np.fmax(band["loss"], band["mean_abs_error"]))
+    allowed = running_max(np.fmax(floats(band["loss"]), floats(band["mean_abs_error"])))
     if not allowed[-1] > tol:
         return False
     gap = curve_gap(reference, run)
     finals = differences(reference, run)
     return bool(np.all(gap <= np.maximum(tol, BAND_MARGIN * allowed))
-                and finals["max_abs_weight_diff"] <= max(tol, BAND_MARGIN * band["weights"])
-                and finals["max_abs_prediction_diff"] <= max(tol, BAND_MARGIN * band["predictions"]))
+                and finals["max_abs_weight_diff"] <= max(tol, BAND_MARGIN * floats(band["weights"]))
+                and finals["max_abs_prediction_diff"] <= max(tol, BAND_MARGIN * floats(band["predictions"])))
 
 
 def band_summary(band, tol):
     """Where the reference's nudged runs part from it beyond tol, and how far they go."""
     if not band:
         return None
-    worst = np.fmax(np.asarray(band["loss"], dtype=float), np.asarray(band["mean_abs_error"], dtype=float))
-    apart = np.flatnonzero(worst > tol)
+    worst = np.fmax(floats(band["loss"]), floats(band["mean_abs_error"]))
+    apart = np.flatnonzero(~(worst <= tol))
     return {"runs": band["runs"], "ulps": band["ulps"], "parts_at_epoch": int(apart[0]) + 1 if apart.size else None,
-            "max_loss_diff": float(np.max(band["loss"], initial=0.0)), "max_weight_diff": band["weights"]}
+            "max_loss_diff": float(np.nanmax(floats(band["loss"]), initial=0.0)),
+            "max_weight_diff": band["weights"]}
 
 
 def differences(reference, run):
