@@ -5,7 +5,7 @@ import sys
 
 from compare import bench, report, results, runner
 from compare.frameworks import FRAMEWORKS
-from compare.problem import DTYPES, TARGETS, Config, ProblemError, load_weights
+from compare.problem import ACTIVATIONS, DTYPES, TARGETS, Config, ProblemError, load_weights
 
 DEFAULT = Config()
 
@@ -71,8 +71,11 @@ def build_parser():
                           f"always runs (default: {','.join(DEFAULT.frameworks)})")
     run.add_argument("--dataset", choices=list(TARGETS), default=DEFAULT.dataset,
                      help=f"blog: y = first column of X; xor: y = x0 XOR x1 (default: {DEFAULT.dataset})")
-    run.add_argument("--hidden", type=positive_int, default=None, metavar="N",
-                     help=f"hidden width (default: {DEFAULT.hidden}, or the width in --weights)")
+    run.add_argument("--hidden", type=int_list, default=None, metavar="W,W,…",
+                     help=f"one width per hidden layer, e.g. 8,8 for two (default: "
+                          f"{','.join(map(str, DEFAULT.hidden))}, or the widths in --weights)")
+    run.add_argument("--activation", choices=ACTIVATIONS, default=DEFAULT.activation,
+                     help=f"the hidden layers' activation; the output stays sigmoid (default: {DEFAULT.activation})")
     run.add_argument("--seed", type=int, default=DEFAULT.seed,
                      help=f"RandomState seed of the initial weights (default: {DEFAULT.seed})")
     run.add_argument("--weights", metavar="FILE.npz", default=DEFAULT.weights,
@@ -200,14 +203,15 @@ def config_from(args):
     """The run's Config; a ProblemError for flags that cannot go together or a bad weights file."""
     hidden = args.hidden or DEFAULT.hidden
     if args.weights is not None:
-        weights = load_weights(args.weights)
-        if len(weights) != 2:
-            raise ProblemError(f"weights file '{args.weights}' has {len(weights)} layers; the network has 2")
-        if args.hidden is not None and args.hidden != weights[0].shape[1]:
-            raise ProblemError(f"--hidden {args.hidden} does not match the weights file's hidden width "
-                               f"{weights[0].shape[1]}")
-        hidden = weights[0].shape[1]
-    return Config(frameworks=args.frameworks, dataset=args.dataset, hidden=hidden, seed=args.seed,
+        widths = tuple(w.shape[1] for w in load_weights(args.weights)[:-1])
+        if not widths:
+            raise ProblemError(f"weights file '{args.weights}' has 1 layer; the network needs a hidden layer")
+        if args.hidden is not None and args.hidden != widths:
+            raise ProblemError(f"--hidden {','.join(map(str, args.hidden))} does not match the weights file's "
+                               f"hidden widths {','.join(map(str, widths))}")
+        hidden = widths
+    return Config(frameworks=args.frameworks, dataset=args.dataset, hidden=hidden, activation=args.activation,
+                  seed=args.seed,
                   weights=args.weights, epochs=args.epochs, learning_rate=args.learning_rate, dtype=args.dtype,
                   out=args.out, timeout=args.timeout, threads=args.threads, repeats=args.repeats,
                   jobs=args.jobs)

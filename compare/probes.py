@@ -29,15 +29,18 @@ def plain(quantities):
             for key, value in quantities.items()}
 
 
-def take(framework, reference, weights, x, y, learning_rate, dtype, at, options=None, reference_loss=None):
+def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=None, options=None,
+         reference_loss=None):
     """One probe per epoch of `at`: {epoch, reference, framework}, each side what its probe's `step` returned.
 
+    network: the Network options of the run (both sides); options: the framework's variant options (its side).
     framework, reference: (implementation module, probe module). The reference's states are replayed from `weights`
     with its Network; `reference_loss`, its run's loss curve, tells whether the replay gave the very same bits
     (it should: one thread, the same code). Probing stops at a state that is no longer finite.
     """
     (impl, probe), (ref_impl, ref_probe) = framework, reference
-    net = ref_impl.Network(weights, learning_rate, dtype)
+    network = network or {}
+    net = ref_impl.Network(weights, learning_rate, dtype, **network)
     done, replayed, probes = 0, [], []
     for epoch in at:
         if epoch - 1 > done:
@@ -47,8 +50,9 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, options=
         if not all(np.isfinite(w).all() for w in state):
             break
         probes.append({"epoch": epoch,
-                       "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype)),
-                       "framework": plain(probe.step(impl, state, x, y, learning_rate, dtype, **(options or {})))})
+                       "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype, **network)),
+                       "framework": plain(probe.step(impl, state, x, y, learning_rate, dtype, **network,
+                                                     **(options or {})))})
     identical = None
     if reference_loss is not None:
         replayed = np.concatenate(replayed) if replayed else np.empty(0)

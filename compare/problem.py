@@ -16,6 +16,7 @@ TARGETS = {
     "xor": np.array([[0.0], [1.0], [1.0], [0.0]]),  # the same X, y = x0 XOR x1
 }
 DTYPES = ("float64", "float32")
+ACTIVATIONS = ("sigmoid", "tanh", "relu")  # for the hidden layers; the output layer stays the blog's sigmoid
 
 
 class ProblemError(ValueError):
@@ -82,7 +83,8 @@ class Config:
 
     frameworks: tuple = DEFAULT_FRAMEWORKS  # numpy, the reference, always runs; variants are opt-in
     dataset: str = "blog"        # "blog" (y = first column of X) or "xor"
-    hidden: int = 4              # hidden width; ignored when weights come from a file
+    hidden: tuple = (4,)         # one width per hidden layer (an int: one layer); from the file when weights are given
+    activation: str = "sigmoid"  # the hidden layers' activation: sigmoid (the blog's), tanh or relu
     seed: int = 1                # RandomState seed of the initial weights; 1 reproduces the classic runs
     weights: str = None          # a .npz of initial weights instead of the seed
     epochs: int = 50             # full-batch gradient-descent steps
@@ -95,13 +97,20 @@ class Config:
     jobs: int = 1                # workers run at once; more finish sooner, but their timings then compete
 
     def __post_init__(self):
+        if isinstance(self.hidden, int) and not isinstance(self.hidden, bool):
+            object.__setattr__(self, "hidden", (self.hidden,))  # frozen: the one place it is normalised
+        if self.activation not in ACTIVATIONS:
+            raise ProblemError(f"unknown activation '{self.activation}' (choose from {', '.join(ACTIVATIONS)})")
+        if (not isinstance(self.hidden, tuple) or not self.hidden
+                or any(isinstance(w, bool) or not isinstance(w, int) or w <= 0 for w in self.hidden)):
+            raise ProblemError(f"hidden must be one or more positive integers, got {self.hidden!r}")
         if self.dataset not in TARGETS:
             raise ProblemError(f"unknown dataset '{self.dataset}' (choose from {', '.join(TARGETS)})")
         if self.dtype not in DTYPES:
             raise ProblemError(f"unknown dtype '{self.dtype}' (choose from {', '.join(DTYPES)})")
         if isinstance(self.repeats, bool) or not isinstance(self.repeats, int) or self.repeats < 0:
             raise ProblemError(f"repeats must be a non-negative integer, got {self.repeats!r}")
-        for name in ("hidden", "epochs", "threads", "jobs"):
+        for name in ("epochs", "threads", "jobs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ProblemError(f"{name} must be a positive integer, got {value!r}")
@@ -116,8 +125,14 @@ class Config:
 
     @property
     def sizes(self):
-        """Layer widths, inputs first: [3, hidden, 1] for the blog's network."""
-        return [INPUTS.shape[1], self.hidden, 1]
+        """Layer widths, inputs first: [3, 4, 1] for the blog's network."""
+        return [INPUTS.shape[1], *self.hidden, 1]
+
+    @property
+    def network(self):
+        """The Network keyword options that differ from the blog's network: none for the blog's own, so that an
+        implementation written for it alone (Network(weights, learning_rate, dtype)) still runs it."""
+        return {} if self.activation == "sigmoid" else {"activation": self.activation}
 
     def initial_weights(self):
         """The run's initial weights: from the weights file if one is given, else drawn from the seed."""
@@ -126,7 +141,7 @@ class Config:
         return initial_weights(self.seed, self.sizes)
 
     def to_json(self):
-        return {**asdict(self), "frameworks": list(self.frameworks),
+        return {**asdict(self), "frameworks": list(self.frameworks), "hidden": list(self.hidden),
                 "weights": None if self.weights is None else os.path.abspath(self.weights)}
 
 

@@ -19,7 +19,9 @@ def number(x, spec=".3g"):
 def headline(results):
     c = results["config"]
     start = f"weights from {c['weights']}" if c["weights"] else f"seed {c['seed']}"
-    return (f"{c['dataset']} data · {'→'.join(map(str, results['layers']))} sigmoid · {start} · {c['epochs']} epochs"
+    activation = c.get("activation", "sigmoid")
+    kind = "sigmoid" if activation == "sigmoid" else f"{activation}, sigmoid out"
+    return (f"{c['dataset']} data · {'→'.join(map(str, results['layers']))} {kind} · {start} · {c['epochs']} epochs"
             f" · learning rate {c['learning_rate']:g} · {c['dtype']} · tolerance {results['parity']['tolerance']:.3g}")
 
 

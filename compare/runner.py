@@ -60,6 +60,7 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
         "reference_probe_module": None if reference is None else reference.probe_module,
         "seed": config.seed,
         "band_precisions": list(band_precisions),
+        "network": config.network,
         "options": framework.options,
         "versions": list(framework.versions),
         "dataset": config.dataset,

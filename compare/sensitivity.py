@@ -23,12 +23,13 @@ def nudged(weights, dtype, rng):
     return out
 
 
-def band(impl, reference_run, weights, x, y, learning_rate, dtype, seed, precision=None):
+def band(impl, reference_run, weights, x, y, learning_rate, dtype, seed, precision=None, network=None):
     """RUNS runs of impl.Network from nudged weights against `reference_run`: the per-epoch largest scaled difference
     of the loss and the mean |error|, and the largest of the final weights and predictions.
 
     precision: the dtype whose ulps the nudges are counted in, the run's own by default; float32 for a framework
     that holds only float32 on some path of a float64 run (its declared limit), whose rounding is that coarse.
+    network: the run's Network options.
     """
     precision = precision or dtype
     rng = np.random.default_rng([seed, np.dtype(precision).itemsize])
@@ -36,7 +37,7 @@ def band(impl, reference_run, weights, x, y, learning_rate, dtype, seed, precisi
     worst = {"loss": np.zeros(epochs), "mean_abs_error": np.zeros(epochs), "weights": 0.0, "predictions": 0.0}
     with np.errstate(all="ignore"):
         for _ in range(RUNS):
-            net = impl.Network(nudged(weights, precision, rng), learning_rate, dtype)
+            net = impl.Network(nudged(weights, precision, rng), learning_rate, dtype, **(network or {}))
             run = {**net.fit(x, y, epochs), "weights": net.get_weights(), "predictions": net.predict(x)}
             for curve in ("loss", "mean_abs_error"):
                 worst[curve] = np.fmax(worst[curve], scaled_diff(run[curve], reference_run[curve]))

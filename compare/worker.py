@@ -32,8 +32,9 @@ def train(request):
     x, y = dataset(request["dataset"])
     weights = load_weights(request["weights_file"])
     lr, dtype, options, epochs = request["learning_rate"], request["dtype"], request.get("options", {}), request["epochs"]
+    network = request.get("network", {})  # the network's options beyond the blog's; a variant's options beside them
     with timing.phase(timings, "build_s"):
-        net = impl.Network(weights, lr, dtype, **options)
+        net = impl.Network(weights, lr, dtype, **network, **options)
     with timing.phase(timings, "first_epoch_s"):  # tracing and compilation happen here
         histories = [net.fit(x, y, 1)]
     with timing.phase(timings, "train_s"):  # the epochs after the first; the first is added below
@@ -53,7 +54,7 @@ def train(request):
     if request.get("steady_state", True):
         reference, target_s = None, timing.TARGET_S
         if not request["is_reference"]:  # NumPy, timed in alternation as the yardstick
-            ref_net = importlib.import_module(request["reference_module"]).Network(weights, lr, dtype)
+            ref_net = importlib.import_module(request["reference_module"]).Network(weights, lr, dtype, **network)
             reference = lambda n: ref_net.fit(x, y, n)  # noqa: E731
         else:
             target_s = 0  # the reference's own steady state: no ratio rests on it, so the fewest repeats do
@@ -62,7 +63,7 @@ def train(request):
     if request["is_reference"]:
         with timing.phase(timings, "sensitivity_s"):
             response["sensitivity"] = {precision: sensitivity.band(impl, response, weights, x, y, lr, dtype,
-                                                                   request["seed"], precision)
+                                                                   request["seed"], precision, network)
                                        for precision in request["band_precisions"]}
     elif request.get("reference_run") and request["probe_module"] and request["reference_probe_module"]:
         with timing.phase(timings, "probe_s"):
@@ -85,7 +86,8 @@ def probe(request, impl, weights, x, y, run):
     modules = [importlib.import_module(name) for name in
                (request["probe_module"], request["reference_run_module"], request["reference_probe_module"])]
     taken, identical = probes.take((impl, modules[0]), tuple(modules[1:]), weights, x, y, request["learning_rate"],
-                                   request["dtype"], at, request.get("options", {}), reference_run["loss"])
+                                   request["dtype"], at, request.get("network", {}), request.get("options", {}),
+                                   reference_run["loss"])
     return {"probes": taken, "probe_replay_identical": identical}
 
 

@@ -12,37 +12,41 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)  # else float64 arrays are silently made float32
 
 
-def forward(weights, x):
-    for w in weights:
-        x = jax.nn.sigmoid(x @ w)
+ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh, "relu": jax.nn.relu}  # hidden; the output is sigmoid
+
+
+def forward(weights, x, activation="sigmoid"):
+    for i, w in enumerate(weights):
+        x = jax.nn.sigmoid(x @ w) if i == len(weights) - 1 else ACTIVATIONS[activation](x @ w)
     return x
 
 
-def loss_fn(weights, x, y):
+def loss_fn(weights, x, y, activation="sigmoid"):
     """½·Σ(y − ŷ)², and the error y − ŷ beside it (value_and_grad's has_aux)."""
-    error = y - forward(weights, x)
+    error = y - forward(weights, x, activation)
     return 0.5 * jnp.sum(error**2), error
 
 
-@jax.jit
-def train_step(weights, x, y, learning_rate):
+@partial(jax.jit, static_argnames="activation")
+def train_step(weights, x, y, learning_rate, activation="sigmoid"):
     """One epoch: the loss of the forward pass and its gradients in one call, then w ← w − lr·∂loss/∂w."""
-    (loss, error), grads = jax.value_and_grad(loss_fn, has_aux=True)(weights, x, y)
+    (loss, error), grads = jax.value_and_grad(loss_fn, has_aux=True)(weights, x, y, activation)
     weights = [w - learning_rate * grad for w, grad in zip(weights, grads)]
     return weights, (loss, jnp.mean(jnp.abs(error)))
 
 
-@partial(jax.jit, static_argnames="epochs")
-def train_epochs(weights, x, y, learning_rate, epochs):
+@partial(jax.jit, static_argnames=("epochs", "activation"))
+def train_epochs(weights, x, y, learning_rate, epochs, activation="sigmoid"):
     """`epochs` steps inside one compiled loop (lax.scan): no Python between epochs. Compiled once per `epochs`."""
-    return jax.lax.scan(lambda w, _: train_step(w, x, y, learning_rate), weights, length=epochs)
+    return jax.lax.scan(lambda w, _: train_step(w, x, y, learning_rate, activation), weights, length=epochs)
 
 
 class Network:
-    """Sigmoid layers without biases, trained by full-batch gradient descent on ½·Σ(y − ŷ)²."""
+    """Dense layers without biases (sigmoid, tanh or ReLU hidden, sigmoid out), full-batch gradient descent on
+    ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, scan=False):
-        self.dtype = jnp.dtype(dtype)
+    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", scan=False):
+        self.dtype, self.activation = jnp.dtype(dtype), activation
         self.weights = [jnp.asarray(w, dtype=self.dtype) for w in weights]
         self.learning_rate = jnp.asarray(learning_rate, dtype=self.dtype)
         self.scan = scan  # True: the epoch loop inside lax.scan, the idiom for speed
@@ -51,26 +55,29 @@ class Network:
         """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
         x, y = jnp.asarray(x, dtype=self.dtype), jnp.asarray(y, dtype=self.dtype)
         if self.scan:
-            self.weights, (loss, mean_abs_error) = train_epochs(self.weights, x, y, self.learning_rate, epochs)
+            self.weights, (loss, mean_abs_error) = train_epochs(self.weights, x, y, self.learning_rate, epochs,
+                                                                self.activation)
             return {"loss": np.asarray(loss, dtype=np.float64), "mean_abs_error": np.asarray(mean_abs_error, dtype=np.float64)}
         loss, mean_abs_error = np.empty(epochs), np.empty(epochs)
         for epoch in range(epochs):
-            self.weights, (loss[epoch], mean_abs_error[epoch]) = train_step(self.weights, x, y, self.learning_rate)
+            self.weights, (loss[epoch], mean_abs_error[epoch]) = train_step(self.weights, x, y, self.learning_rate,
+                                                                            self.activation)
         return {"loss": loss, "mean_abs_error": mean_abs_error}
 
     def get_weights(self):
         return [np.asarray(w) for w in self.weights]
 
     def predict(self, x):
-        return np.asarray(forward(self.weights, jnp.asarray(x, dtype=self.dtype)))
+        return np.asarray(forward(self.weights, jnp.asarray(x, dtype=self.dtype), self.activation))
 
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
-        return f"Network({'→'.join(map(str, sizes))}, jax on {jax.default_backend()}, {self.dtype})"
+        return f"Network({'→'.join(map(str, sizes))} {self.activation}, jax on {jax.default_backend()}, {self.dtype})"
 
 
-def train(x, y, weights, epochs, learning_rate, dtype):
-    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy."""
-    net = Network(weights, learning_rate, dtype)
+def train(x, y, weights, epochs, learning_rate, dtype, **network):
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
+    network: the Network's keyword options (activation)."""
+    net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

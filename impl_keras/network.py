@@ -17,14 +17,17 @@ class HalfSumSquaredError(keras.losses.Loss):
 
 
 class Network:
-    """Sigmoid layers without biases, trained by full-batch gradient descent on ½·Σ(y − ŷ)²."""
+    """Dense layers without biases (sigmoid, tanh or ReLU hidden, sigmoid out), full-batch gradient descent on
+    ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, jit_compile=False, train_on_batch=False):
+    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", jit_compile=False,
+                 train_on_batch=False):
         # Keras keeps the learning rate and the loss tracker in floatx, float32 unless told: a float64 run needs it.
         keras.config.set_floatx(dtype)
         self.model = keras.Sequential(
             [keras.Input(shape=(weights[0].shape[0],), dtype=dtype)]
-            + [keras.layers.Dense(w.shape[1], use_bias=False, activation="sigmoid", dtype=dtype) for w in weights]
+            + [keras.layers.Dense(w.shape[1], use_bias=False, activation=activation, dtype=dtype) for w in weights[:-1]]
+            + [keras.layers.Dense(weights[-1].shape[1], use_bias=False, activation="sigmoid", dtype=dtype)]
         )
         self.model.set_weights(weights)  # a Dense kernel is (in, out), as the blog's
         self.model.compile(
@@ -55,8 +58,9 @@ class Network:
         return f"Network({self.model.name}, keras on {keras.backend.backend()}, {keras.config.floatx()})"
 
 
-def train(x, y, weights, epochs, learning_rate, dtype):
-    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy."""
-    net = Network(weights, learning_rate, dtype)
+def train(x, y, weights, epochs, learning_rate, dtype, **network):
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
+    network: the Network's keyword options (activation)."""
+    net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

@@ -7,23 +7,28 @@ import numpy as np
 import tensorflow as tf
 
 
-def forward(weights, x):
-    for w in weights:
-        x = tf.sigmoid(x @ w)
+ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}  # hidden layers'; the output is sigmoid
+
+
+def forward(weights, x, activation="sigmoid"):
+    for i, w in enumerate(weights):
+        x = tf.sigmoid(x @ w) if i == len(weights) - 1 else ACTIVATIONS[activation](x @ w)
     return x
 
 
-def loss_fn(weights, x, y):
+def loss_fn(weights, x, y, activation="sigmoid"):
     """½·Σ(y − ŷ)², and the error y − ŷ beside it."""
-    error = y - forward(weights, x)
+    error = y - forward(weights, x, activation)
     return 0.5 * tf.reduce_sum(tf.square(error)), error
 
 
 class Network:
-    """Sigmoid layers without biases, trained by full-batch gradient descent on ½·Σ(y − ŷ)²."""
+    """Dense layers without biases (sigmoid, tanh or ReLU hidden, sigmoid out), full-batch gradient descent on
+    ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype):
+    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid"):
         self.dtype = tf.as_dtype(dtype)
+        self.activation = activation
         self.weights = [tf.Variable(w, dtype=self.dtype, name=f"w{i}") for i, w in enumerate(weights)]
         self.learning_rate = tf.constant(learning_rate, dtype=self.dtype)
 
@@ -31,7 +36,7 @@ class Network:
     def train_step(self, x, y):
         """One epoch: the loss of the forward pass, its gradients from the tape, then w ← w − lr·∂loss/∂w."""
         with tf.GradientTape() as tape:
-            loss, error = loss_fn(self.weights, x, y)
+            loss, error = loss_fn(self.weights, x, y, self.activation)
         for w, grad in zip(self.weights, tape.gradient(loss, self.weights)):
             w.assign_sub(self.learning_rate * grad)
         return loss, tf.reduce_mean(tf.abs(error))
@@ -49,15 +54,16 @@ class Network:
         return [w.numpy() for w in self.weights]
 
     def predict(self, x):
-        return forward(self.weights, tf.constant(x, dtype=self.dtype)).numpy()
+        return forward(self.weights, tf.constant(x, dtype=self.dtype), self.activation).numpy()
 
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
-        return f"Network({'→'.join(map(str, sizes))}, tensorflow, {self.dtype.name})"
+        return f"Network({'→'.join(map(str, sizes))} {self.activation}, tensorflow, {self.dtype.name})"
 
 
-def train(x, y, weights, epochs, learning_rate, dtype):
-    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy."""
-    net = Network(weights, learning_rate, dtype)
+def train(x, y, weights, epochs, learning_rate, dtype, **network):
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
+    network: the Network's keyword options (activation)."""
+    net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

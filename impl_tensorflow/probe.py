@@ -10,9 +10,13 @@ def step(module, weights, x, y, learning_rate, dtype, **options):
     """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
     x, y = tf.constant(x, dtype=net.dtype), tf.constant(y, dtype=net.dtype)
-    layers = [module.forward(net.weights[:i + 1], x).numpy() for i in range(len(net.weights))]
+    layers, out = [], x
+    for w in net.weights[:-1]:  # the hidden layers, with the module's own activation; then its whole forward pass
+        out = module.ACTIVATIONS[net.activation](out @ w)
+        layers.append(out.numpy())
+    layers.append(module.forward(net.weights, x, net.activation).numpy())
     with tf.GradientTape() as tape:  # the same tape over the same loss_fn as the train step
-        loss, _ = module.loss_fn(net.weights, x, y)
+        loss, _ = module.loss_fn(net.weights, x, y, net.activation)
     gradients = [grad.numpy() for grad in tape.gradient(loss, net.weights)]
     loss = net.fit(x.numpy(), y.numpy(), 1)["loss"][0]
     return {"layers": layers, "loss": loss, "gradients": gradients, "weights": net.get_weights()}

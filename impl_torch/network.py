@@ -3,19 +3,22 @@ import numpy as np
 import torch
 from torch import nn
 
+ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}  # the hidden layers'; the output is sigmoid
+
 
 class Network:
-    """Sigmoid layers without biases, trained by full-batch gradient descent on ½·Σ(y − ŷ)²."""
+    """Dense layers without biases (sigmoid, tanh or ReLU hidden, sigmoid out), full-batch gradient descent on
+    ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, compile=False):
+    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", compile=False):
         self.dtype = getattr(torch, dtype)
         layers = []
-        for w in weights:
+        for i, w in enumerate(weights):
             linear = nn.Linear(*w.shape, bias=False, dtype=self.dtype)
             with torch.no_grad():
                 # torch stores a Linear weight as (out, in) and computes x @ weight.T; the blog's are (in, out).
                 linear.weight.copy_(torch.from_numpy(w.T))
-            layers += [linear, nn.Sigmoid()]
+            layers += [linear, nn.Sigmoid() if i == len(weights) - 1 else ACTIVATIONS[activation]()]
         self.model = nn.Sequential(*layers)
         self.forward = torch.compile(self.model) if compile else self.model  # compile: traced and fused on first call
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=learning_rate)
@@ -46,8 +49,9 @@ class Network:
         return f"Network({self.model}, torch, {self.dtype})"
 
 
-def train(x, y, weights, epochs, learning_rate, dtype):
-    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy."""
-    net = Network(weights, learning_rate, dtype)
+def train(x, y, weights, epochs, learning_rate, dtype, **network):
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
+    network: the Network's keyword options (activation)."""
+    net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

@@ -34,7 +34,10 @@ BAD = [
     (["--epochs", "0"], "argument --epochs: must be a positive integer, got '0'"),
     (["--epochs", "-3"], "argument --epochs: must be a positive integer, got '-3'"),
     (["--epochs", "ten"], "argument --epochs: must be a positive integer, got 'ten'"),
-    (["--hidden", "0"], "argument --hidden: must be a positive integer, got '0'"),
+    (["--hidden", "0"], "argument --hidden: must be positive integers separated by commas, got '0'"),
+    (["--hidden", "4,0"], "argument --hidden: must be positive integers separated by commas, got '4,0'"),
+    (["--hidden", "4,,4"], "argument --hidden: must be positive integers separated by commas, got '4,,4'"),
+    (["--activation", "swish"], "argument --activation: invalid choice: 'swish'"),
     (["--frameworks", "numpy,tensorflw"], "unknown framework 'tensorflw'"),
     (["--frameworks", ","], "argument --frameworks: names no framework"),
     (["--dataset", "and"], "argument --dataset: invalid choice: 'and'"),
@@ -74,7 +77,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, earlier, args, message):
 def test_help_states_every_default():
     proc = compare("run", "--help")
     assert proc.returncode == 0
-    flags = ("--frameworks", "--dataset", "--hidden", "--seed", "--weights", "--epochs", "--learning-rate",
+    flags = ("--frameworks", "--dataset", "--hidden", "--activation", "--seed", "--weights", "--epochs", "--learning-rate",
              "--dtype", "--timeout", "--threads", "--repeats", "--jobs", "--out")
     for flag in flags:
         assert flag in proc.stdout
@@ -88,7 +91,7 @@ def test_weights_file_and_seed_give_the_same_run(tmp_path):
     assert proc.returncode == 0, proc.stderr
     from_file = json.loads((tmp_path / "a" / "results.json").read_text())
     from_seed = runner.run(config)
-    assert from_file["config"]["hidden"] == 6 and from_file["layers"] == [3, 6, 1]
+    assert from_file["config"]["hidden"] == [6] and from_file["layers"] == [3, 6, 1]
     assert from_file["initial_weights"] == from_seed["initial_weights"]
     assert from_file["runs"]["numpy"]["loss"] == from_seed["runs"]["numpy"]["loss"]
 
@@ -97,7 +100,7 @@ def test_weights_file_and_hidden_must_agree(tmp_path):
     save_weights(tmp_path / "w.npz", Config(hidden=6).initial_weights())
     proc = compare("--weights", str(tmp_path / "w.npz"), "--hidden", "5", "--out", str(tmp_path / "out"))
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "compare: error: --hidden 5 does not match the weights file's hidden width 6"
+    assert proc.stderr.strip() == "compare: error: --hidden 5 does not match the weights file's hidden widths 6"
     assert not (tmp_path / "out").exists()
 
 

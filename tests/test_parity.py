@@ -5,29 +5,33 @@ from numpy.testing import assert_allclose
 
 from compare import parity, probes, runner
 from compare.frameworks import DEFAULT, FRAMEWORKS
-from compare.problem import Config
+from compare.problem import Config, dataset, save_weights
 
 OTHERS = [name for name in FRAMEWORKS if name != "numpy"]
 CASES = [
-    # (dataset, dtype, hidden, learning rate)
-    ("blog", "float64", 4, 1.0),
-    ("xor", "float64", 4, 1.0),
-    ("blog", "float32", 4, 1.0),
-    ("xor", "float32", 4, 1.0),
-    ("blog", "float64", 7, 1.0),
-    ("xor", "float32", 2, 1.0),
-    ("xor", "float64", 4, 0.1),  # a step that float32 cannot hold exactly: catches a float32 learning rate
+    # (dataset, dtype, hidden, learning rate, activation): each option changed from the blog's alone, and together
+    ("blog", "float64", 4, 1.0, "sigmoid"),
+    ("xor", "float64", 4, 1.0, "sigmoid"),
+    ("blog", "float32", 4, 1.0, "sigmoid"),
+    ("xor", "float32", 4, 1.0, "sigmoid"),
+    ("blog", "float64", 7, 1.0, "sigmoid"),
+    ("xor", "float32", 2, 1.0, "sigmoid"),
+    ("xor", "float64", 4, 0.1, "sigmoid"),  # a step that float32 cannot hold exactly: catches a float32 learning rate
+    ("xor", "float64", (5, 4), 1.0, "tanh"),
+    ("blog", "float32", 4, 1.0, "tanh"),
+    ("xor", "float64", (4, 4), 0.5, "relu"),
+    ("blog", "float32", (3, 3, 3), 1.0, "relu"),
 ]
 
 
 @pytest.mark.parametrize("framework", OTHERS)
-@pytest.mark.parametrize("dataset, dtype, hidden, learning_rate", CASES)
-def test_agrees_with_numpy(run_config, framework, dataset, dtype, hidden, learning_rate):
+@pytest.mark.parametrize("dataset, dtype, hidden, learning_rate, activation", CASES)
+def test_agrees_with_numpy(run_config, framework, dataset, dtype, hidden, learning_rate, activation):
     missing = FRAMEWORKS[framework].missing()
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed")
     results = run_config(frameworks=tuple(FRAMEWORKS), dataset=dataset, dtype=dtype, hidden=hidden,
-                         learning_rate=learning_rate)
+                         learning_rate=learning_rate, activation=activation)
     ref, run = results["runs"]["numpy"], results["runs"][framework]
     assert run["status"] == "ok", run.get("stderr")
     backend = FRAMEWORKS[framework].env.get("KERAS_BACKEND")
@@ -57,11 +61,11 @@ def test_agrees_with_numpy(run_config, framework, dataset, dtype, hidden, learni
     assert results["parity"]["ok"]
 
 
-@pytest.mark.parametrize("dataset, dtype, hidden, learning_rate", CASES[:4])
-def test_training_moved_the_weights(run_config, dataset, dtype, hidden, learning_rate):
+@pytest.mark.parametrize("dataset, dtype, hidden, learning_rate, activation", CASES[:4] + CASES[-4:])
+def test_training_moved_the_weights(run_config, dataset, dtype, hidden, learning_rate, activation):
     """Parity of runs that did nothing would prove nothing: the loss must fall and the weights move."""
     results = run_config(frameworks=tuple(FRAMEWORKS), dataset=dataset, dtype=dtype, hidden=hidden,
-                         learning_rate=learning_rate)
+                         learning_rate=learning_rate, activation=activation)
     ref = results["runs"]["numpy"]
     assert ref["loss"][-1] < ref["loss"][0]
     moved = max(np.max(np.abs(np.subtract(a, b))) for a, b in zip(ref["final_weights"], results["initial_weights"]))
@@ -70,8 +74,10 @@ def test_training_moved_the_weights(run_config, dataset, dtype, hidden, learning
 
 def test_float32_runs_really_are_float32(run_config):
     """float32 and float64 runs differ by far more than the float64 tolerance, but agree at float32's."""
-    r64 = run_config(frameworks=tuple(FRAMEWORKS), dataset="blog", dtype="float64", hidden=4, learning_rate=1.0)
-    r32 = run_config(frameworks=tuple(FRAMEWORKS), dataset="blog", dtype="float32", hidden=4, learning_rate=1.0)
+    r64 = run_config(frameworks=tuple(FRAMEWORKS), dataset="blog", dtype="float64", hidden=4, learning_rate=1.0,
+                     activation="sigmoid")
+    r32 = run_config(frameworks=tuple(FRAMEWORKS), dataset="blog", dtype="float32", hidden=4, learning_rate=1.0,
+                     activation="sigmoid")
     diff = parity.max_abs_diff(r64["runs"]["numpy"]["loss"], r32["runs"]["numpy"]["loss"])
     assert parity.tolerance("float64") < diff < parity.tolerance("float32")
 
@@ -99,3 +105,25 @@ def test_large_steps_part_the_curves_but_every_step_agrees(fields):
     assert sum(entry["verdict"] == "sensitive" for entry in frameworks.values()) >= 2
     assert results["parity"]["sensitivity"][fields.get("dtype", "float64")]["parts_at_epoch"] is not None
     assert results["parity"]["ok"] and runner.exit_code(results) == 0
+
+
+def test_relu_slope_at_zero_is_zero_everywhere(tmp_path):
+    """With w0's last row zero, the row x = (0, 0, 1) gives every hidden unit a pre-activation of exactly 0, so
+    ReLU'(0) enters w0's gradient: 0 in every framework (PyTensor's spelling chosen to match), where a slope of 1
+    (torch.clamp, tf.maximum, pt.maximum) or 0.5 (jnp.maximum) would part at epoch 2."""
+    from impl_numpy.network import backward, forward
+
+    weights = Config(hidden=(4,)).initial_weights()
+    weights[0][2, :] = 0.0
+    save_weights(tmp_path / "w.npz", weights)
+    x, y = dataset("xor")
+    z, (_, hidden, y_hat) = x @ weights[0], forward(x, weights, "relu")
+    assert (z == 0).any()
+    delta = (y - y_hat) * y_hat * (1 - y_hat)
+    with_slope_one = -x.T @ ((delta @ weights[1].T) * (z >= 0))  # w0's gradient were ReLU'(0) = 1
+    assert np.abs(with_slope_one - backward([x, hidden, y_hat], y, weights, "relu")[0]).max() > 1e-3
+    installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
+    results = runner.run(Config(frameworks=installed, dataset="xor", weights=str(tmp_path / "w.npz"), hidden=(4,),
+                                activation="relu", epochs=20, repeats=0, jobs=2))
+    for name, entry in results["parity"]["frameworks"].items():
+        assert entry["verdict"] in ("pass", "limited") and entry["diagnosis"] is None, (name, entry)

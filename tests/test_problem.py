@@ -84,7 +84,10 @@ def test_unreadable_weights_files(tmp_path):
 
 @pytest.mark.parametrize("field, value, message", [
     ("epochs", 0, "epochs must be a positive integer"),
-    ("hidden", -2, "hidden must be a positive integer"),
+    ("hidden", -2, "hidden must be one or more positive integers"),
+    ("hidden", (4, 0), "hidden must be one or more positive integers"),
+    ("hidden", (), "hidden must be one or more positive integers"),
+    ("activation", "swish", "unknown activation 'swish'"),
     ("learning_rate", float("nan"), "learning rate must be a finite number"),
     ("learning_rate", float("inf"), "learning rate must be a finite number"),
     ("learning_rate", 0.0, "learning rate must be a finite number"),
@@ -100,5 +103,6 @@ def test_config_refuses_bad_values(field, value, message):
 def test_config_defaults_are_the_blogs():
     config = Config()
     assert (config.dataset, config.hidden, config.seed, config.epochs, config.learning_rate, config.dtype) == (
-        "blog", 4, 1, 50, 1.0, "float64")
-    assert config.sizes == [3, 4, 1]
+        "blog", (4,), 1, 50, 1.0, "float64")
+    assert config.sizes == [3, 4, 1] and config.activation == "sigmoid" and config.network == {}
+    assert Config(hidden=(8, 8), activation="relu").sizes == [3, 8, 8, 1]
