@@ -5,7 +5,8 @@ import sys
 
 from compare import bench, report, results, runner
 from compare.frameworks import FRAMEWORKS
-from compare.problem import ACTIVATIONS, DTYPES, TARGETS, Config, ProblemError, load_weights
+from compare.problem import (ACTIVATIONS, DTYPES, LOSSES, OUTPUT_ACTIVATIONS, TARGETS, Config, ProblemError,
+                             load_weights)
 
 DEFAULT = Config()
 
@@ -75,7 +76,12 @@ def build_parser():
                      help=f"one width per hidden layer, e.g. 8,8 for two (default: "
                           f"{','.join(map(str, DEFAULT.hidden))}, or the widths in --weights)")
     run.add_argument("--activation", choices=ACTIVATIONS, default=DEFAULT.activation,
-                     help=f"the hidden layers' activation; the output stays sigmoid (default: {DEFAULT.activation})")
+                     help=f"the hidden layers' activation (default: {DEFAULT.activation})")
+    run.add_argument("--output-activation", choices=OUTPUT_ACTIVATIONS, default=DEFAULT.output_activation,
+                     help=f"the output layer's activation (default: {DEFAULT.output_activation})")
+    run.add_argument("--loss", choices=LOSSES, default=DEFAULT.loss,
+                     help=f"half-sse: ½·Σ(y − ŷ)², the blog's; mse: the mean of (y − ŷ)² over the rows; bce: binary "
+                          f"cross-entropy, with a sigmoid output (default: {DEFAULT.loss})")
     run.add_argument("--seed", type=int, default=DEFAULT.seed,
                      help=f"RandomState seed of the initial weights (default: {DEFAULT.seed})")
     run.add_argument("--weights", metavar="FILE.npz", default=DEFAULT.weights,
@@ -211,7 +217,7 @@ def config_from(args):
                                f"hidden widths {','.join(map(str, widths))}")
         hidden = widths
     return Config(frameworks=args.frameworks, dataset=args.dataset, hidden=hidden, activation=args.activation,
-                  seed=args.seed,
+                  output_activation=args.output_activation, loss=args.loss, seed=args.seed,
                   weights=args.weights, epochs=args.epochs, learning_rate=args.learning_rate, dtype=args.dtype,
                   out=args.out, timeout=args.timeout, threads=args.threads, repeats=args.repeats,
                   jobs=args.jobs)

@@ -33,10 +33,10 @@ class Framework:
 
 
 # Keras 3 maps float64 to float32 in its type promotion (backend.result_type) on every backend but TensorFlow.
-KERAS_MEAN_LIMIT = ("the mean |error| metric is averaged in float32, and a tanh activation computed in float32: on the "
-                    "JAX backend keras.ops.mean computes in result_type(x, float32) and keras.ops.tanh in "
+KERAS_MEAN_LIMIT = ("means and tanh are computed in float32: on the JAX backend keras.ops.mean (the mean |error| "
+                    "metric; the mse and bce losses) computes in result_type(x, float32) and keras.ops.tanh in "
                     "result_type(x, float), which Keras demotes from float64 to float32; with sigmoid or ReLU "
-                    "layers the loss, weights and predictions stay float64")
+                    "layers and the half-sse loss, the loss, weights and predictions stay float64")
 KERAS_MATMUL_LIMIT = ("Dense layers compute in float32: keras.ops.matmul on the torch backend casts a float64 × "
                       "float64 product to result_type, which Keras demotes to float32 (keras-team/keras#23704)")
 

@@ -16,7 +16,9 @@ TARGETS = {
     "xor": np.array([[0.0], [1.0], [1.0], [0.0]]),  # the same X, y = x0 XOR x1
 }
 DTYPES = ("float64", "float32")
-ACTIVATIONS = ("sigmoid", "tanh", "relu")  # for the hidden layers; the output layer stays the blog's sigmoid
+ACTIVATIONS = ("sigmoid", "tanh", "relu")  # for the hidden layers
+OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
+LOSSES = ("half-sse", "mse", "bce")  # ½·Σ(y − ŷ)² (the blog's), mean of (y − ŷ)² over the rows, binary cross-entropy
 
 
 class ProblemError(ValueError):
@@ -85,6 +87,8 @@ class Config:
     dataset: str = "blog"        # "blog" (y = first column of X) or "xor"
     hidden: tuple = (4,)         # one width per hidden layer (an int: one layer); from the file when weights are given
     activation: str = "sigmoid"  # the hidden layers' activation: sigmoid (the blog's), tanh or relu
+    output_activation: str = "sigmoid"  # the output layer's: sigmoid (the blog's) or linear
+    loss: str = "half-sse"       # half-sse (the blog's ½·Σ(y − ŷ)²), mse or bce (needs the sigmoid output)
     seed: int = 1                # RandomState seed of the initial weights; 1 reproduces the classic runs
     weights: str = None          # a .npz of initial weights instead of the seed
     epochs: int = 50             # full-batch gradient-descent steps
@@ -99,8 +103,14 @@ class Config:
     def __post_init__(self):
         if isinstance(self.hidden, int) and not isinstance(self.hidden, bool):
             object.__setattr__(self, "hidden", (self.hidden,))  # frozen: the one place it is normalised
-        if self.activation not in ACTIVATIONS:
-            raise ProblemError(f"unknown activation '{self.activation}' (choose from {', '.join(ACTIVATIONS)})")
+        for name, value, choices in (("activation", self.activation, ACTIVATIONS),
+                                     ("output activation", self.output_activation, OUTPUT_ACTIVATIONS),
+                                     ("loss", self.loss, LOSSES)):
+            if value not in choices:
+                raise ProblemError(f"unknown {name} '{value}' (choose from {', '.join(choices)})")
+        if self.loss == "bce" and self.output_activation != "sigmoid":
+            raise ProblemError(f"--loss bce needs outputs in (0, 1): a sigmoid output, not "
+                               f"'{self.output_activation}'")
         if (not isinstance(self.hidden, tuple) or not self.hidden
                 or any(isinstance(w, bool) or not isinstance(w, int) or w <= 0 for w in self.hidden)):
             raise ProblemError(f"hidden must be one or more positive integers, got {self.hidden!r}")
@@ -132,7 +142,8 @@ class Config:
     def network(self):
         """The Network keyword options that differ from the blog's network: none for the blog's own, so that an
         implementation written for it alone (Network(weights, learning_rate, dtype)) still runs it."""
-        return {} if self.activation == "sigmoid" else {"activation": self.activation}
+        chosen = {"activation": self.activation, "output_activation": self.output_activation, "loss": self.loss}
+        return {name: value for name, value in chosen.items() if value != getattr(Config, name)}
 
     def initial_weights(self):
         """The run's initial weights: from the weights file if one is given, else drawn from the seed."""

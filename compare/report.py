@@ -19,8 +19,10 @@ def number(x, spec=".3g"):
 def headline(results):
     c = results["config"]
     start = f"weights from {c['weights']}" if c["weights"] else f"seed {c['seed']}"
-    activation = c.get("activation", "sigmoid")
-    kind = "sigmoid" if activation == "sigmoid" else f"{activation}, sigmoid out"
+    hidden, out = c.get("activation", "sigmoid"), c.get("output_activation", "sigmoid")
+    kind = hidden if hidden == out else f"{hidden}, {out} out"
+    if c.get("loss", "half-sse") != "half-sse":
+        kind += f" · {c['loss']}"
     return (f"{c['dataset']} data · {'→'.join(map(str, results['layers']))} {kind} · {start} · {c['epochs']} epochs"
             f" · learning rate {c['learning_rate']:g} · {c['dtype']} · tolerance {results['parity']['tolerance']:.3g}")
 

@@ -12,41 +12,51 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)  # else float64 arrays are silently made float32
 
 
-ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh, "relu": jax.nn.relu}  # hidden; the output is sigmoid
+ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh, "relu": jax.nn.relu, "linear": lambda z: z}
+LOSSES = {  # over the batch; the means are over the rows (one output each)
+    "half-sse": lambda y, y_hat: 0.5 * jnp.sum((y - y_hat) ** 2),  # the blog's
+    "mse": lambda y, y_hat: jnp.mean((y - y_hat) ** 2),
+    "bce": lambda y, y_hat: -jnp.mean(y * jnp.log(y_hat) + (1 - y) * jnp.log(1 - y_hat)),
+}
+NETWORK = ("activation", "output_activation", "loss")  # jit compiles once per choice of these (static arguments)
 
 
-def forward(weights, x, activation="sigmoid"):
+def forward(weights, x, activation="sigmoid", output_activation="sigmoid"):
     for i, w in enumerate(weights):
-        x = jax.nn.sigmoid(x @ w) if i == len(weights) - 1 else ACTIVATIONS[activation](x @ w)
+        x = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation](x @ w)
     return x
 
 
-def loss_fn(weights, x, y, activation="sigmoid"):
-    """½·Σ(y − ŷ)², and the error y − ŷ beside it (value_and_grad's has_aux)."""
-    error = y - forward(weights, x, activation)
-    return 0.5 * jnp.sum(error**2), error
+def loss_fn(weights, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse"):
+    """The loss, and the error y − ŷ beside it (value_and_grad's has_aux)."""
+    y_hat = forward(weights, x, activation, output_activation)
+    return LOSSES[loss](y, y_hat), y - y_hat
 
 
-@partial(jax.jit, static_argnames="activation")
-def train_step(weights, x, y, learning_rate, activation="sigmoid"):
+@partial(jax.jit, static_argnames=NETWORK)
+def train_step(weights, x, y, learning_rate, activation="sigmoid", output_activation="sigmoid", loss="half-sse"):
     """One epoch: the loss of the forward pass and its gradients in one call, then w ← w − lr·∂loss/∂w."""
-    (loss, error), grads = jax.value_and_grad(loss_fn, has_aux=True)(weights, x, y, activation)
+    (value, error), grads = jax.value_and_grad(loss_fn, has_aux=True)(weights, x, y, activation, output_activation,
+                                                                      loss)
     weights = [w - learning_rate * grad for w, grad in zip(weights, grads)]
-    return weights, (loss, jnp.mean(jnp.abs(error)))
+    return weights, (value, jnp.mean(jnp.abs(error)))
 
 
-@partial(jax.jit, static_argnames=("epochs", "activation"))
-def train_epochs(weights, x, y, learning_rate, epochs, activation="sigmoid"):
+@partial(jax.jit, static_argnames=("epochs", *NETWORK))
+def train_epochs(weights, x, y, learning_rate, epochs, **network):
     """`epochs` steps inside one compiled loop (lax.scan): no Python between epochs. Compiled once per `epochs`."""
-    return jax.lax.scan(lambda w, _: train_step(w, x, y, learning_rate, activation), weights, length=epochs)
+    return jax.lax.scan(lambda w, _: train_step(w, x, y, learning_rate, **network), weights, length=epochs)
 
 
 class Network:
-    """Dense layers without biases (sigmoid, tanh or ReLU hidden, sigmoid out), full-batch gradient descent on
-    ½·Σ(y − ŷ)²."""
+    """Dense layers without biases, trained by full-batch gradient descent: by default the blog's, sigmoid layers
+    and ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", scan=False):
-        self.dtype, self.activation = jnp.dtype(dtype), activation
+    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", output_activation="sigmoid",
+                 loss="half-sse", scan=False):
+        self.dtype = jnp.dtype(dtype)
+        self.activation, self.output_activation, self.loss = activation, output_activation, loss
+        self.network = {"activation": activation, "output_activation": output_activation, "loss": loss}
         self.weights = [jnp.asarray(w, dtype=self.dtype) for w in weights]
         self.learning_rate = jnp.asarray(learning_rate, dtype=self.dtype)
         self.scan = scan  # True: the epoch loop inside lax.scan, the idiom for speed
@@ -56,19 +66,20 @@ class Network:
         x, y = jnp.asarray(x, dtype=self.dtype), jnp.asarray(y, dtype=self.dtype)
         if self.scan:
             self.weights, (loss, mean_abs_error) = train_epochs(self.weights, x, y, self.learning_rate, epochs,
-                                                                self.activation)
+                                                                **self.network)
             return {"loss": np.asarray(loss, dtype=np.float64), "mean_abs_error": np.asarray(mean_abs_error, dtype=np.float64)}
         loss, mean_abs_error = np.empty(epochs), np.empty(epochs)
         for epoch in range(epochs):
             self.weights, (loss[epoch], mean_abs_error[epoch]) = train_step(self.weights, x, y, self.learning_rate,
-                                                                            self.activation)
+                                                                            **self.network)
         return {"loss": loss, "mean_abs_error": mean_abs_error}
 
     def get_weights(self):
         return [np.asarray(w) for w in self.weights]
 
     def predict(self, x):
-        return np.asarray(forward(self.weights, jnp.asarray(x, dtype=self.dtype), self.activation))
+        x = jnp.asarray(x, dtype=self.dtype)
+        return np.asarray(forward(self.weights, x, self.activation, self.output_activation))
 
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
@@ -77,7 +88,7 @@ class Network:
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
-    network: the Network's keyword options (activation)."""
+    network: the Network's keyword options (activation, output_activation, loss)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

@@ -16,9 +16,10 @@ def step(module, weights, x, y, learning_rate, dtype, **options):
     for w in net.weights[:-1]:  # the hidden layers, with the module's own activation; then its whole forward pass
         out = module.ACTIVATIONS[net.activation](out @ w)
         layers.append(np.asarray(out))
-    layers.append(np.asarray(module.forward(net.weights, xj, net.activation)))
+    layers.append(np.asarray(module.forward(net.weights, xj, net.activation, net.output_activation)))
     # The train step's own loss_fn, differentiated by jax.grad.
-    gradients, _ = jax.grad(module.loss_fn, has_aux=True)(net.weights, xj, yj, net.activation)
+    gradients, _ = jax.grad(module.loss_fn, has_aux=True)(net.weights, xj, yj, net.activation,
+                                                           net.output_activation, net.loss)
     loss = net.fit(x, y, 1)["loss"][0]
     return {"layers": layers, "loss": loss, "gradients": [np.asarray(g) for g in gradients],
             "weights": net.get_weights()}

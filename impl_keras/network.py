@@ -16,23 +16,28 @@ class HalfSumSquaredError(keras.losses.Loss):
         return 0.5 * keras.ops.square(y_true - y_pred)
 
 
-class Network:
-    """Dense layers without biases (sigmoid, tanh or ReLU hidden, sigmoid out), full-batch gradient descent on
-    ½·Σ(y − ŷ)²."""
+# Keras's own losses where it has one; the blog's ½·Σ(y − ŷ)² is the class above.
+LOSSES = {"half-sse": HalfSumSquaredError, "mse": keras.losses.MeanSquaredError,
+          "bce": keras.losses.BinaryCrossentropy}
 
-    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", jit_compile=False,
-                 train_on_batch=False):
+
+class Network:
+    """Dense layers without biases, trained by full-batch gradient descent: by default the blog's, sigmoid layers
+    and ½·Σ(y − ŷ)²."""
+
+    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", output_activation="sigmoid",
+                 loss="half-sse", jit_compile=False, train_on_batch=False):
         # Keras keeps the learning rate and the loss tracker in floatx, float32 unless told: a float64 run needs it.
         keras.config.set_floatx(dtype)
         self.model = keras.Sequential(
             [keras.Input(shape=(weights[0].shape[0],), dtype=dtype)]
             + [keras.layers.Dense(w.shape[1], use_bias=False, activation=activation, dtype=dtype) for w in weights[:-1]]
-            + [keras.layers.Dense(weights[-1].shape[1], use_bias=False, activation="sigmoid", dtype=dtype)]
+            + [keras.layers.Dense(weights[-1].shape[1], use_bias=False, activation=output_activation, dtype=dtype)]
         )
         self.model.set_weights(weights)  # a Dense kernel is (in, out), as the blog's
         self.model.compile(
             optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
-            loss=HalfSumSquaredError(),
+            loss=LOSSES[loss](),
             metrics=[keras.metrics.MeanAbsoluteError(name="mean_abs_error", dtype=dtype)],
             jit_compile=jit_compile,  # True: the train step compiled by XLA
         )
@@ -60,7 +65,7 @@ class Network:
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
-    network: the Network's keyword options (activation)."""
+    network: the Network's keyword options (activation, output_activation, loss)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

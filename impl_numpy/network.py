@@ -1,7 +1,7 @@
 """The blog's network in plain NumPy: the forward pass, the backward pass by hand, and the update.
 
 For the blog's 3→4→1 network, `forward` returns its [l0, l1, l2] and `backward` walks down from l2_delta to
-l1_delta; here the same loop serves any number of layers, and the hidden layers' activation is chosen by name.
+l1_delta; here the same loop serves any number of layers, and the activations and the loss are chosen by name.
 """
 import numpy as np
 
@@ -16,52 +16,61 @@ ACTIVATIONS = {
     "sigmoid": (sigmoid, lambda a: a * (1 - a)),
     "tanh": (np.tanh, lambda a: 1 - a**2),
     "relu": (lambda z: np.maximum(z, 0), lambda a: (a > 0).astype(a.dtype)),
+    "linear": (lambda z: z, np.ones_like),
+}
+
+# Each loss over the batch beside its derivative with respect to ŷ; the means are over the rows (one output each).
+LOSSES = {
+    "half-sse": (lambda y, y_hat: 0.5 * np.sum((y - y_hat) ** 2), lambda y, y_hat: -(y - y_hat)),  # the blog's
+    "mse": (lambda y, y_hat: np.mean((y - y_hat) ** 2), lambda y, y_hat: -2 * (y - y_hat) / len(y)),
+    "bce": (lambda y, y_hat: -np.mean(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)),
+            lambda y, y_hat: (y_hat - y) / (y_hat * (1 - y_hat)) / len(y)),
 }
 
 
-def forward(x, weights, activation="sigmoid"):
-    """Every layer's output, input first: [l0, l1, …, ŷ]. The output layer is the blog's sigmoid."""
-    f, _ = ACTIVATIONS[activation]
+def forward(x, weights, activation="sigmoid", output_activation="sigmoid"):
+    """Every layer's output, input first: [l0, l1, …, ŷ]."""
     layers = [x]
     for i, w in enumerate(weights):
-        z = layers[-1] @ w
-        layers.append(sigmoid(z) if i == len(weights) - 1 else f(z))
+        f, _ = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation]
+        layers.append(f(layers[-1] @ w))
     return layers
 
 
-def backward(layers, y, weights, activation="sigmoid"):
-    """The gradient of ½·Σ(y − ŷ)² with respect to each weight matrix, by the chain rule."""
-    _, slope = ACTIVATIONS[activation]
+def backward(layers, y, weights, activation="sigmoid", output_activation="sigmoid", loss="half-sse"):
+    """The gradient of the loss with respect to each weight matrix, by the chain rule."""
     y_hat = layers[-1]
-    delta = (y - y_hat) * y_hat * (1 - y_hat)  # the blog's l2_delta: error × sigmoid'(z), sigmoid' = s·(1 − s)
+    # The blog's l2_delta, error × sigmoid'(z), is this for ½·Σ(y − ŷ)²: −∂loss/∂ŷ = y − ŷ, and s·(1 − s).
+    delta = -LOSSES[loss][1](y, y_hat) * ACTIVATIONS[output_activation][1](y_hat)
     grads = [None] * len(weights)
     for i in reversed(range(len(weights))):
         grads[i] = -layers[i].T @ delta  # minus: the blog's delta points downhill, a gradient points uphill
         if i > 0:
-            delta = (delta @ weights[i].T) * slope(layers[i])  # the blog's l1_delta, one layer down
+            delta = (delta @ weights[i].T) * ACTIVATIONS[activation][1](layers[i])  # l1_delta, one layer down
     return grads
 
 
 class Network:
-    """Dense layers without biases (sigmoid, tanh or ReLU hidden, sigmoid out), full-batch gradient descent on
-    ½·Σ(y − ŷ)²."""
+    """Dense layers without biases, trained by full-batch gradient descent: by default the blog's, sigmoid layers
+    and ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid"):
+    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", output_activation="sigmoid",
+                 loss="half-sse"):
         self.dtype = np.dtype(dtype)
         self.weights = [np.array(w, dtype=self.dtype) for w in weights]  # copies: training updates them in place
         self.learning_rate = self.dtype.type(learning_rate)
-        self.activation = activation
+        self.activation, self.output_activation, self.loss = activation, output_activation, loss
 
     def fit(self, x, y, epochs):
         """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
         x, y = x.astype(self.dtype), y.astype(self.dtype)
         loss, mean_abs_error = np.empty(epochs), np.empty(epochs)
         for epoch in range(epochs):
-            layers = forward(x, self.weights, self.activation)
-            error = y - layers[-1]
-            loss[epoch] = 0.5 * np.sum(error**2)
-            mean_abs_error[epoch] = np.mean(np.abs(error))
-            for w, grad in zip(self.weights, backward(layers, y, self.weights, self.activation)):
+            layers = forward(x, self.weights, self.activation, self.output_activation)
+            loss[epoch] = LOSSES[self.loss][0](y, layers[-1])
+            mean_abs_error[epoch] = np.mean(np.abs(y - layers[-1]))
+            grads = backward(layers, y, self.weights, self.activation, self.output_activation, self.loss)
+            for w, grad in zip(self.weights, grads):
                 w -= self.learning_rate * grad
         return {"loss": loss, "mean_abs_error": mean_abs_error}
 
@@ -69,16 +78,17 @@ class Network:
         return [w.copy() for w in self.weights]
 
     def predict(self, x):
-        return forward(x.astype(self.dtype), self.weights, self.activation)[-1]
+        return forward(x.astype(self.dtype), self.weights, self.activation, self.output_activation)[-1]
 
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
-        return f"Network({'→'.join(map(str, sizes))} {self.activation}, numpy, {self.dtype})"
+        return (f"Network({'→'.join(map(str, sizes))} {self.activation}, {self.output_activation} out, {self.loss}, "
+                f"numpy, {self.dtype})")
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
-    network: the Network's keyword options (activation)."""
+    network: the Network's keyword options (activation, output_activation, loss)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

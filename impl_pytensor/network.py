@@ -15,30 +15,36 @@ def relu(z):
     return pt.switch(z > 0, z, 0)
 
 
-ACTIVATIONS = {"sigmoid": pt.sigmoid, "tanh": pt.tanh, "relu": relu}  # the hidden layers'; the output is sigmoid
+ACTIVATIONS = {"sigmoid": pt.sigmoid, "tanh": pt.tanh, "relu": relu, "linear": lambda z: z}
+LOSSES = {  # over the batch; the means are over the rows (one output each)
+    "half-sse": lambda y, y_hat: 0.5 * pt.sum((y - y_hat) ** 2),  # the blog's
+    "mse": lambda y, y_hat: pt.mean((y - y_hat) ** 2),
+    "bce": lambda y, y_hat: -pt.mean(y * pt.log(y_hat) + (1 - y) * pt.log(1 - y_hat)),
+}
 
 
-def forward(weights, x, activation="sigmoid"):
+def forward(weights, x, activation="sigmoid", output_activation="sigmoid"):
     for i, w in enumerate(weights):
-        x = pt.sigmoid(x @ w) if i == len(weights) - 1 else ACTIVATIONS[activation](x @ w)
+        x = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation](x @ w)
     return x
 
 
-def loss_fn(weights, x, y, activation="sigmoid"):
-    """½·Σ(y − ŷ)², and the error y − ŷ beside it: symbols, computed only when the compiled function runs."""
-    error = y - forward(weights, x, activation)
-    return 0.5 * pt.sum(error**2), error
+def loss_fn(weights, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse"):
+    """The loss, and the error y − ŷ beside it: symbols, computed only when the compiled function runs."""
+    y_hat = forward(weights, x, activation, output_activation)
+    return LOSSES[loss](y, y_hat), y - y_hat
 
 
 class Network:
-    """Dense layers without biases (sigmoid, tanh or ReLU hidden, sigmoid out), full-batch gradient descent on
-    ½·Σ(y − ŷ)²."""
+    """Dense layers without biases, trained by full-batch gradient descent: by default the blog's, sigmoid layers
+    and ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid"):
-        self.dtype, self.activation = dtype, activation
+    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", output_activation="sigmoid",
+                 loss="half-sse"):
+        self.dtype, self.activation, self.output_activation, self.loss = dtype, activation, output_activation, loss
         self.weights = [pytensor.shared(np.asarray(w, dtype=dtype), name=f"w{i}") for i, w in enumerate(weights)]
         x, y = pt.matrix("x", dtype=dtype), pt.matrix("y", dtype=dtype)
-        loss, error = loss_fn(self.weights, x, y, activation)
+        loss, error = loss_fn(self.weights, x, y, activation, output_activation, loss)
         grads = pytensor.grad(loss, self.weights)
         # The learning rate as a constant of the weights' dtype: a Python float would lift a float32 update to float64.
         learning_rate = pt.constant(learning_rate, dtype=dtype)
@@ -46,7 +52,7 @@ class Network:
             [x, y], [loss, pt.mean(pt.abs(error))],
             updates=[(w, w - learning_rate * grad) for w, grad in zip(self.weights, grads)],
         )
-        self.forward = pytensor.function([x], forward(self.weights, x, activation))
+        self.forward = pytensor.function([x], forward(self.weights, x, activation, output_activation))
 
     def fit(self, x, y, epochs):
         """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
@@ -69,7 +75,7 @@ class Network:
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
-    network: the Network's keyword options (activation)."""
+    network: the Network's keyword options (activation, output_activation, loss)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

@@ -11,12 +11,12 @@ def step(module, weights, x, y, learning_rate, dtype, **options):
     """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
     xs, ys = pt.matrix("x", dtype=dtype), pt.matrix("y", dtype=dtype)
-    loss, _ = module.loss_fn(net.weights, xs, ys, net.activation)
+    loss, _ = module.loss_fn(net.weights, xs, ys, net.activation, net.output_activation, net.loss)
     outputs, out = [], xs
     for w in net.weights[:-1]:  # the hidden layers, with the module's own activation; then its whole forward pass
         out = module.ACTIVATIONS[net.activation](out @ w)
         outputs.append(out)
-    outputs.append(module.forward(net.weights, xs, net.activation))
+    outputs.append(module.forward(net.weights, xs, net.activation, net.output_activation))
     # One more compiled function over the network's own shared weights: its layers and pytensor.grad's gradients.
     values = pytensor.function([xs, ys], [*outputs, *pytensor.grad(loss, net.weights)])(x.astype(dtype),
                                                                                            y.astype(dtype))

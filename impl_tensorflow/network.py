@@ -7,28 +7,34 @@ import numpy as np
 import tensorflow as tf
 
 
-ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu}  # hidden layers'; the output is sigmoid
+ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu, "linear": tf.identity}
+LOSSES = {  # over the batch; the means are over the rows (one output each)
+    "half-sse": lambda y, y_hat: 0.5 * tf.reduce_sum(tf.square(y - y_hat)),  # the blog's
+    "mse": lambda y, y_hat: tf.reduce_mean(tf.square(y - y_hat)),
+    "bce": lambda y, y_hat: -tf.reduce_mean(y * tf.math.log(y_hat) + (1 - y) * tf.math.log(1 - y_hat)),
+}
 
 
-def forward(weights, x, activation="sigmoid"):
+def forward(weights, x, activation="sigmoid", output_activation="sigmoid"):
     for i, w in enumerate(weights):
-        x = tf.sigmoid(x @ w) if i == len(weights) - 1 else ACTIVATIONS[activation](x @ w)
+        x = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation](x @ w)
     return x
 
 
-def loss_fn(weights, x, y, activation="sigmoid"):
-    """½·Σ(y − ŷ)², and the error y − ŷ beside it."""
-    error = y - forward(weights, x, activation)
-    return 0.5 * tf.reduce_sum(tf.square(error)), error
+def loss_fn(weights, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse"):
+    """The loss, and the error y − ŷ beside it."""
+    y_hat = forward(weights, x, activation, output_activation)
+    return LOSSES[loss](y, y_hat), y - y_hat
 
 
 class Network:
-    """Dense layers without biases (sigmoid, tanh or ReLU hidden, sigmoid out), full-batch gradient descent on
-    ½·Σ(y − ŷ)²."""
+    """Dense layers without biases, trained by full-batch gradient descent: by default the blog's, sigmoid layers
+    and ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid"):
+    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", output_activation="sigmoid",
+                 loss="half-sse"):
         self.dtype = tf.as_dtype(dtype)
-        self.activation = activation
+        self.activation, self.output_activation, self.loss = activation, output_activation, loss
         self.weights = [tf.Variable(w, dtype=self.dtype, name=f"w{i}") for i, w in enumerate(weights)]
         self.learning_rate = tf.constant(learning_rate, dtype=self.dtype)
 
@@ -36,7 +42,7 @@ class Network:
     def train_step(self, x, y):
         """One epoch: the loss of the forward pass, its gradients from the tape, then w ← w − lr·∂loss/∂w."""
         with tf.GradientTape() as tape:
-            loss, error = loss_fn(self.weights, x, y, self.activation)
+            loss, error = loss_fn(self.weights, x, y, self.activation, self.output_activation, self.loss)
         for w, grad in zip(self.weights, tape.gradient(loss, self.weights)):
             w.assign_sub(self.learning_rate * grad)
         return loss, tf.reduce_mean(tf.abs(error))
@@ -54,7 +60,8 @@ class Network:
         return [w.numpy() for w in self.weights]
 
     def predict(self, x):
-        return forward(self.weights, tf.constant(x, dtype=self.dtype), self.activation).numpy()
+        x = tf.constant(x, dtype=self.dtype)
+        return forward(self.weights, x, self.activation, self.output_activation).numpy()
 
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
@@ -63,7 +70,7 @@ class Network:
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
-    network: the Network's keyword options (activation)."""
+    network: the Network's keyword options (activation, output_activation, loss)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

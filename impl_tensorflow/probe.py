@@ -14,9 +14,9 @@ def step(module, weights, x, y, learning_rate, dtype, **options):
     for w in net.weights[:-1]:  # the hidden layers, with the module's own activation; then its whole forward pass
         out = module.ACTIVATIONS[net.activation](out @ w)
         layers.append(out.numpy())
-    layers.append(module.forward(net.weights, x, net.activation).numpy())
+    layers.append(module.forward(net.weights, x, net.activation, net.output_activation).numpy())
     with tf.GradientTape() as tape:  # the same tape over the same loss_fn as the train step
-        loss, _ = module.loss_fn(net.weights, x, y, net.activation)
+        loss, _ = module.loss_fn(net.weights, x, y, net.activation, net.output_activation, net.loss)
     gradients = [grad.numpy() for grad in tape.gradient(loss, net.weights)]
     loss = net.fit(x.numpy(), y.numpy(), 1)["loss"][0]
     return {"layers": layers, "loss": loss, "gradients": gradients, "weights": net.get_weights()}

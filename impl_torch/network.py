@@ -3,14 +3,20 @@ import numpy as np
 import torch
 from torch import nn
 
-ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}  # the hidden layers'; the output is sigmoid
+ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "linear": nn.Identity}
+LOSSES = {  # torch's own losses, each with the reduction the suite's definition needs
+    "half-sse": lambda y_hat, y: 0.5 * nn.functional.mse_loss(y_hat, y, reduction="sum"),  # ½·Σ: torch would average
+    "mse": nn.MSELoss(),
+    "bce": nn.BCELoss(),
+}
 
 
 class Network:
-    """Dense layers without biases (sigmoid, tanh or ReLU hidden, sigmoid out), full-batch gradient descent on
-    ½·Σ(y − ŷ)²."""
+    """Dense layers without biases, trained by full-batch gradient descent: by default the blog's, sigmoid layers
+    and ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", compile=False):
+    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", output_activation="sigmoid",
+                 loss="half-sse", compile=False):
         self.dtype = getattr(torch, dtype)
         layers = []
         for i, w in enumerate(weights):
@@ -18,11 +24,11 @@ class Network:
             with torch.no_grad():
                 # torch stores a Linear weight as (out, in) and computes x @ weight.T; the blog's are (in, out).
                 linear.weight.copy_(torch.from_numpy(w.T))
-            layers += [linear, nn.Sigmoid() if i == len(weights) - 1 else ACTIVATIONS[activation]()]
+            layers += [linear, ACTIVATIONS[output_activation if i == len(weights) - 1 else activation]()]
         self.model = nn.Sequential(*layers)
         self.forward = torch.compile(self.model) if compile else self.model  # compile: traced and fused on first call
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=learning_rate)
-        self.loss_fn = nn.MSELoss(reduction="sum")  # Σ(y − ŷ)²: torch's default would average over the rows
+        self.loss_fn = LOSSES[loss]
 
     def fit(self, x, y, epochs):
         """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
@@ -31,7 +37,7 @@ class Network:
         for epoch in range(epochs):
             self.optimizer.zero_grad()
             y_hat = self.forward(x)
-            loss = 0.5 * self.loss_fn(y_hat, y)
+            loss = self.loss_fn(y_hat, y)
             loss.backward()
             self.optimizer.step()
             loss_curve.append(loss.item())
@@ -51,7 +57,7 @@ class Network:
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
-    network: the Network's keyword options (activation)."""
+    network: the Network's keyword options (activation, output_activation, loss)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}

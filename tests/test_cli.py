@@ -38,6 +38,10 @@ BAD = [
     (["--hidden", "4,0"], "argument --hidden: must be positive integers separated by commas, got '4,0'"),
     (["--hidden", "4,,4"], "argument --hidden: must be positive integers separated by commas, got '4,,4'"),
     (["--activation", "swish"], "argument --activation: invalid choice: 'swish'"),
+    (["--output-activation", "tanh"], "argument --output-activation: invalid choice: 'tanh'"),
+    (["--loss", "hinge"], "argument --loss: invalid choice: 'hinge'"),
+    (["--loss", "bce", "--output-activation", "linear"], "--loss bce needs outputs in (0, 1): a sigmoid output, not "
+                                                         "'linear'"),
     (["--frameworks", "numpy,tensorflw"], "unknown framework 'tensorflw'"),
     (["--frameworks", ","], "argument --frameworks: names no framework"),
     (["--dataset", "and"], "argument --dataset: invalid choice: 'and'"),
@@ -77,7 +81,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, earlier, args, message):
 def test_help_states_every_default():
     proc = compare("run", "--help")
     assert proc.returncode == 0
-    flags = ("--frameworks", "--dataset", "--hidden", "--activation", "--seed", "--weights", "--epochs", "--learning-rate",
+    flags = ("--frameworks", "--dataset", "--hidden", "--activation", "--output-activation", "--loss", "--seed", "--weights", "--epochs", "--learning-rate",
              "--dtype", "--timeout", "--threads", "--repeats", "--jobs", "--out")
     for flag in flags:
         assert flag in proc.stdout

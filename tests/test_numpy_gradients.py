@@ -7,55 +7,75 @@ from compare.problem import dataset, initial_weights
 from impl_numpy.network import backward, forward
 
 
-def loss(x, y, weights, activation="sigmoid"):
-    return 0.5 * np.sum((y - forward(x, weights, activation)[-1]) ** 2)
+LOSSES = {  # written out again here, apart from impl_numpy's table
+    "half-sse": lambda y, p: 0.5 * np.sum((y - p) ** 2),
+    "mse": lambda y, p: np.mean((y - p) ** 2),
+    "bce": lambda y, p: -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)),
+}
 
 
-def finite_differences(x, y, weights, activation="sigmoid", h=1e-6):
+def loss(x, y, weights, network):
+    return LOSSES[network["loss"]](y, forward(x, weights, network["activation"], network["output_activation"])[-1])
+
+
+def finite_differences(x, y, weights, network, h=1e-6):
     grads = []
     for w in weights:
         grad = np.zeros_like(w)
         for index in np.ndindex(w.shape):
             saved = w[index]
             w[index] = saved + h
-            up = loss(x, y, weights, activation)
+            up = loss(x, y, weights, network)
             w[index] = saved - h
-            down = loss(x, y, weights, activation)
+            down = loss(x, y, weights, network)
             w[index] = saved
             grad[index] = (up - down) / (2 * h)
         grads.append(grad)
     return grads
 
 
-CASES = [("blog", [3, 4, 1], 1, "sigmoid"), ("xor", [3, 4, 1], 2, "sigmoid"), ("blog", [3, 7, 1], 3, "sigmoid"),
-         ("xor", [3, 5, 3, 1], 4, "sigmoid"), ("xor", [3, 5, 4, 1], 5, "tanh"), ("blog", [3, 6, 1], 6, "tanh"),
-         ("xor", [3, 8, 8, 1], 7, "relu"), ("blog", [3, 5, 1], 8, "relu")]
+CASES = [  # (dataset, sizes, seed, activation, output activation, loss): each option alone, and together
+    ("blog", [3, 4, 1], 1, "sigmoid", "sigmoid", "half-sse"), ("xor", [3, 4, 1], 2, "sigmoid", "sigmoid", "half-sse"),
+    ("blog", [3, 7, 1], 3, "sigmoid", "sigmoid", "half-sse"), ("xor", [3, 5, 3, 1], 4, "sigmoid", "sigmoid", "half-sse"),
+    ("xor", [3, 5, 4, 1], 5, "tanh", "sigmoid", "half-sse"), ("blog", [3, 6, 1], 6, "tanh", "sigmoid", "half-sse"),
+    ("xor", [3, 8, 8, 1], 7, "relu", "sigmoid", "half-sse"), ("blog", [3, 5, 1], 8, "relu", "sigmoid", "half-sse"),
+    ("xor", [3, 4, 1], 9, "sigmoid", "linear", "half-sse"), ("blog", [3, 4, 1], 10, "sigmoid", "sigmoid", "mse"),
+    ("xor", [3, 4, 1], 11, "sigmoid", "sigmoid", "bce"), ("xor", [3, 5, 4, 1], 12, "tanh", "sigmoid", "bce"),
+    ("blog", [3, 6, 6, 1], 13, "relu", "linear", "mse"),
+]
+NAMES = "name, sizes, seed, activation, output_activation, loss_name"
 
 
-@pytest.mark.parametrize("name, sizes, seed, activation", CASES)
-def test_backward_matches_finite_differences(name, sizes, seed, activation):
+@pytest.mark.parametrize(NAMES, CASES)
+def test_backward_matches_finite_differences(name, sizes, seed, activation, output_activation, loss_name):
     x, y = dataset(name)
     weights = initial_weights(seed, sizes)
-    grads = backward(forward(x, weights, activation), y, weights, activation)
-    for grad, numeric in zip(grads, finite_differences(x, y, weights, activation)):
+    network = {"activation": activation, "output_activation": output_activation, "loss": loss_name}
+    grads = backward(forward(x, weights, activation, output_activation), y, weights, **network)
+    for grad, numeric in zip(grads, finite_differences(x, y, weights, network)):
         assert grad.shape == numeric.shape
         assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("name, sizes, seed, activation", CASES)
-def test_backward_matches_torch_autograd(name, sizes, seed, activation):
+@pytest.mark.parametrize(NAMES, CASES)
+def test_backward_matches_torch_autograd(name, sizes, seed, activation, output_activation, loss_name):
     torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
     x, y = dataset(name)
     weights = initial_weights(seed, sizes)
-    grads = backward(forward(x, weights, activation), y, weights, activation)
+    network = {"activation": activation, "output_activation": output_activation, "loss": loss_name}
+    grads = backward(forward(x, weights, activation, output_activation), y, weights, **network)
 
     params = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
-    out = torch.from_numpy(x)
+    out, target = torch.from_numpy(x), torch.from_numpy(y)
     for i, w in enumerate(params):
-        out = torch.sigmoid(out @ w) if i == len(params) - 1 else getattr(torch, activation)(out @ w)
-    (0.5 * ((torch.from_numpy(y) - out) ** 2).sum()).backward()
+        f = output_activation if i == len(params) - 1 else activation
+        out = out @ w if f == "linear" else getattr(torch, f)(out @ w)
+    losses = {"half-sse": lambda: 0.5 * ((target - out) ** 2).sum(), "mse": lambda: functional.mse_loss(out, target),
+              "bce": lambda: functional.binary_cross_entropy(out, target)}
+    losses[loss_name]().backward()
     for grad, param in zip(grads, params):
-        torch.testing.assert_close(torch.from_numpy(grad), param.grad, rtol=1e-14, atol=1e-15)
+        torch.testing.assert_close(torch.from_numpy(grad), param.grad, rtol=1e-13, atol=1e-15)
 
 
 def test_training_lowers_the_loss_as_the_blog_says():

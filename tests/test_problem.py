@@ -88,6 +88,8 @@ def test_unreadable_weights_files(tmp_path):
     ("hidden", (4, 0), "hidden must be one or more positive integers"),
     ("hidden", (), "hidden must be one or more positive integers"),
     ("activation", "swish", "unknown activation 'swish'"),
+    ("output_activation", "relu", "unknown output activation 'relu'"),
+    ("loss", "hinge", "unknown loss 'hinge'"),
     ("learning_rate", float("nan"), "learning rate must be a finite number"),
     ("learning_rate", float("inf"), "learning rate must be a finite number"),
     ("learning_rate", 0.0, "learning rate must be a finite number"),
@@ -106,3 +108,6 @@ def test_config_defaults_are_the_blogs():
         "blog", (4,), 1, 50, 1.0, "float64")
     assert config.sizes == [3, 4, 1] and config.activation == "sigmoid" and config.network == {}
     assert Config(hidden=(8, 8), activation="relu").sizes == [3, 8, 8, 1]
+    assert Config(activation="tanh", loss="bce").network == {"activation": "tanh", "loss": "bce"}
+    with pytest.raises(ProblemError, match="--loss bce needs outputs in"):
+        Config(loss="bce", output_activation="linear")

@@ -2,7 +2,7 @@
 from tests.mutants.numpy_parts import Network as Parts, forward  # noqa: F401 — the probe reads forward here
 
 
-def backward(layers, y, weights, activation="sigmoid"):  # the blog's sigmoid only
+def backward(layers, y, weights, *network):  # the blog's network only: sigmoid, ½·Σ(y − ŷ)²
     y_hat = layers[-1]
     delta = (y - y_hat) * y_hat * (1 - y_hat)
     grads = [None] * len(weights)
