@@ -6,7 +6,7 @@ import sys
 from compare import bench, report, results, runner
 from compare.frameworks import FRAMEWORKS
 from compare.problem import (ACTIVATIONS, DTYPES, LOSSES, OUTPUT_ACTIVATIONS, TARGETS, Config, ProblemError,
-                             load_weights)
+                             load_parameters)
 
 DEFAULT = Config()
 
@@ -82,6 +82,9 @@ def build_parser():
     run.add_argument("--loss", choices=LOSSES, default=DEFAULT.loss,
                      help=f"half-sse: ½·Σ(y − ŷ)², the blog's; mse: the mean of (y − ŷ)² over the rows; bce: binary "
                           f"cross-entropy, with a sigmoid output (default: {DEFAULT.loss})")
+    run.add_argument("--bias", action="store_true",
+                     help="a bias vector per layer, starting at zero, or at b0, b1, … from --weights (default: none, "
+                          "as the blog's)")
     run.add_argument("--seed", type=int, default=DEFAULT.seed,
                      help=f"RandomState seed of the initial weights (default: {DEFAULT.seed})")
     run.add_argument("--weights", metavar="FILE.npz", default=DEFAULT.weights,
@@ -209,7 +212,10 @@ def config_from(args):
     """The run's Config; a ProblemError for flags that cannot go together or a bad weights file."""
     hidden = args.hidden or DEFAULT.hidden
     if args.weights is not None:
-        widths = tuple(w.shape[1] for w in load_weights(args.weights)[:-1])
+        weights, biases = load_parameters(args.weights)
+        if biases is not None and not args.bias:
+            raise ProblemError(f"weights file '{args.weights}' holds biases b0, b1, …: add --bias to train them")
+        widths = tuple(w.shape[1] for w in weights[:-1])
         if not widths:
             raise ProblemError(f"weights file '{args.weights}' has 1 layer; the network needs a hidden layer")
         if args.hidden is not None and args.hidden != widths:
@@ -217,7 +223,7 @@ def config_from(args):
                                f"hidden widths {','.join(map(str, widths))}")
         hidden = widths
     return Config(frameworks=args.frameworks, dataset=args.dataset, hidden=hidden, activation=args.activation,
-                  output_activation=args.output_activation, loss=args.loss, seed=args.seed,
+                  output_activation=args.output_activation, loss=args.loss, bias=args.bias, seed=args.seed,
                   weights=args.weights, epochs=args.epochs, learning_rate=args.learning_rate, dtype=args.dtype,
                   out=args.out, timeout=args.timeout, threads=args.threads, repeats=args.repeats,
                   jobs=args.jobs)

@@ -82,32 +82,35 @@ def first_divergent_epoch(reference, run, tol):
 
 
 def step_differences(reference, framework):
-    """(quantity, layer, max scaled difference) of one probed step, in the order the maths computes them: each
-    layer's output, the loss, the gradients from the last layer down (backpropagation's order), the updated weights.
-    A quantity the framework's probe could not expose (None) is left out; a missing layer differs by inf."""
-    out = []
-    for quantity, key, order in (("forward", "layers", 1), ("loss", "loss", 1), ("gradient", "gradients", -1),
-                                 ("update", "weights", 1)):
+    """(quantity, layer, parameter, max scaled difference) of one probed step, in the order the maths computes them:
+    each layer's output, the loss, the gradients from the last layer down (backpropagation's order; a layer's
+    weights, then its bias), the updated weights and biases. A quantity the framework's probe could not expose (None)
+    is left out; a missing layer differs by inf."""
+    def pairs(key):
         ours, theirs = framework.get(key), reference.get(key)
         if ours is None or theirs is None:
-            continue
-        if key == "loss":
-            out.append((quantity, None, max_abs_diff(ours, theirs)))
-            continue
-        layers = range(max(len(ours), len(theirs)))
-        for i in layers[::order]:
-            diff = max_abs_diff(ours[i], theirs[i]) if i < min(len(ours), len(theirs)) else float("inf")
-            out.append((quantity, i, diff))
+            return {}
+        return {i: max_abs_diff(ours[i], theirs[i]) if i < min(len(ours), len(theirs)) else float("inf")
+                for i in range(max(len(ours), len(theirs)))}
+
+    out = [("forward", i, None, diff) for i, diff in pairs("layers").items()]
+    if framework.get("loss") is not None and reference.get("loss") is not None:
+        out.append(("loss", None, None, max_abs_diff(framework["loss"], reference["loss"])))
+    for quantity, keys, order in (("gradient", ("gradients", "bias_gradients"), -1), ("update", ("weights", "biases"), 1)):
+        by_parameter = {name: pairs(key) for name, key in zip("wb", keys)}
+        layers = sorted(set(by_parameter["w"]) | set(by_parameter["b"]))[::order]
+        out += [(quantity, i, name, by_parameter[name][i]) for i in layers for name in "wb" if i in by_parameter[name]]
     return out
 
 
 def describe(diagnosis):
-    """'forward and loss agree; gradient of w0 differs by 3.1e-01 at epoch 1 (w1's agrees)'."""
+    """'forward and loss agree; the gradient of w0 differs by 3.1e-01 at epoch 1 (w1's agrees)'."""
     quantity, layer, epoch = diagnosis["quantity"], diagnosis["layer"], diagnosis["epoch"]
+    parameter = f"{diagnosis.get('parameter') or 'w'}{layer}"
     before = {"forward": "", "loss": "forward agrees", "gradient": "forward and loss agree",
               "update": "forward, loss and gradients agree"}[quantity]
-    name = {"forward": f"the output of layer {layer}", "loss": "the loss", "gradient": f"the gradient of w{layer}",
-            "update": f"the updated w{layer}"}[quantity]
+    name = {"forward": f"the output of layer {layer}", "loss": "the loss", "gradient": f"the gradient of {parameter}",
+            "update": f"the updated {parameter}"}[quantity]
     text = f"{name} differs by {diagnosis['max_diff']:.1e} at epoch {epoch}"
     if diagnosis.get("agreeing"):
         text += f" ({', '.join(diagnosis['agreeing'])} agree{'s' if len(diagnosis['agreeing']) == 1 else ''})"
@@ -116,16 +119,16 @@ def describe(diagnosis):
 
 def diagnose(probes, tol):
     """The first quantity that differs beyond tol, at the earliest probed epoch where one does; None when every
-    step agrees. {"epoch", "quantity", "layer", "max_diff", "agreeing", "message"}."""
+    step agrees. {"epoch", "quantity", "layer", "parameter" ("w", "b" or null), "max_diff", "agreeing", "message"}."""
     for probe in probes:
         diffs = step_differences(probe["reference"], probe["framework"])
-        for n, (quantity, layer, diff) in enumerate(diffs):
+        for n, (quantity, layer, parameter, diff) in enumerate(diffs):
             if not diff <= tol:  # NaN differs too
-                agreeing = [("w" if quantity != "forward" else "layer ") + f"{other}"
+                agreeing = [(f"layer {other}" if quantity == "forward" else f"{name}{other}")
                             + ("'s" if quantity == "gradient" else "")
-                            for q, other, _ in diffs[:n] if q == quantity]
-                diagnosis = {"epoch": probe["epoch"], "quantity": quantity, "layer": layer, "max_diff": diff,
-                             "agreeing": agreeing}
+                            for q, other, name, _ in diffs[:n] if q == quantity]
+                diagnosis = {"epoch": probe["epoch"], "quantity": quantity, "layer": layer, "parameter": parameter,
+                             "max_diff": diff, "agreeing": agreeing}
                 return {**diagnosis, "message": describe(diagnosis)}
     return None
 
@@ -180,7 +183,7 @@ def band_summary(band, tol):
 def differences(reference, run):
     """The largest difference in each quantity, per unit of size beyond 1 (see scaled_diff)."""
     same_depth = len(reference["final_weights"]) == len(run["final_weights"])
-    return {
+    out = {
         "max_abs_loss_diff": max_abs_diff(run["loss"], reference["loss"]),
         "max_abs_mean_abs_error_diff": max_abs_diff(run["mean_abs_error"], reference["mean_abs_error"]),
         "max_abs_weight_diff": max(
@@ -188,6 +191,11 @@ def differences(reference, run):
             default=0.0) if same_depth else float("inf"),
         "max_abs_prediction_diff": max_abs_diff(run["predictions"], reference["predictions"]),
     }
+    if "final_biases" in reference:  # a network with biases: a run without them differs by inf
+        theirs, ours = reference["final_biases"], run.get("final_biases") or []
+        out["max_abs_bias_diff"] = max((max_abs_diff(a, b) for a, b in zip(ours, theirs)), default=0.0) \
+            if len(ours) == len(theirs) else float("inf")
+    return out
 
 
 def agrees(reference, run, tol):

@@ -33,7 +33,8 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
          reference_loss=None):
     """One probe per epoch of `at`: {epoch, reference, framework}, each side what its probe's `step` returned.
 
-    network: the Network options of the run (both sides); options: the framework's variant options (its side).
+    network: the Network options of the run (both sides; its biases, if any, are the initial ones, and each probe
+    starts from the reference's biases at its epoch); options: the framework's variant options (its side).
     framework, reference: (implementation module, probe module). The reference's states are replayed from `weights`
     with its Network; `reference_loss`, its run's loss curve, tells whether the replay gave the very same bits
     (it should: one thread, the same code). Probing stops at a state that is no longer finite.
@@ -47,7 +48,9 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
             replayed.append(net.fit(x, y, epoch - 1 - done)["loss"])
             done = epoch - 1
         state = net.get_weights()
-        if not all(np.isfinite(w).all() for w in state):
+        if network.get("biases") is not None:  # the biases are part of the state
+            network = {**network, "biases": net.get_biases()}
+        if not all(np.isfinite(a).all() for a in state + (network.get("biases") or [])):
             break
         probes.append({"epoch": epoch,
                        "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype, **network)),

@@ -42,13 +42,14 @@ def initial_weights(seed, sizes):
     return [2 * rng.random_sample((n_in, n_out)) - 1 for n_in, n_out in zip(sizes, sizes[1:])]
 
 
-def save_weights(path, weights):
-    """Write weights as w0, w1, … in one .npz file."""
-    np.savez(path, **{f"w{i}": w for i, w in enumerate(weights)})
+def save_weights(path, weights, biases=None):
+    """Write weights as w0, w1, … (and biases as b0, b1, …) in one .npz file."""
+    np.savez(path, **{f"w{i}": w for i, w in enumerate(weights)}, **{f"b{i}": b for i, b in enumerate(biases or [])})
 
 
-def load_weights(path, inputs=INPUTS.shape[1], outputs=1):
-    """Read and check a weights file: w0, w1, … (or NumPy's default arr_0, arr_1, …), chaining inputs → outputs."""
+def load_parameters(path, inputs=INPUTS.shape[1], outputs=1):
+    """Read and check a weights file: (weights, biases). Weights w0, w1, … (or NumPy's default arr_0, arr_1, …)
+    chain inputs → outputs; biases b0, b1, …, one per layer of that layer's width, or None when the file has none."""
     try:
         with np.load(path, allow_pickle=False) as npz:  # nothing from outside is executed: no pickles
             arrays = {key: npz[key] for key in npz.files}
@@ -60,23 +61,41 @@ def load_weights(path, inputs=INPUTS.shape[1], outputs=1):
         raise ProblemError(f"weights file '{path}' is not a readable .npz file ({err})") from None
     if not isinstance(arrays, dict) or not arrays:
         raise ProblemError(f"weights file '{path}' holds no arrays")
+    bias_keys = sorted(key for key in arrays if key.startswith("b"))
     for prefix in ("w", "arr_"):
-        order = [f"{prefix}{i}" for i in range(len(arrays))]
-        if sorted(order) == sorted(arrays):
+        order = [f"{prefix}{i}" for i in range(len(arrays) - len(bias_keys))]
+        if sorted(order) == sorted(key for key in arrays if key not in bias_keys):
             weights = [arrays[key] for key in order]
             break
     else:
-        raise ProblemError(f"weights file '{path}' must hold arrays named w0, w1, … (found {', '.join(sorted(arrays))})")
+        raise ProblemError(f"weights file '{path}' must hold arrays named w0, w1, … and optionally b0, b1, … "
+                           f"(found {', '.join(sorted(arrays))})")
+    if bias_keys and sorted(bias_keys) != sorted(f"b{i}" for i in range(len(weights))):
+        raise ProblemError(f"weights file '{path}' must hold one bias per layer, b0 to b{len(weights) - 1} "
+                           f"(found {', '.join(bias_keys)})")
     n_in = inputs
-    for key, w in zip(order, weights):
+    for i, (key, w) in enumerate(zip(order, weights)):
         if w.ndim != 2 or w.shape[0] != n_in or not np.issubdtype(w.dtype, np.number):
             raise ProblemError(f"weights file '{path}': {key} has shape {w.shape} {w.dtype}, expected numbers of shape ({n_in}, n)")
-        if not np.all(np.isfinite(w)):
-            raise ProblemError(f"weights file '{path}': {key} holds NaN or infinite values")
+        if bias_keys:
+            b = arrays[f"b{i}"]
+            if b.shape != (w.shape[1],) or not np.issubdtype(b.dtype, np.number):
+                raise ProblemError(f"weights file '{path}': b{i} has shape {b.shape} {b.dtype}, expected numbers of "
+                                   f"shape ({w.shape[1]},)")
         n_in = w.shape[1]
     if n_in != outputs:
         raise ProblemError(f"weights file '{path}': the last layer has {n_in} outputs, expected {outputs}")
-    return [np.asarray(w, dtype=np.float64) for w in weights]
+    biases = [arrays[f"b{i}"] for i in range(len(weights))] if bias_keys else None
+    for key, a in [*zip(order, weights), *((f"b{i}", b) for i, b in enumerate(biases or []))]:
+        if not np.all(np.isfinite(a)):
+            raise ProblemError(f"weights file '{path}': {key} holds NaN or infinite values")
+    as_float = lambda arrays: [np.asarray(a, dtype=np.float64) for a in arrays]  # noqa: E731
+    return as_float(weights), None if biases is None else as_float(biases)
+
+
+def load_weights(path, inputs=INPUTS.shape[1], outputs=1):
+    """The weights of a weights file (see load_parameters)."""
+    return load_parameters(path, inputs, outputs)[0]
 
 
 @dataclass(frozen=True)
@@ -89,6 +108,7 @@ class Config:
     activation: str = "sigmoid"  # the hidden layers' activation: sigmoid (the blog's), tanh or relu
     output_activation: str = "sigmoid"  # the output layer's: sigmoid (the blog's) or linear
     loss: str = "half-sse"       # half-sse (the blog's ½·Σ(y − ŷ)²), mse or bce (needs the sigmoid output)
+    bias: bool = False           # a bias vector per layer: zero at the start, or b0, b1, … from the weights file
     seed: int = 1                # RandomState seed of the initial weights; 1 reproduces the classic runs
     weights: str = None          # a .npz of initial weights instead of the seed
     epochs: int = 50             # full-batch gradient-descent steps
@@ -150,6 +170,14 @@ class Config:
         if self.weights is not None:
             return load_weights(self.weights)
         return initial_weights(self.seed, self.sizes)
+
+    def initial_biases(self):
+        """None without --bias; else the weights file's b0, b1, … if it has them, or zeros (as Keras and most
+        hand-written code start them)."""
+        if not self.bias:
+            return None
+        biases = load_parameters(self.weights)[1] if self.weights is not None else None
+        return biases or [np.zeros(width) for width in self.sizes[1:]]
 
     def to_json(self):
         return {**asdict(self), "frameworks": list(self.frameworks), "hidden": list(self.hidden),

@@ -21,6 +21,8 @@ def headline(results):
     start = f"weights from {c['weights']}" if c["weights"] else f"seed {c['seed']}"
     hidden, out = c.get("activation", "sigmoid"), c.get("output_activation", "sigmoid")
     kind = hidden if hidden == out else f"{hidden}, {out} out"
+    if c.get("bias"):
+        kind += " with biases"
     if c.get("loss", "half-sse") != "half-sse":
         kind += f" · {c['loss']}"
     return (f"{c['dataset']} data · {'→'.join(map(str, results['layers']))} {kind} · {start} · {c['epochs']} epochs"

@@ -118,11 +118,11 @@ def run(config, registry=None, progress=None):
     """Train every framework of config from the same initial weights; return the contents of results.json."""
     registry = FRAMEWORKS if registry is None else registry
     names = frameworks_to_run(config, registry)
-    weights = config.initial_weights()
+    weights, biases = config.initial_weights(), config.initial_biases()
     with tempfile.TemporaryDirectory(prefix="compare-run-") as work:
         work = Path(work)
         weights_file = work / "initial_weights.npz"
-        save_weights(weights_file, weights)  # written once: every worker starts from these bytes
+        save_weights(weights_file, weights, biases)  # written once: every worker starts from these bytes
         weights_sha256 = hashlib.sha256(weights_file.read_bytes()).hexdigest()
 
         reference_run = work / "reference_run.json"
@@ -157,6 +157,7 @@ def run(config, registry=None, progress=None):
         "environment": environment.describe(config.threads),
         "layers": [weights[0].shape[0]] + [w.shape[1] for w in weights],
         "initial_weights": [w.tolist() for w in weights],
+        **({} if biases is None else {"initial_biases": [b.tolist() for b in biases]}),
         "runs": runs,
         "determinism": determinism(config, weights_sha256, runs),
         "parity": parity.check(runs, config.dtype, reference=REFERENCE, limits=limits(names, registry, config.dtype)),

@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from compare import environment, parity, probes, sensitivity, timing
-from compare.problem import dataset, initial_weights, load_weights
+from compare.problem import dataset, initial_weights, load_parameters
 
 
 def versions(distributions):
@@ -30,9 +30,11 @@ def train(request):
     environment.apply_threads(request["threads"])
     environment.apply_determinism()
     x, y = dataset(request["dataset"])
-    weights = load_weights(request["weights_file"])
+    weights, biases = load_parameters(request["weights_file"])
     lr, dtype, options, epochs = request["learning_rate"], request["dtype"], request.get("options", {}), request["epochs"]
-    network = request.get("network", {})  # the network's options beyond the blog's; a variant's options beside them
+    network = dict(request.get("network", {}))  # the network's options beyond the blog's; a variant's beside them
+    if biases is not None:
+        network["biases"] = biases
     with timing.phase(timings, "build_s"):
         net = impl.Network(weights, lr, dtype, **network, **options)
     with timing.phase(timings, "first_epoch_s"):  # tracing and compilation happen here
@@ -49,6 +51,7 @@ def train(request):
         "loss": curves["loss"].tolist(),
         "mean_abs_error": curves["mean_abs_error"].tolist(),
         "final_weights": [w.tolist() for w in net.get_weights()],
+        **({} if biases is None else {"final_biases": [b.tolist() for b in net.get_biases()]}),
         "predictions": net.predict(x).tolist(),
     }
     if request.get("steady_state", True):
@@ -67,7 +70,7 @@ def train(request):
                                        for precision in request["band_precisions"]}
     elif request.get("reference_run") and request["probe_module"] and request["reference_probe_module"]:
         with timing.phase(timings, "probe_s"):
-            response.update(probe(request, impl, weights, x, y, response))
+            response.update(probe(request, impl, weights, x, y, response, network))
     timings["peak_memory_mb"] = timing.peak_memory_mb()
     timings["threads"] = request["threads"]
     timings["effective_threads"] = environment.effective_threads()
@@ -76,7 +79,7 @@ def train(request):
     return response
 
 
-def probe(request, impl, weights, x, y, run):
+def probe(request, impl, weights, x, y, run, network):
     """Step-local checks from the reference's states: at the spread of epochs, and where this run's curves part from
     the reference's run (read from the request's reference_run file)."""
     with open(request["reference_run"]) as f:
@@ -86,8 +89,7 @@ def probe(request, impl, weights, x, y, run):
     modules = [importlib.import_module(name) for name in
                (request["probe_module"], request["reference_run_module"], request["reference_probe_module"])]
     taken, identical = probes.take((impl, modules[0]), tuple(modules[1:]), weights, x, y, request["learning_rate"],
-                                   request["dtype"], at, request.get("network", {}), request.get("options", {}),
-                                   reference_run["loss"])
+                                   request["dtype"], at, network, request.get("options", {}), reference_run["loss"])
     return {"probes": taken, "probe_replay_identical": identical}
 
 

@@ -12,14 +12,14 @@ def step(module, weights, x, y, learning_rate, dtype, **options):
     """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
     xj, yj = jnp.asarray(x, dtype=net.dtype), jnp.asarray(y, dtype=net.dtype)
-    layers, out = [], xj
-    for w in net.weights[:-1]:  # the hidden layers, with the module's own activation; then its whole forward pass
-        out = module.ACTIVATIONS[net.activation](out @ w)
+    (ws, bs), layers, out = net.params, [], xj  # the hidden layers with the module's activation, then its forward
+    for i, w in enumerate(ws[:-1]):
+        out = module.ACTIVATIONS[net.activation](out @ w if bs is None else out @ w + bs[i])
         layers.append(np.asarray(out))
-    layers.append(np.asarray(module.forward(net.weights, xj, net.activation, net.output_activation)))
+    layers.append(np.asarray(module.forward(net.params, xj, net.activation, net.output_activation)))
     # The train step's own loss_fn, differentiated by jax.grad.
-    gradients, _ = jax.grad(module.loss_fn, has_aux=True)(net.weights, xj, yj, net.activation,
-                                                           net.output_activation, net.loss)
+    (gradients, bias_gradients), _ = jax.grad(module.loss_fn, has_aux=True)(net.params, xj, yj, **net.network)
     loss = net.fit(x, y, 1)["loss"][0]
     return {"layers": layers, "loss": loss, "gradients": [np.asarray(g) for g in gradients],
-            "weights": net.get_weights()}
+            "bias_gradients": None if bias_gradients is None else [np.asarray(g) for g in bias_gradients],
+            "weights": net.get_weights(), "biases": net.get_biases()}

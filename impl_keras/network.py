@@ -22,19 +22,22 @@ LOSSES = {"half-sse": HalfSumSquaredError, "mse": keras.losses.MeanSquaredError,
 
 
 class Network:
-    """Dense layers without biases, trained by full-batch gradient descent: by default the blog's, sigmoid layers
+    """Dense layers trained by full-batch gradient descent: by default the blog's, sigmoid layers without biases
     and ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", output_activation="sigmoid",
-                 loss="half-sse", jit_compile=False, train_on_batch=False):
+    def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
+                 output_activation="sigmoid", loss="half-sse", jit_compile=False, train_on_batch=False):
         # Keras keeps the learning rate and the loss tracker in floatx, float32 unless told: a float64 run needs it.
         keras.config.set_floatx(dtype)
+        self.bias = biases is not None
         self.model = keras.Sequential(
             [keras.Input(shape=(weights[0].shape[0],), dtype=dtype)]
-            + [keras.layers.Dense(w.shape[1], use_bias=False, activation=activation, dtype=dtype) for w in weights[:-1]]
-            + [keras.layers.Dense(weights[-1].shape[1], use_bias=False, activation=output_activation, dtype=dtype)]
+            + [keras.layers.Dense(w.shape[1], use_bias=self.bias, activation=activation, dtype=dtype)
+               for w in weights[:-1]]
+            + [keras.layers.Dense(weights[-1].shape[1], use_bias=self.bias, activation=output_activation, dtype=dtype)]
         )
-        self.model.set_weights(weights)  # a Dense kernel is (in, out), as the blog's
+        # A Dense kernel is (in, out), as the blog's; with use_bias, Keras lists each layer's kernel, then its bias.
+        self.model.set_weights([p for w, b in zip(weights, biases) for p in (w, b)] if self.bias else weights)
         self.model.compile(
             optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
             loss=LOSSES[loss](),
@@ -54,7 +57,10 @@ class Network:
         return {"loss": np.array(history.history["loss"]), "mean_abs_error": np.array(history.history["mean_abs_error"])}
 
     def get_weights(self):
-        return self.model.get_weights()
+        return self.model.get_weights()[::2] if self.bias else self.model.get_weights()
+
+    def get_biases(self):
+        return self.model.get_weights()[1::2] if self.bias else None
 
     def predict(self, x):
         return self.model.predict(x, batch_size=len(x), verbose=0)
@@ -64,8 +70,8 @@ class Network:
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
-    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
-    network: the Network's keyword options (activation, output_activation, loss)."""
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
+    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
-    return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}

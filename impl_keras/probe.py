@@ -40,4 +40,6 @@ def step(module, weights, x, y, learning_rate, dtype, **options):
     grads = [keras.ops.convert_to_numpy(g) for g in gradients(model, keras.ops.convert_to_tensor(x, dtype),
                                                               keras.ops.convert_to_tensor(y, dtype))]
     loss = net.fit(x, y, 1)["loss"][0]
-    return {"layers": layers, "loss": loss, "gradients": grads, "weights": net.get_weights()}
+    return {"layers": layers, "loss": loss, "gradients": grads[::2] if net.bias else grads,
+            "bias_gradients": grads[1::2] if net.bias else None, "weights": net.get_weights(),
+            "biases": net.get_biases()}

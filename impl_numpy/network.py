@@ -28,36 +28,41 @@ LOSSES = {
 }
 
 
-def forward(x, weights, activation="sigmoid", output_activation="sigmoid"):
+def forward(x, weights, activation="sigmoid", output_activation="sigmoid", biases=None):
     """Every layer's output, input first: [l0, l1, …, ŷ]."""
     layers = [x]
     for i, w in enumerate(weights):
         f, _ = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation]
-        layers.append(f(layers[-1] @ w))
+        z = layers[-1] @ w if biases is None else layers[-1] @ w + biases[i]
+        layers.append(f(z))
     return layers
 
 
-def backward(layers, y, weights, activation="sigmoid", output_activation="sigmoid", loss="half-sse"):
-    """The gradient of the loss with respect to each weight matrix, by the chain rule."""
+def backward(layers, y, weights, activation="sigmoid", output_activation="sigmoid", loss="half-sse", bias=False):
+    """The gradient of the loss with respect to each weight matrix, by the chain rule; and to each bias vector when
+    bias is True (else None)."""
     y_hat = layers[-1]
     # The blog's l2_delta, error × sigmoid'(z), is this for ½·Σ(y − ŷ)²: −∂loss/∂ŷ = y − ŷ, and s·(1 − s).
     delta = -LOSSES[loss][1](y, y_hat) * ACTIVATIONS[output_activation][1](y_hat)
-    grads = [None] * len(weights)
+    grads, bias_grads = [None] * len(weights), [None] * len(weights) if bias else None
     for i in reversed(range(len(weights))):
         grads[i] = -layers[i].T @ delta  # minus: the blog's delta points downhill, a gradient points uphill
+        if bias:
+            bias_grads[i] = -delta.sum(axis=0)  # a bias is a weight whose input is always 1
         if i > 0:
             delta = (delta @ weights[i].T) * ACTIVATIONS[activation][1](layers[i])  # l1_delta, one layer down
-    return grads
+    return grads, bias_grads
 
 
 class Network:
-    """Dense layers without biases, trained by full-batch gradient descent: by default the blog's, sigmoid layers
+    """Dense layers trained by full-batch gradient descent: by default the blog's, sigmoid layers without biases
     and ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", output_activation="sigmoid",
-                 loss="half-sse"):
+    def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
+                 output_activation="sigmoid", loss="half-sse"):
         self.dtype = np.dtype(dtype)
         self.weights = [np.array(w, dtype=self.dtype) for w in weights]  # copies: training updates them in place
+        self.biases = None if biases is None else [np.array(b, dtype=self.dtype) for b in biases]
         self.learning_rate = self.dtype.type(learning_rate)
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
 
@@ -66,19 +71,25 @@ class Network:
         x, y = x.astype(self.dtype), y.astype(self.dtype)
         loss, mean_abs_error = np.empty(epochs), np.empty(epochs)
         for epoch in range(epochs):
-            layers = forward(x, self.weights, self.activation, self.output_activation)
+            layers = forward(x, self.weights, self.activation, self.output_activation, self.biases)
             loss[epoch] = LOSSES[self.loss][0](y, layers[-1])
             mean_abs_error[epoch] = np.mean(np.abs(y - layers[-1]))
-            grads = backward(layers, y, self.weights, self.activation, self.output_activation, self.loss)
+            grads, bias_grads = backward(layers, y, self.weights, self.activation, self.output_activation, self.loss,
+                                         bias=self.biases is not None)
             for w, grad in zip(self.weights, grads):
                 w -= self.learning_rate * grad
+            for b, grad in zip(self.biases or [], bias_grads or []):
+                b -= self.learning_rate * grad
         return {"loss": loss, "mean_abs_error": mean_abs_error}
 
     def get_weights(self):
         return [w.copy() for w in self.weights]
 
+    def get_biases(self):
+        return None if self.biases is None else [b.copy() for b in self.biases]
+
     def predict(self, x):
-        return forward(x.astype(self.dtype), self.weights, self.activation, self.output_activation)[-1]
+        return forward(x.astype(self.dtype), self.weights, self.activation, self.output_activation, self.biases)[-1]
 
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
@@ -87,8 +98,8 @@ class Network:
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
-    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
-    network: the Network's keyword options (activation, output_activation, loss)."""
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
+    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
-    return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}

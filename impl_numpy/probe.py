@@ -8,8 +8,9 @@ impl_* package has a probe.py with the same `step`.
 def step(module, weights, x, y, learning_rate, dtype, **options):
     """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
-    layers = module.forward(x.astype(net.dtype), net.weights, net.activation, net.output_activation)
-    gradients = module.backward(layers, y.astype(net.dtype), net.weights, net.activation, net.output_activation,
-                                net.loss)  # before fit: it updates the weights in place
-    loss = net.fit(x, y, 1)["loss"][0]
-    return {"layers": layers[1:], "loss": loss, "gradients": gradients, "weights": net.get_weights()}
+    layers = module.forward(x.astype(net.dtype), net.weights, net.activation, net.output_activation, net.biases)
+    gradients, bias_gradients = module.backward(layers, y.astype(net.dtype), net.weights, net.activation,
+                                                net.output_activation, net.loss, bias=net.biases is not None)
+    loss = net.fit(x, y, 1)["loss"][0]  # after backward: fit updates the weights in place
+    return {"layers": layers[1:], "loss": loss, "gradients": gradients, "bias_gradients": bias_gradients,
+            "weights": net.get_weights(), "biases": net.get_biases()}

@@ -23,36 +23,40 @@ LOSSES = {  # over the batch; the means are over the rows (one output each)
 }
 
 
-def forward(weights, x, activation="sigmoid", output_activation="sigmoid"):
+def forward(weights, x, activation="sigmoid", output_activation="sigmoid", biases=None):
     for i, w in enumerate(weights):
-        x = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation](x @ w)
+        z = x @ w if biases is None else x @ w + biases[i]
+        x = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation](z)
     return x
 
 
-def loss_fn(weights, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse"):
+def loss_fn(weights, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse", biases=None):
     """The loss, and the error y − ŷ beside it: symbols, computed only when the compiled function runs."""
-    y_hat = forward(weights, x, activation, output_activation)
+    y_hat = forward(weights, x, activation, output_activation, biases)
     return LOSSES[loss](y, y_hat), y - y_hat
 
 
 class Network:
-    """Dense layers without biases, trained by full-batch gradient descent: by default the blog's, sigmoid layers
+    """Dense layers trained by full-batch gradient descent: by default the blog's, sigmoid layers without biases
     and ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", output_activation="sigmoid",
-                 loss="half-sse"):
+    def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
+                 output_activation="sigmoid", loss="half-sse"):
         self.dtype, self.activation, self.output_activation, self.loss = dtype, activation, output_activation, loss
         self.weights = [pytensor.shared(np.asarray(w, dtype=dtype), name=f"w{i}") for i, w in enumerate(weights)]
+        self.biases = None if biases is None else [pytensor.shared(np.asarray(b, dtype=dtype), name=f"b{i}")
+                                                   for i, b in enumerate(biases)]
+        self.variables = self.weights + (self.biases or [])
         x, y = pt.matrix("x", dtype=dtype), pt.matrix("y", dtype=dtype)
-        loss, error = loss_fn(self.weights, x, y, activation, output_activation, loss)
-        grads = pytensor.grad(loss, self.weights)
+        loss, error = loss_fn(self.weights, x, y, activation, output_activation, loss, self.biases)
+        grads = pytensor.grad(loss, self.variables)
         # The learning rate as a constant of the weights' dtype: a Python float would lift a float32 update to float64.
         learning_rate = pt.constant(learning_rate, dtype=dtype)
         self.train_step = pytensor.function(
             [x, y], [loss, pt.mean(pt.abs(error))],
-            updates=[(w, w - learning_rate * grad) for w, grad in zip(self.weights, grads)],
+            updates=[(w, w - learning_rate * grad) for w, grad in zip(self.variables, grads)],
         )
-        self.forward = pytensor.function([x], forward(self.weights, x, activation, output_activation))
+        self.forward = pytensor.function([x], forward(self.weights, x, activation, output_activation, self.biases))
 
     def fit(self, x, y, epochs):
         """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
@@ -65,6 +69,9 @@ class Network:
     def get_weights(self):
         return [w.get_value() for w in self.weights]
 
+    def get_biases(self):
+        return None if self.biases is None else [b.get_value() for b in self.biases]
+
     def predict(self, x):
         return self.forward(x.astype(self.dtype))
 
@@ -74,8 +81,8 @@ class Network:
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
-    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
-    network: the Network's keyword options (activation, output_activation, loss)."""
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
+    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
-    return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}

@@ -11,15 +11,16 @@ def step(module, weights, x, y, learning_rate, dtype, **options):
     """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
     xs, ys = pt.matrix("x", dtype=dtype), pt.matrix("y", dtype=dtype)
-    loss, _ = module.loss_fn(net.weights, xs, ys, net.activation, net.output_activation, net.loss)
-    outputs, out = [], xs
-    for w in net.weights[:-1]:  # the hidden layers, with the module's own activation; then its whole forward pass
-        out = module.ACTIVATIONS[net.activation](out @ w)
+    loss, _ = module.loss_fn(net.weights, xs, ys, net.activation, net.output_activation, net.loss, net.biases)
+    outputs, out = [], xs  # the hidden layers with the module's own activation, then its whole forward pass for ŷ
+    for i, w in enumerate(net.weights[:-1]):
+        out = module.ACTIVATIONS[net.activation](out @ w if net.biases is None else out @ w + net.biases[i])
         outputs.append(out)
-    outputs.append(module.forward(net.weights, xs, net.activation, net.output_activation))
-    # One more compiled function over the network's own shared weights: its layers and pytensor.grad's gradients.
-    values = pytensor.function([xs, ys], [*outputs, *pytensor.grad(loss, net.weights)])(x.astype(dtype),
-                                                                                           y.astype(dtype))
-    layers, gradients = values[:len(outputs)], values[len(outputs):]
+    outputs.append(module.forward(net.weights, xs, net.activation, net.output_activation, net.biases))
+    # One more compiled function over the network's own shared variables: its layers and pytensor.grad's gradients.
+    values = pytensor.function([xs, ys], [*outputs, *pytensor.grad(loss, net.variables)])(x.astype(dtype),
+                                                                                             y.astype(dtype))
+    n = len(outputs)
     loss = net.fit(x, y, 1)["loss"][0]
-    return {"layers": layers, "loss": loss, "gradients": gradients, "weights": net.get_weights()}
+    return {"layers": values[:n], "loss": loss, "gradients": values[n:2 * n], "bias_gradients": values[2 * n:] or None,
+            "weights": net.get_weights(), "biases": net.get_biases()}

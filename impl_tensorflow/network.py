@@ -15,35 +15,39 @@ LOSSES = {  # over the batch; the means are over the rows (one output each)
 }
 
 
-def forward(weights, x, activation="sigmoid", output_activation="sigmoid"):
+def forward(weights, x, activation="sigmoid", output_activation="sigmoid", biases=None):
     for i, w in enumerate(weights):
-        x = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation](x @ w)
+        z = x @ w if biases is None else x @ w + biases[i]
+        x = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation](z)
     return x
 
 
-def loss_fn(weights, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse"):
+def loss_fn(weights, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse", biases=None):
     """The loss, and the error y − ŷ beside it."""
-    y_hat = forward(weights, x, activation, output_activation)
+    y_hat = forward(weights, x, activation, output_activation, biases)
     return LOSSES[loss](y, y_hat), y - y_hat
 
 
 class Network:
-    """Dense layers without biases, trained by full-batch gradient descent: by default the blog's, sigmoid layers
+    """Dense layers trained by full-batch gradient descent: by default the blog's, sigmoid layers without biases
     and ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", output_activation="sigmoid",
-                 loss="half-sse"):
+    def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
+                 output_activation="sigmoid", loss="half-sse"):
         self.dtype = tf.as_dtype(dtype)
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
         self.weights = [tf.Variable(w, dtype=self.dtype, name=f"w{i}") for i, w in enumerate(weights)]
+        self.biases = None if biases is None else [tf.Variable(b, dtype=self.dtype, name=f"b{i}")
+                                                   for i, b in enumerate(biases)]
+        self.variables = self.weights + (self.biases or [])
         self.learning_rate = tf.constant(learning_rate, dtype=self.dtype)
 
     @tf.function
     def train_step(self, x, y):
         """One epoch: the loss of the forward pass, its gradients from the tape, then w ← w − lr·∂loss/∂w."""
         with tf.GradientTape() as tape:
-            loss, error = loss_fn(self.weights, x, y, self.activation, self.output_activation, self.loss)
-        for w, grad in zip(self.weights, tape.gradient(loss, self.weights)):
+            loss, error = loss_fn(self.weights, x, y, self.activation, self.output_activation, self.loss, self.biases)
+        for w, grad in zip(self.variables, tape.gradient(loss, self.variables)):
             w.assign_sub(self.learning_rate * grad)
         return loss, tf.reduce_mean(tf.abs(error))
 
@@ -59,9 +63,12 @@ class Network:
     def get_weights(self):
         return [w.numpy() for w in self.weights]
 
+    def get_biases(self):
+        return None if self.biases is None else [b.numpy() for b in self.biases]
+
     def predict(self, x):
         x = tf.constant(x, dtype=self.dtype)
-        return forward(self.weights, x, self.activation, self.output_activation).numpy()
+        return forward(self.weights, x, self.activation, self.output_activation, self.biases).numpy()
 
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
@@ -69,8 +76,8 @@ class Network:
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
-    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
-    network: the Network's keyword options (activation, output_activation, loss)."""
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
+    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
-    return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}

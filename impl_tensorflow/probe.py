@@ -10,13 +10,15 @@ def step(module, weights, x, y, learning_rate, dtype, **options):
     """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
     x, y = tf.constant(x, dtype=net.dtype), tf.constant(y, dtype=net.dtype)
-    layers, out = [], x
-    for w in net.weights[:-1]:  # the hidden layers, with the module's own activation; then its whole forward pass
-        out = module.ACTIVATIONS[net.activation](out @ w)
+    layers, out = [], x  # the hidden layers with the module's own activation, then its whole forward pass for ŷ
+    for i, w in enumerate(net.weights[:-1]):
+        out = module.ACTIVATIONS[net.activation](out @ w if net.biases is None else out @ w + net.biases[i])
         layers.append(out.numpy())
-    layers.append(module.forward(net.weights, x, net.activation, net.output_activation).numpy())
+    layers.append(module.forward(net.weights, x, net.activation, net.output_activation, net.biases).numpy())
     with tf.GradientTape() as tape:  # the same tape over the same loss_fn as the train step
-        loss, _ = module.loss_fn(net.weights, x, y, net.activation, net.output_activation, net.loss)
-    gradients = [grad.numpy() for grad in tape.gradient(loss, net.weights)]
+        loss, _ = module.loss_fn(net.weights, x, y, net.activation, net.output_activation, net.loss, net.biases)
+    grads = [grad.numpy() for grad in tape.gradient(loss, net.variables)]
+    n = len(net.weights)
     loss = net.fit(x.numpy(), y.numpy(), 1)["loss"][0]
-    return {"layers": layers, "loss": loss, "gradients": gradients, "weights": net.get_weights()}
+    return {"layers": layers, "loss": loss, "gradients": grads[:n], "bias_gradients": grads[n:] or None,
+            "weights": net.get_weights(), "biases": net.get_biases()}

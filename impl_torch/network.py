@@ -12,18 +12,20 @@ LOSSES = {  # torch's own losses, each with the reduction the suite's definition
 
 
 class Network:
-    """Dense layers without biases, trained by full-batch gradient descent: by default the blog's, sigmoid layers
+    """Dense layers trained by full-batch gradient descent: by default the blog's, sigmoid layers without biases
     and ½·Σ(y − ŷ)²."""
 
-    def __init__(self, weights, learning_rate, dtype, *, activation="sigmoid", output_activation="sigmoid",
-                 loss="half-sse", compile=False):
+    def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
+                 output_activation="sigmoid", loss="half-sse", compile=False):
         self.dtype = getattr(torch, dtype)
         layers = []
         for i, w in enumerate(weights):
-            linear = nn.Linear(*w.shape, bias=False, dtype=self.dtype)
+            linear = nn.Linear(*w.shape, bias=biases is not None, dtype=self.dtype)
             with torch.no_grad():
                 # torch stores a Linear weight as (out, in) and computes x @ weight.T; the blog's are (in, out).
                 linear.weight.copy_(torch.from_numpy(w.T))
+                if biases is not None:
+                    linear.bias.copy_(torch.from_numpy(biases[i]))
             layers += [linear, ACTIVATIONS[output_activation if i == len(weights) - 1 else activation]()]
         self.model = nn.Sequential(*layers)
         self.forward = torch.compile(self.model) if compile else self.model  # compile: traced and fused on first call
@@ -47,6 +49,11 @@ class Network:
     def get_weights(self):
         return [linear.weight.detach().numpy().T.copy() for linear in self.model[::2]]  # back to (in, out)
 
+    def get_biases(self):
+        if self.model[0].bias is None:
+            return None
+        return [linear.bias.detach().numpy().copy() for linear in self.model[::2]]
+
     def predict(self, x):
         with torch.no_grad():
             return self.model(torch.from_numpy(x).to(self.dtype)).numpy()
@@ -56,8 +63,8 @@ class Network:
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
-    """Train from `weights`; return per-epoch loss and mean |error|, final weights and predictions, as NumPy.
-    network: the Network's keyword options (activation, output_activation, loss)."""
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
+    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
-    return {**history, "weights": net.get_weights(), "predictions": net.predict(x)}
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}

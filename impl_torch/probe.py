@@ -19,5 +19,8 @@ def step(module, weights, x, y, learning_rate, dtype, **options):
                 layers.append(out.numpy().copy())
     loss = net.fit(x, y, 1)["loss"][0]
     # The gradients the step itself used: backward() leaves them in .grad, (out, in) like the weights.
-    gradients = [child.weight.grad.numpy().T.copy() for child in children if isinstance(child, nn.Linear)]
-    return {"layers": layers, "loss": loss, "gradients": gradients, "weights": net.get_weights()}
+    linears = [child for child in children if isinstance(child, nn.Linear)]
+    gradients = [linear.weight.grad.numpy().T.copy() for linear in linears]
+    bias_gradients = None if linears[0].bias is None else [linear.bias.grad.numpy().copy() for linear in linears]
+    return {"layers": layers, "loss": loss, "gradients": gradients, "bias_gradients": bias_gradients,
+            "weights": net.get_weights(), "biases": net.get_biases()}

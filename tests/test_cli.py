@@ -81,7 +81,8 @@ def test_bad_input_exits_2_with_one_line(tmp_path, earlier, args, message):
 def test_help_states_every_default():
     proc = compare("run", "--help")
     assert proc.returncode == 0
-    flags = ("--frameworks", "--dataset", "--hidden", "--activation", "--output-activation", "--loss", "--seed", "--weights", "--epochs", "--learning-rate",
+    flags = ("--frameworks", "--dataset", "--hidden", "--activation", "--output-activation", "--loss", "--bias",
+             "--seed", "--weights", "--epochs", "--learning-rate",
              "--dtype", "--timeout", "--threads", "--repeats", "--jobs", "--out")
     for flag in flags:
         assert flag in proc.stdout
@@ -186,3 +187,18 @@ def test_the_default_run(tmp_path):
     assert report.verdict(results) in proc.stdout and results["parity"]["ok"]
     assert f"Report: {tmp_path / 'report.md'}" in proc.stdout
     assert (tmp_path / "loss_curves.png").stat().st_size > 0
+
+
+def test_biases_come_from_the_weights_file_with_bias_and_are_refused_without(tmp_path):
+    config = Config(hidden=(3,))
+    weights = config.initial_weights()
+    save_weights(tmp_path / "wb.npz", weights, [np.full(3, 0.25), np.full(1, -0.5)])
+    proc = compare("--frameworks", "numpy", "--weights", str(tmp_path / "wb.npz"), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith("holds biases b0, b1, …: add --bias to train them")
+    proc = compare("--frameworks", "numpy", "--weights", str(tmp_path / "wb.npz"), "--bias", "--repeats", "0",
+                   "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert data["initial_biases"] == [[0.25] * 3, [-0.5]] and data["config"]["bias"] is True
+    assert "with biases" in proc.stdout and len(data["runs"]["numpy"]["final_biases"][0]) == 3

@@ -14,20 +14,22 @@ LOSSES = {  # written out again here, apart from impl_numpy's table
 }
 
 
-def loss(x, y, weights, network):
-    return LOSSES[network["loss"]](y, forward(x, weights, network["activation"], network["output_activation"])[-1])
+def loss(x, y, weights, network, biases=None):
+    y_hat = forward(x, weights, network["activation"], network["output_activation"], biases)[-1]
+    return LOSSES[network["loss"]](y, y_hat)
 
 
-def finite_differences(x, y, weights, network, h=1e-6):
+def finite_differences(x, y, weights, network, biases=None, h=1e-6):
+    """∂loss/∂w for each weight, then ∂loss/∂b for each bias, by central differences."""
     grads = []
-    for w in weights:
+    for w in weights + (biases or []):
         grad = np.zeros_like(w)
         for index in np.ndindex(w.shape):
             saved = w[index]
             w[index] = saved + h
-            up = loss(x, y, weights, network)
+            up = loss(x, y, weights, network, biases)
             w[index] = saved - h
-            down = loss(x, y, weights, network)
+            down = loss(x, y, weights, network, biases)
             w[index] = saved
             grad[index] = (up - down) / (2 * h)
         grads.append(grad)
@@ -43,6 +45,14 @@ CASES = [  # (dataset, sizes, seed, activation, output activation, loss): each o
     ("xor", [3, 4, 1], 11, "sigmoid", "sigmoid", "bce"), ("xor", [3, 5, 4, 1], 12, "tanh", "sigmoid", "bce"),
     ("blog", [3, 6, 6, 1], 13, "relu", "linear", "mse"),
 ]
+# With biases too: a random start, so that they matter from the first step.
+BIASED = [("xor", [3, 5, 1], 14, "sigmoid", "sigmoid", "half-sse"), ("xor", [3, 5, 4, 1], 15, "tanh", "sigmoid", "bce"),
+          ("blog", [3, 6, 1], 16, "relu", "sigmoid", "mse"), ("xor", [3, 4, 4, 1], 17, "relu", "linear", "half-sse")]
+
+
+def some_biases(seed, sizes):
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-1, 1, width) for width in sizes[1:]]
 NAMES = "name, sizes, seed, activation, output_activation, loss_name"
 
 
@@ -51,30 +61,47 @@ def test_backward_matches_finite_differences(name, sizes, seed, activation, outp
     x, y = dataset(name)
     weights = initial_weights(seed, sizes)
     network = {"activation": activation, "output_activation": output_activation, "loss": loss_name}
-    grads = backward(forward(x, weights, activation, output_activation), y, weights, **network)
-    for grad, numeric in zip(grads, finite_differences(x, y, weights, network)):
+    grads, no_bias_grads = backward(forward(x, weights, activation, output_activation), y, weights, **network)
+    assert no_bias_grads is None
+    for grad, numeric in zip(grads, finite_differences(x, y, weights, network), strict=True):
         assert grad.shape == numeric.shape
         assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize(NAMES, CASES)
-def test_backward_matches_torch_autograd(name, sizes, seed, activation, output_activation, loss_name):
+@pytest.mark.parametrize(NAMES, BIASED)
+def test_backward_with_biases_matches_finite_differences(name, sizes, seed, activation, output_activation, loss_name):
+    x, y = dataset(name)
+    weights, biases = initial_weights(seed, sizes), some_biases(seed, sizes)
+    network = {"activation": activation, "output_activation": output_activation, "loss": loss_name}
+    grads, bias_grads = backward(forward(x, weights, activation, output_activation, biases), y, weights, **network,
+                                 bias=True)
+    numeric = finite_differences(x, y, weights, network, biases)
+    for grad, expected in zip(grads + bias_grads, numeric, strict=True):
+        assert grad.shape == expected.shape
+        assert_allclose(grad, expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(NAMES + ", bias", [(*case, False) for case in CASES] + [(*case, True) for case in BIASED])
+def test_backward_matches_torch_autograd(name, sizes, seed, activation, output_activation, loss_name, bias):
     torch = pytest.importorskip("torch")
     functional = torch.nn.functional
     x, y = dataset(name)
-    weights = initial_weights(seed, sizes)
+    weights, biases = initial_weights(seed, sizes), some_biases(seed, sizes) if bias else None
     network = {"activation": activation, "output_activation": output_activation, "loss": loss_name}
-    grads = backward(forward(x, weights, activation, output_activation), y, weights, **network)
+    grads, bias_grads = backward(forward(x, weights, activation, output_activation, biases), y, weights, **network,
+                                 bias=bias)
 
     params = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
+    offsets = [torch.tensor(b, dtype=torch.float64, requires_grad=True) for b in biases or []]
     out, target = torch.from_numpy(x), torch.from_numpy(y)
     for i, w in enumerate(params):
         f = output_activation if i == len(params) - 1 else activation
-        out = out @ w if f == "linear" else getattr(torch, f)(out @ w)
+        z = out @ w + offsets[i] if bias else out @ w
+        out = z if f == "linear" else getattr(torch, f)(z)
     losses = {"half-sse": lambda: 0.5 * ((target - out) ** 2).sum(), "mse": lambda: functional.mse_loss(out, target),
               "bce": lambda: functional.binary_cross_entropy(out, target)}
     losses[loss_name]().backward()
-    for grad, param in zip(grads, params):
+    for grad, param in zip(grads + (bias_grads or []), params + offsets, strict=True):
         torch.testing.assert_close(torch.from_numpy(grad), param.grad, rtol=1e-13, atol=1e-15)
 
 

@@ -9,38 +9,51 @@ from compare.problem import Config, dataset, save_weights
 
 OTHERS = [name for name in FRAMEWORKS if name != "numpy"]
 BLOG = dict(dataset="blog", dtype="float64", hidden=4, learning_rate=1.0, activation="sigmoid",
-            output_activation="sigmoid", loss="half-sse")
-# Every option changed from the blog's network alone, at float64 and float32, and a few together. Not the full product
-# (every framework runs in every case): each single change, crossed pairwise with the dtype.
+            output_activation="sigmoid", loss="half-sse", bias=False)
+# Every option changed from the blog's network alone, at float64 and float32, and a few together. Not the full product:
+# each single change, crossed pairwise with the dtype. The variants (another idiom of a framework already run) join
+# the cases of the blog's network and the two commands of the README's options; the eight frameworks run them all.
 CHANGES = [
-    {},
-    dict(dataset="xor"),
-    dict(dtype="float32"),
-    dict(dataset="xor", dtype="float32"),
-    dict(hidden=7),
-    dict(dataset="xor", dtype="float32", hidden=2),
-    dict(dataset="xor", learning_rate=0.1),  # a step that float32 cannot hold exactly: catches a float32 learning rate
-    dict(dataset="xor", hidden=(5, 4), activation="tanh"),
-    dict(dtype="float32", activation="tanh"),
-    dict(dataset="xor", hidden=(4, 4), learning_rate=0.5, activation="relu"),
-    dict(dtype="float32", hidden=(3, 3, 3), activation="relu"),
-    dict(dataset="xor", learning_rate=0.5, output_activation="linear"),
-    dict(dataset="xor", dtype="float32", loss="mse"),
-    dict(loss="bce", learning_rate=0.5),
-    dict(dataset="xor", dtype="float32", hidden=(5, 4), activation="tanh", loss="bce"),
+    # (what differs from the blog's network, variants too)
+    ({}, True),
+    (dict(dataset="xor"), True),
+    (dict(dtype="float32"), True),
+    (dict(dataset="xor", dtype="float32"), True),
+    (dict(dataset="xor", dtype="float32", hidden=2), True),
+    (dict(dataset="xor", learning_rate=0.1), True),  # a step float32 cannot hold exactly: catches a float32 one
+    (dict(dataset="xor", hidden=(5, 4), activation="tanh"), False),
+    (dict(dtype="float32", activation="tanh"), False),
+    (dict(dataset="xor", hidden=(4, 4), learning_rate=0.5, activation="relu"), False),
+    (dict(dtype="float32", hidden=(3, 3, 3), activation="relu"), False),
+    (dict(dataset="xor", learning_rate=0.5, output_activation="linear"), False),
+    (dict(dataset="xor", dtype="float32", loss="mse"), False),
+    (dict(loss="bce", learning_rate=0.5), False),
+    (dict(dataset="xor", dtype="float32", hidden=(5, 4), activation="tanh", loss="bce"), False),
+    (dict(dataset="xor", bias=True), False),
+    (dict(hidden=(5, 4), activation="tanh", bias=True, loss="mse"), True),  # the README's two commands
+    (dict(activation="relu", bias=True, loss="bce", learning_rate=0.5), True),
+    (dict(dataset="xor", dtype="float32", hidden=(4, 4), activation="relu", bias=True, output_activation="linear",
+          learning_rate=0.2), False),
 ]
-CASES = [pytest.param({**BLOG, **change}, id="-".join(f"{v}" for v in change.values()) or "blog")
-         for change in CHANGES]
 
 
-@pytest.mark.parametrize("framework", OTHERS)
-@pytest.mark.parametrize("case", CASES)
+def case_id(change):
+    return "-".join(f"{k}={v}" for k, v in change.items()) or "blog"
+
+
+CASES = [pytest.param({**BLOG, **change, "frameworks": tuple(FRAMEWORKS) if variants else DEFAULT},
+                      id=case_id(change)) for change, variants in CHANGES]
+
+
+@pytest.mark.parametrize("case, framework", [
+    pytest.param(case.values[0], name, id=f"{case.id}-{name}") for case in CASES for name in OTHERS
+    if name in case.values[0]["frameworks"]])
 def test_agrees_with_numpy(run_config, framework, case):
     dtype = case["dtype"]
     missing = FRAMEWORKS[framework].missing()
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed")
-    results = run_config(frameworks=tuple(FRAMEWORKS), **case)
+    results = run_config(**case)
     ref, run = results["runs"]["numpy"], results["runs"][framework]
     assert run["status"] == "ok", run.get("stderr")
     backend = FRAMEWORKS[framework].env.get("KERAS_BACKEND")
@@ -67,24 +80,30 @@ def test_agrees_with_numpy(run_config, framework, case):
     for w, w_ref in zip(run["final_weights"], ref["final_weights"], strict=True):
         assert np.shape(w) == np.shape(w_ref)
         assert_allclose(w, w_ref, rtol=0, atol=tol)
+    assert ("final_biases" in run) == case["bias"] == ("initial_biases" in results)
+    for b, b_ref in zip(run.get("final_biases", []), ref.get("final_biases", []), strict=True):
+        assert np.shape(b) == np.shape(b_ref)
+        assert_allclose(b, b_ref, rtol=0, atol=tol)
     assert results["parity"]["ok"]
 
 
-@pytest.mark.parametrize("case", [case for case in CASES if case.values[0]["learning_rate"] >= 0.5])
+@pytest.mark.parametrize("case", [case for case in CASES if case.values[0]["learning_rate"] >= 0.2])
 def test_training_moved_the_weights(run_config, case):
     """Parity of runs that did nothing would prove nothing: the loss must fall and the weights move (by more than
     0.1 at the blog's step sizes; 50 steps of 0.1 move them less)."""
-    results = run_config(frameworks=tuple(FRAMEWORKS), **case)
+    results = run_config(**case)
     ref = results["runs"]["numpy"]
     assert ref["loss"][-1] < ref["loss"][0]
+    if case["bias"]:  # they start at zero and must have learned something
+        assert max(np.max(np.abs(b)) for b in ref["final_biases"]) > 0.01
     moved = max(np.max(np.abs(np.subtract(a, b))) for a, b in zip(ref["final_weights"], results["initial_weights"]))
     assert moved > 0.1
 
 
 def test_float32_runs_really_are_float32(run_config):
     """float32 and float64 runs differ by far more than the float64 tolerance, but agree at float32's."""
-    r64 = run_config(frameworks=tuple(FRAMEWORKS), **BLOG)
-    r32 = run_config(frameworks=tuple(FRAMEWORKS), **{**BLOG, "dtype": "float32"})
+    r64 = run_config(**CASES[0].values[0])
+    r32 = run_config(**CASES[2].values[0])
     diff = parity.max_abs_diff(r64["runs"]["numpy"]["loss"], r32["runs"]["numpy"]["loss"])
     assert parity.tolerance("float64") < diff < parity.tolerance("float32")
 
@@ -128,7 +147,7 @@ def test_relu_slope_at_zero_is_zero_everywhere(tmp_path):
     assert (z == 0).any()
     delta = (y - y_hat) * y_hat * (1 - y_hat)
     with_slope_one = -x.T @ ((delta @ weights[1].T) * (z >= 0))  # w0's gradient were ReLU'(0) = 1
-    assert np.abs(with_slope_one - backward([x, hidden, y_hat], y, weights, "relu")[0]).max() > 1e-3
+    assert np.abs(with_slope_one - backward([x, hidden, y_hat], y, weights, "relu")[0][0]).max() > 1e-3
     installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
     results = runner.run(Config(frameworks=installed, dataset="xor", weights=str(tmp_path / "w.npz"), hidden=(4,),
                                 activation="relu", epochs=20, repeats=0, jobs=2))

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from compare.problem import Config, ProblemError, dataset, initial_weights, load_weights, save_weights
+from compare.problem import (Config, ProblemError, dataset, initial_weights, load_parameters, load_weights,
+                             save_weights)
 
 
 def test_datasets():
@@ -111,3 +112,26 @@ def test_config_defaults_are_the_blogs():
     assert Config(activation="tanh", loss="bce").network == {"activation": "tanh", "loss": "bce"}
     with pytest.raises(ProblemError, match="--loss bce needs outputs in"):
         Config(loss="bce", output_activation="linear")
+
+
+def test_biases_round_trip_through_a_weights_file_and_bad_ones_are_refused(tmp_path):
+    weights = Config(hidden=(3,)).initial_weights()
+    biases = [np.arange(3.0), np.array([1.5])]
+    save_weights(tmp_path / "wb.npz", weights, biases)
+    loaded_weights, loaded_biases = load_parameters(tmp_path / "wb.npz")
+    assert all(np.array_equal(a, b) for a, b in zip(loaded_weights + loaded_biases, weights + biases, strict=True))
+    assert load_parameters(tmp_path / "wb.npz")[0][0].dtype == np.float64
+    save_weights(tmp_path / "w.npz", weights)
+    assert load_parameters(tmp_path / "w.npz")[1] is None
+    assert Config(hidden=(3,), weights=str(tmp_path / "wb.npz"), bias=True).initial_biases()[1].tolist() == [1.5]
+    assert [b.tolist() for b in Config(hidden=(3,), bias=True).initial_biases()] == [[0.0] * 3, [0.0]]
+    assert Config(hidden=(3,)).initial_biases() is None
+    np.savez(tmp_path / "one.npz", w0=weights[0], w1=weights[1], b0=biases[0])
+    with pytest.raises(ProblemError, match="one bias per layer, b0 to b1"):
+        load_parameters(tmp_path / "one.npz")
+    np.savez(tmp_path / "shape.npz", w0=weights[0], w1=weights[1], b0=biases[0], b1=np.zeros(2))
+    with pytest.raises(ProblemError, match=r"b1 has shape \(2,\)"):
+        load_parameters(tmp_path / "shape.npz")
+    np.savez(tmp_path / "nan.npz", w0=weights[0], w1=weights[1], b0=biases[0], b1=np.array([np.nan]))
+    with pytest.raises(ProblemError, match="b1 holds NaN"):
+        load_parameters(tmp_path / "nan.npz")

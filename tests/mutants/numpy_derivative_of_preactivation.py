@@ -2,7 +2,7 @@
 from tests.mutants.numpy_parts import Network as Parts, forward  # noqa: F401 — the probe reads forward here
 
 
-def backward(layers, y, weights, *network):  # the blog's network only: sigmoid, ½·Σ(y − ŷ)²
+def backward(layers, y, weights, *network, bias=False):  # the blog's network only: sigmoid, ½·Σ(y − ŷ)²
     z = [layer @ w for layer, w in zip(layers, weights)]  # each layer's pre-activation
     delta = (y - layers[-1]) * z[-1] * (1 - z[-1])  # the bug: the output's derivative formula on z
     grads = [None] * len(weights)
@@ -10,7 +10,7 @@ def backward(layers, y, weights, *network):  # the blog's network only: sigmoid,
         grads[i] = -layers[i].T @ delta
         if i > 0:
             delta = (delta @ weights[i].T) * z[i - 1] * (1 - z[i - 1])  # the same bug, one layer down
-    return grads
+    return grads, None
 
 
 class Network(Parts):
