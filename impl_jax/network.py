@@ -89,7 +89,8 @@ class Network:
 
     def __repr__(self):
         sizes = [self.params[0][0].shape[0]] + [w.shape[1] for w in self.params[0]]
-        return f"Network({'→'.join(map(str, sizes))} {self.activation}, jax on {jax.default_backend()}, {self.dtype})"
+        return (f"Network({'→'.join(map(str, sizes))} {self.activation}, {self.output_activation} out, "
+                f"{self.loss}, jax on {jax.default_backend()}, {self.dtype})")
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):

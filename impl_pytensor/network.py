@@ -77,7 +77,8 @@ class Network:
 
     def __repr__(self):
         sizes = [self.weights[0].get_value().shape[0]] + [w.get_value().shape[1] for w in self.weights]
-        return f"Network({'→'.join(map(str, sizes))} {self.activation}, pytensor, {self.dtype})"
+        return (f"Network({'→'.join(map(str, sizes))} {self.activation}, {self.output_activation} out, "
+                f"{self.loss}, pytensor, {self.dtype})")
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):

@@ -72,7 +72,8 @@ class Network:
 
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
-        return f"Network({'→'.join(map(str, sizes))} {self.activation}, tensorflow, {self.dtype.name})"
+        return (f"Network({'→'.join(map(str, sizes))} {self.activation}, {self.output_activation} out, "
+                f"{self.loss}, tensorflow, {self.dtype.name})")
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
