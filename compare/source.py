@@ -27,11 +27,16 @@ def docstring_lines(tree):
     return lines
 
 
-def code_lines(source):
-    """Lines that hold code: blank lines, comments and docstrings are not counted."""
+def code_line_numbers(source):
+    """The numbers (from 1) of the lines that hold code: not blank lines, comments or docstrings."""
     docstrings = docstring_lines(ast.parse(source))
     lines = set()
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
         if token.type not in NOT_CODE:
             lines.update(range(token.start[0], token.end[0] + 1))
-    return len(lines - docstrings)
+    return lines - docstrings
+
+
+def code_lines(source):
+    """How many lines hold code: blank lines, comments and docstrings are not counted."""
+    return len(code_line_numbers(source))

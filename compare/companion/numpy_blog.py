@@ -1,0 +1,18 @@
+"""The blog's network in NumPy: 3→4→1, sigmoid layers, no biases, ½·Σ(y − ŷ)², full-batch gradient descent."""
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def train(x, y, weights, epochs, learning_rate):
+    w0, w1 = weights
+    for epoch in range(epochs):
+        l1 = sigmoid(x @ w0)
+        l2 = sigmoid(l1 @ w1)
+        l2_delta = (y - l2) * (l2 * (1 - l2))  # −∂loss/∂ŷ times sigmoid', written s·(1 − s)
+        l1_delta = (l2_delta @ w1.T) * (l1 * (1 - l1))
+        w1 = w1 + learning_rate * (l1.T @ l2_delta)
+        w0 = w0 + learning_rate * (x.T @ l1_delta)
+    return sigmoid(sigmoid(x @ w0) @ w1)
