@@ -8,6 +8,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from compare.report import number  # noqa: E402
+
 DPI = 120
 ZERO = 1e-18  # where an exact zero difference is drawn on a log scale
 
@@ -22,17 +24,20 @@ def save(fig, path):
     plt.close(fig)
 
 
+LOSS_LABELS = {"half-sse": "½·Σ(y − ŷ)²", "mse": "mean (y − ŷ)²", "bce": "binary cross-entropy"}
+
+
 def loss_curves(results, path):
     """Every framework's loss per epoch on one plot; the legend gives each one's max |Δloss| against numpy."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     parity = results["parity"]
     for i, (name, run) in enumerate(ok_runs(results).items()):
         entry = parity["frameworks"].get(name)
-        label = name if entry is None else f"{name} (max |Δ| {entry['max_abs_loss_diff']:.1e})"
+        label = name if entry is None else f"{name} (max |Δ| {number(entry['max_abs_loss_diff'], '.1e')})"
         epochs = np.arange(1, len(run["loss"]) + 1)
         ax.plot(epochs, run["loss"], label=label, linewidth=max(0.8, 2.5 - 0.3 * i), linestyle=["-", "--", ":", "-."][i % 4])
     ax.set_xlabel("epoch")
-    ax.set_ylabel("loss ½·Σ(y − ŷ)²")
+    ax.set_ylabel(f"loss: {LOSS_LABELS.get(results['config'].get('loss', 'half-sse'), 'loss')}")
     ax.set_title(f"Loss curves, {results['config']['dataset']} data, {results['config']['dtype']}")
     ax.legend()
     save(fig, path)
@@ -49,7 +54,7 @@ def loss_differences(results, path):
         width = np.nan_to_num(np.asarray(band["loss"], dtype=float), nan=np.inf)
         ax.fill_between(np.arange(1, len(width) + 1), ZERO, np.maximum(width, ZERO), color=color, alpha=0.7,
                         step="mid", label=f"{parity['reference']}'s own band ({band['runs']} runs, ≤{band['ulps']} "
-                                          f"{precision} ulps)")
+                                          f"{precision} ulps" + (f", 1 in {precision}" if band.get("computed_in") else "") + ")")
     for name, run in ok_runs(results).items():
         if name == parity["reference"]:
             continue

@@ -7,6 +7,15 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Formula:
+    """Where a framework's built-in computes another formula than the reference's, for one option's value: what
+    differs and where it was read, and where it shows: below `margin`, the reference's outputs' distance from 0 or 1,
+    min(ŷ, 1 − ŷ). margin None: where log(ŷ) and log(1 − ŷ) amplify one ulp of ŷ beyond the tolerance (ulp/tol)."""
+    what: str
+    margin: float | None = None
+
+
+@dataclass(frozen=True)
 class Framework:
     name: str                 # the id --frameworks takes
     module: str               # the package with the Network class and train function
@@ -16,6 +25,7 @@ class Framework:
     env: dict = field(default_factory=dict, hash=False)  # set in its worker before anything is imported
     options: dict = field(default_factory=dict, hash=False)  # keyword arguments of its Network: a variant
     float64_limit: str = ""   # where the framework cannot hold float64: what is float32 inside it, and why
+    formulas: dict = field(default_factory=dict, hash=False)  # {option value, e.g. "bce": Formula}: declared
     probe: str = ""           # the module whose `step` exposes one step's quantities; "": the package's probe.py,
     #                           None: no step-local checks (the curves alone are compared)
 
@@ -40,28 +50,51 @@ KERAS_MEAN_LIMIT = ("means and tanh are computed in float32: on the JAX backend 
 KERAS_MATMUL_LIMIT = ("Dense layers compute in float32: keras.ops.matmul on the torch backend casts a float64 × "
                       "float64 product to result_type, which Keras demotes to float32 (keras-team/keras#23704)")
 
+# Binary cross-entropy where an output saturates: each framework's own loss, read in its installed source.
+TORCH_BCE = Formula("nn.BCELoss clamps each log at −100 and its backward divides by max(ŷ(1 − ŷ), 1e-12) "
+                    "(torch.nn.BCELoss's documentation; EPSILON in aten/src/ATen/native/Loss.cpp), where the "
+                    "reference takes log(0) = −inf and divides by ŷ(1 − ŷ) itself", margin=1e-12)
+KERAS_LOGITS_BCE = Formula("keras.losses.BinaryCrossentropy on TensorFlow works from the logits a sigmoid output "
+                           "carries (_keras_logits), with tf.nn.sigmoid_cross_entropy_with_logits, max(z, 0) − z·y + "
+                           "log(1 + e^−|z|), where the reference takes log ŷ and log(1 − ŷ) of the rounded ŷ "
+                           "(keras/src/backend/tensorflow/nn.py)")
+KERAS_CLIP_BCE = Formula("keras.losses.BinaryCrossentropy on JAX and torch clips ŷ to [1e-7, 1 − 1e-7] "
+                         "(backend.epsilon()) before the logs, and the clip passes no gradient outside it "
+                         "(keras/src/backend/jax/nn.py and torch/nn.py)", margin=1e-7)
+TENSORFLOW_BCE = Formula("tf.sigmoid (Eigen's vectorized kernel) rounds differently from NumPy's 1/(1 + e^−z) by "
+                         "up to 1 ulp (measured on half of z in [10, 30]), and log(1 − ŷ) multiplies that by 1/(1 − ŷ); JAX, whose "
+                         "jax.nn.sigmoid rounds as NumPy's, does not part")
+PYTENSOR_BCE = Formula("PyTensor's stabilizing rewrites replace log(sigmoid(z)) by −softplus(−z) and log(1 − sigmoid(z)) "
+                       "by −softplus(z) (logsigm_to_softplus, log1msigm_to_softplus in pytensor/tensor/rewriting/"
+                       "math.py): the loss from the logits, where the reference takes the logs of the rounded ŷ")
+
 FRAMEWORKS = {
     fw.name: fw
     for fw in [
         Framework("numpy", "impl_numpy", ("numpy",), "numpy", ("numpy",)),
-        Framework("torch", "impl_torch", ("torch",), "torch", ("torch",)),
-        Framework("tensorflow", "impl_tensorflow", ("tensorflow",), "tensorflow", ("tensorflow",)),
-        Framework("pytensor", "impl_pytensor", ("pytensor",), "pytensor", ("pytensor",)),
+        Framework("torch", "impl_torch", ("torch",), "torch", ("torch",), formulas={"bce": TORCH_BCE}),
+        Framework("tensorflow", "impl_tensorflow", ("tensorflow",), "tensorflow", ("tensorflow",),
+                  formulas={"bce": TENSORFLOW_BCE}),
+        Framework("pytensor", "impl_pytensor", ("pytensor",), "pytensor", ("pytensor",), formulas={"bce": PYTENSOR_BCE}),
         Framework("jax", "impl_jax", ("jax",), "jax", ("jax", "jaxlib")),
         # Keras 3 on each of its backends: the same impl_keras code, the engine chosen per worker process.
         Framework("keras", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
-                  env={"KERAS_BACKEND": "tensorflow"}),
+                  env={"KERAS_BACKEND": "tensorflow"}, formulas={"bce": KERAS_LOGITS_BCE}),
         Framework("keras-jax", "impl_keras", ("keras", "jax"), "keras-jax", ("keras", "jax"),
                   env={"KERAS_BACKEND": "jax", "JAX_ENABLE_X64": "1"},  # JAX holds float64 only with x64 on
-                  float64_limit=KERAS_MEAN_LIMIT),
+                  float64_limit=KERAS_MEAN_LIMIT, formulas={"bce": KERAS_CLIP_BCE}),
         Framework("keras-torch", "impl_keras", ("keras", "torch"), "keras-torch", ("keras", "torch"),
-                  env={"KERAS_BACKEND": "torch"}, float64_limit=KERAS_MATMUL_LIMIT),
+                  env={"KERAS_BACKEND": "torch"}, float64_limit=KERAS_MATMUL_LIMIT,
+                  formulas={"bce": KERAS_CLIP_BCE}),
         # Variants: the same implementation in a faster idiom a real user would write.
         Framework("keras-train-on-batch", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
-                  env={"KERAS_BACKEND": "tensorflow"}, options={"train_on_batch": True}),
+                  env={"KERAS_BACKEND": "tensorflow"}, options={"train_on_batch": True},
+                  formulas={"bce": KERAS_LOGITS_BCE}),
         Framework("keras-xla", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
-                  env={"KERAS_BACKEND": "tensorflow"}, options={"jit_compile": True}),
-        Framework("torch-compile", "impl_torch", ("torch",), "torch", ("torch",), options={"compile": True}),
+                  env={"KERAS_BACKEND": "tensorflow"}, options={"jit_compile": True},
+                  formulas={"bce": KERAS_LOGITS_BCE}),
+        Framework("torch-compile", "impl_torch", ("torch",), "torch", ("torch",), options={"compile": True},
+                  formulas={"bce": TORCH_BCE}),
         Framework("jax-scan", "impl_jax", ("jax",), "jax", ("jax", "jaxlib"), options={"scan": True}),
     ]
 }

@@ -69,6 +69,34 @@ def implementations(results):
     return out
 
 
+def companion_table():
+    """The lines of code each framework's user changes to go from the blog's network to the deeper one."""
+    from compare import companion
+
+    out = ["| framework | the blog's network | two hidden tanh layers, biases, cross-entropy | lines removed | "
+           "lines added |", "|---|---|---|---|---|"]
+    for name in companion.FRAMEWORKS:
+        c = companion.changes(name)
+        out.append(f"| {name} | {c['blog']} | {c['deep']} | {c['removed']} | {c['added']} |")
+    return out
+
+
+def companion_section():
+    """report.md's companion to "why frameworks, not NumPy?": the counts, then each pair's diff."""
+    from compare import companion
+
+    out = ["## From the blog's network to a deeper one", "",
+           "What a user of each framework changes to go from the blog's network to two hidden layers of tanh with "
+           "biases and binary cross-entropy: the two versions are files in `compare/companion/`, each trained by the "
+           "tests against the NumPy reference; the counts are their lines of code (no blank lines, comments or "
+           "docstrings) that differ. In NumPy the change includes every derivative the backward pass needs.", "",
+           *companion_table(), ""]
+    for name in companion.FRAMEWORKS:
+        out += [f"<details><summary>{name}</summary>", "", "```diff", companion.changes(name)["diff"], "```", "",
+                "</details>", ""]
+    return out
+
+
 def document(results=None, bench=None, figures=()):
     """The text of report.md; `figures` names the PNG files written beside it."""
     out = ["# Same network, same weights, many frameworks", ""]
@@ -102,6 +130,7 @@ def document(results=None, bench=None, figures=()):
             out += ["![scaling](scaling.png)", ""]
     if results is not None:
         out += ["## The implementations side by side", "", *implementations(results), ""]
+        out += companion_section()
     return "\n".join(out)
 
 

@@ -155,12 +155,13 @@ def within_band(reference, run, band, tol):
     """Has this run parted from the reference, at every epoch, no further than the reference's own runs from nudged
     weights had by then (allowing BAND_MARGIN), and its final weights and predictions no further than theirs?
 
-    The band must itself part beyond tol: where the reference does not, no rounding difference explains a parting.
+    The band must itself part beyond tol (its curves or its final weights or predictions): where the reference does
+    not, no rounding difference explains a parting.
     """
     if not band or len(band["loss"]) != len(run["loss"]) or len(run["loss"]) != len(reference["loss"]):
         return False
     allowed = running_max(np.fmax(floats(band["loss"]), floats(band["mean_abs_error"])))
-    if not allowed[-1] > tol:
+    if not np.fmax.reduce([allowed[-1], floats(band["weights"]), floats(band["predictions"])]) > tol:
         return False
     gap = curve_gap(reference, run)
     finals = differences(reference, run)
@@ -175,7 +176,8 @@ def band_summary(band, tol):
         return None
     worst = np.fmax(floats(band["loss"]), floats(band["mean_abs_error"]))
     apart = np.flatnonzero(~(worst <= tol))
-    return {"runs": band["runs"], "ulps": band["ulps"], "parts_at_epoch": int(apart[0]) + 1 if apart.size else None,
+    return {"runs": band["runs"], "ulps": band["ulps"], "computed_in": band.get("computed_in", False),
+            "parts_at_epoch": int(apart[0]) + 1 if apart.size else None,
             "max_loss_diff": float(np.nanmax(floats(band["loss"]), initial=0.0)),
             "max_weight_diff": band["weights"]}
 
@@ -204,13 +206,38 @@ def agrees(reference, run, tol):
     return first_divergent_epoch(reference, run, tol), all(d <= tol for d in diffs.values())  # NaN <= tol: False
 
 
-def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limit_band=None):
+def saturation(probes, diagnosis, formula, ulp, tol):
+    """Where a framework's declared formula (compare.frameworks.Formula, as JSON) explains the first difference: the
+    loss, or the output layer's gradient, with the forward pass agreeing, at a step from a state whose outputs (the
+    reference's) lie within the formula's margin of 0 or 1. That distance, min(ŷ, 1 − ŷ); None where it does not."""
+    if not formula or diagnosis is None:
+        return None
+    probe = next(p for p in probes if p["epoch"] == diagnosis["epoch"])
+    layers, gradients = probe["reference"]["layers"], probe["reference"].get("gradients") or []
+    if not (diagnosis["quantity"] == "loss"
+            or (diagnosis["quantity"] == "gradient" and diagnosis["layer"] == len(gradients) - 1)):
+        return None
+    y_hat = np.asarray(layers[-1], dtype=np.float64)
+    margin = float(np.nanmin(np.minimum(y_hat, 1 - y_hat)))
+    return margin if margin < (formula["margin"] if formula["margin"] is not None else ulp / tol) else None
+
+
+def declared(entry, margin, formula):
+    """Mark entry limited by its declared formula where the outputs' saturation (margin) explains its difference."""
+    if margin is None:
+        return False
+    entry["verdict"], entry["formula"], entry["saturation"] = "limited", formula["what"], margin
+    return True
+
+
+def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limit_band=None, formula=None, ulp=None):
     """The parity entry of one framework's run against the reference run.
 
     limit: why this framework cannot hold the run's dtype (from the registry), to be checked at limit_tol instead.
     Where the curves part, the run's probes (step-local checks) and the reference's sensitivity band (compare.
     sensitivity: nudged at the run's precision, or at float32's, limit_band, for a limited framework) decide
-    between FAIL and sensitive.
+    between FAIL and sensitive. formula: the framework's declared formula for the run's loss, which may explain a
+    first difference where the outputs saturate (saturation; ulp: the run's dtype's at 1): limited, as declared.
     """
     diffs = differences(reference, run)
     epoch, finals_ok = agrees(reference, run, tol)
@@ -230,6 +257,11 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limi
         else:
             entry["verdict"], entry["ok"] = "FAIL", False
             entry["first_divergent_epoch"] = min(filter(None, [epoch, ref_diverged, run_diverged]))
+            if limit:  # its steps judged at the looser tolerance its declared limit allows
+                entry["limit"], entry["limit_tolerance"] = limit, limit_tol
+                tol = limit_tol
+                entry["diagnosis"] = diagnosis = diagnose(probes, tol)
+            declared(entry, saturation(probes, diagnosis, formula, ulp, tol), formula)
     elif not ok:
         if limit:  # judged at the looser tolerance its declared limit allows, steps and curves alike
             entry["limit"], entry["limit_tolerance"] = limit, limit_tol
@@ -239,6 +271,8 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limi
             if diagnosis is None and limit_epoch is None and limit_finals_ok:
                 entry["verdict"] = "limited"
                 return entry
+        if declared(entry, saturation(probes, diagnosis, formula, ulp, tol), formula):
+            return entry
         if diagnosis is None:  # every step agrees, yet the curves part: amplified rounding, or unexplained
             sensitive = within_band(reference, run, limit_band if limit else band, tol)
             entry["verdict"] = "sensitive" if sensitive else "FAIL"
@@ -246,12 +280,13 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limi
     return entry
 
 
-def check(runs, dtype, reference="numpy", limits=None):
+def check(runs, dtype, reference="numpy", limits=None, formulas=None):
     """The parity block of results.json: every run that finished, compared with the reference.
 
     limits: {framework: why it cannot hold dtype}; such a run is checked at float32's tolerance as well.
+    formulas: {framework: its declared formula for the run's loss, {"what", "margin"}}.
     """
-    tol, limits = tolerance(dtype), limits or {}
+    tol, limits, formulas = tolerance(dtype), limits or {}, formulas or {}
     ref = runs.get(reference, {})
     bands = ref.get("sensitivity") or {}
     frameworks = {}
@@ -264,7 +299,7 @@ def check(runs, dtype, reference="numpy", limits=None):
             frameworks[name] = {"ok": None, "reason": run.get("status")}  # not run: neither agrees nor disagrees
         else:
             frameworks[name] = compare_run(ref, run, tol, limits.get(name), tolerance("float32"), bands.get(dtype),
-                                           bands.get("float32"))
+                                           bands.get("float32"), formulas.get(name), float(np.finfo(dtype).eps))
     verdicts = [entry["verdict"] for entry in frameworks.values() if entry["ok"] is not None]
     diverged = diverged_at(ref) if ref.get("status") == "ok" else None
     return {

@@ -14,11 +14,13 @@ import numpy as np
 SPREAD = 10
 
 
-def epochs(total, parting=None):
-    """The epochs to probe: the first, the last, SPREAD evenly between, and the two steps around a parting."""
+def epochs(total, *partings):
+    """The epochs to probe: the first, the last, SPREAD evenly between, and the two steps around each parting (None:
+    the curves did not part at that tolerance)."""
     chosen = set(np.linspace(1, total, SPREAD + 2).round().astype(int).tolist())
-    if parting is not None:
-        chosen |= {parting - 1, parting}
+    for parting in partings:
+        if parting is not None:
+            chosen |= {parting - 1, parting}
     return sorted(e for e in chosen if 1 <= e <= total)
 
 

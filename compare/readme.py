@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from compare import parity, report, results, runner
+from compare import markdown, parity, report, results, runner
 from compare.frameworks import DEFAULT, FRAMEWORKS, REFERENCE
 from compare.problem import Config
 
@@ -99,8 +99,33 @@ def regimes():
             bands.append(f"| `{' '.join(args)}` | {precision} | {where} | {band['max_loss_diff']:.1e} |")
         print(lines[-1], file=sys.stderr)
     return "\n".join(lines + ["", "The reference's own band in each: its runs from initial weights nudged by a few "
-                                   "ulps of the precision shown.", "",
+                                   "ulps of the precision shown (at float32 in a float64 run, also one run computed "
+                                   "in float32 throughout).", "",
                                    "| command | nudged in | parts | by up to (loss) |", "|---|---|---|---|", *bands]) + "\n"
+
+
+SATURATION = ["--frameworks", "all", "--loss", "bce", "--learning-rate", "100"]
+
+
+def saturation():
+    """The cross-entropy run whose outputs saturate: each framework's verdict and, where it parts, its declared
+    formula, from a real run and the registry."""
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([sys.executable, "-m", "compare", "run", *SATURATION, "--repeats", "0", "--out", out],
+                       capture_output=True)
+        data = results.read_json(Path(out) / "results.json")
+    lines = [f"`python -m compare run {' '.join(SATURATION)}`:", "",
+             "| framework | verdict | max \\|Δloss\\| | first difference | outputs within (of 0 or 1) | declared |",
+             "|---|---|---|---|---|---|"]
+    for name, entry in data["parity"]["frameworks"].items():
+        if entry.get("ok") is None:
+            continue
+        first = "-" if entry["diagnosis"] is None else entry["diagnosis"]["message"]
+        within = f"{entry['saturation']:.1e}" if "saturation" in entry else "-"
+        formula = FRAMEWORKS[name].formulas.get("bce")
+        lines.append(f"| {name} | {entry['verdict']} | {entry['max_abs_loss_diff']:.1e} | {first} | {within} | "
+                     f"{formula.what if formula else '(the reference’s formula)'} |")
+    return "\n".join(lines) + "\n"
 
 
 BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "420"]
@@ -115,16 +140,23 @@ def command_block(args, json_name, render):
 
 
 def main():
-    text = README.read_text()
-    text = block("default-run", default_run(), text)
-    text = block("usage", usage(), text)
-    if "--quick" not in sys.argv:
-        from compare import cost
+    """Regenerate the README's blocks from real runs: all of them, the names given (e.g. `saturation`), or with
+    --quick the default run and the usage alone."""
+    from compare import cost
 
-        text = block("cost", command_block(["cost"], "cost.json", cost.table), text)
-        text = block("bench", command_block(["bench", *BENCH_ARGS], "bench.json", report.bench_table), text)
-        text = block("drift", drift(), text)
-        text = block("regimes", regimes(), text)
+    blocks = {"default-run": default_run, "usage": usage,
+              "cost": lambda: command_block(["cost"], "cost.json", cost.table),
+              "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", report.bench_table),
+              "drift": drift, "regimes": regimes, "saturation": saturation,
+              "companion": lambda: "\n".join(markdown.companion_table()) + "\n"}
+    names = [a for a in sys.argv[1:] if not a.startswith("-")] or (
+        ["default-run", "usage"] if "--quick" in sys.argv else list(blocks))
+    unknown = [name for name in names if name not in blocks]
+    if unknown:
+        sys.exit(f"compare.readme: no block {unknown[0]!r}; the blocks: {', '.join(blocks)}")
+    text = README.read_text()
+    for name in names:
+        text = block(name, blocks[name](), text)
     README.write_text(text)
 
 

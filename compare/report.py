@@ -50,8 +50,10 @@ def band_line(results, precision):
     if not band:
         return f"{parity['reference']}'s own sensitivity at {precision} was not measured."
     where = "never part" if band["parts_at_epoch"] is None else f"part from epoch {band['parts_at_epoch']}"
+    also = f" and one computed in {precision} throughout" if band.get("computed_in") else ""
     return (f"{parity['reference']}'s own band: its runs from weights nudged by up to {band['ulps']} {precision} "
-            f"ulps {where}, by up to {band['max_loss_diff']:.1e} in loss.")
+            f"ulps{also} (curves {where}), by up to {band['max_loss_diff']:.1e} in loss and "
+            f"{number(band['max_weight_diff'], '.1e')} in the final weights.")
 
 
 def notes(results):
@@ -60,7 +62,10 @@ def notes(results):
     out, bands = [], []
     for name, entry in results["parity"]["frameworks"].items():
         verdict, diagnosis = entry.get("verdict"), entry.get("diagnosis")
-        if verdict == "limited":
+        if verdict == "limited" and "formula" in entry:
+            out.append(f"{name}: {diagnosis['message']}, from a state whose outputs come within "
+                       f"{entry['saturation']:.1e} of 0 or 1: as declared, {entry['formula']}.")
+        elif verdict == "limited":
             out.append(f"{name}: agrees only within float32's {entry['limit_tolerance']:.0e}, as declared: "
                        f"{entry['limit']}.")
         elif verdict == "FAIL" and diagnosis:
@@ -73,7 +78,7 @@ def notes(results):
             within = "within" if verdict == "sensitive" else "beyond"
             out.append(f"{name}: {parting(entry)}, {within} {results['parity']['reference']}'s own band; {checks}"
                        + (": unexplained." if verdict == "FAIL" else "."))
-        if entry.get("limit") and verdict not in ("limited", "diverged"):
+        if entry.get("limit") and (verdict not in ("limited", "diverged") or "formula" in entry):
             out.append(f"{name}: judged at float32's {entry['limit_tolerance']:.0e} for its declared float64 limit: "
                        f"{entry['limit']}.")
     return out + [band_line(results, precision) for precision in dict.fromkeys(bands)]
@@ -142,8 +147,12 @@ def verdict(results):
         if not limited and not sensitive:
             parts.append(f"All {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}")
         else:
-            also = ([f"{', '.join(limited)} within float32's {tolerance('float32'):.0e}, as declared below"]
-                    if limited else [])
+            formula = [name for name in limited if "formula" in parity["frameworks"][name]]
+            float32 = [name for name in limited if name not in formula]
+            also = ([f"{', '.join(float32)} within float32's {tolerance('float32'):.0e}, as declared below"]
+                    if float32 else [])
+            also += ([f"{', '.join(formula)} up to where the outputs saturate and their declared formula for the "
+                      f"loss parts from {ref}'s (below)"] if formula else [])
             also += ([f"{', '.join(sensitive)} step by step, with curves that part no further than {ref}'s own "
                       f"(sensitive, below)"] if sensitive else [])
             parts.append(f"{agree} of the {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}, and "

@@ -60,6 +60,10 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
         "reference_probe_module": None if reference is None else reference.probe_module,
         "seed": config.seed,
         "band_precisions": list(band_precisions),
+        # Where its curves part from the reference's, at each tolerance it is judged at (float32's too, for a
+        # framework with a declared float64 limit): the step-local checks probe around each.
+        "parting_tolerances": [parity.tolerance(config.dtype)] + (
+            [parity.tolerance("float32")] if framework.float64_limit and config.dtype == "float64" else []),
         "network": config.network,
         "options": framework.options,
         "versions": list(framework.versions),
@@ -99,6 +103,12 @@ def limits(names, registry, dtype):
     if dtype != "float64":
         return {}
     return {name: registry[name].float64_limit for name in names if registry[name].float64_limit}
+
+
+def formulas(names, registry, config):
+    """{framework: its declared Formula for this run's loss, as JSON} for the frameworks of a run that declare one."""
+    return {name: {"what": f.what, "margin": f.margin} for name in names
+            if (f := registry[name].formulas.get(config.loss)) is not None}
 
 
 def determinism(config, weights_sha256, runs):
@@ -160,7 +170,8 @@ def run(config, registry=None, progress=None):
         **({} if biases is None else {"initial_biases": [b.tolist() for b in biases]}),
         "runs": runs,
         "determinism": determinism(config, weights_sha256, runs),
-        "parity": parity.check(runs, config.dtype, reference=REFERENCE, limits=limits(names, registry, config.dtype)),
+        "parity": parity.check(runs, config.dtype, reference=REFERENCE, limits=limits(names, registry, config.dtype),
+                               formulas=formulas(names, registry, config)),
     }
 
 

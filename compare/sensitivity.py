@@ -3,6 +3,9 @@
 With small steps, gradient descent damps a rounding difference; with large ones it amplifies it for a while, and
 two correct implementations part as far as the reference parts from itself. That distance, epoch by epoch, is the
 band any correct implementation may wander within in the run's regime.
+
+A framework with a declared float32 limit rounds to float32 at every step, not once at the start: its band (float32
+nudges in a float64 run) also holds the reference trained entirely in float32, the most such rounding can do.
 """
 import numpy as np
 
@@ -28,7 +31,8 @@ def band(impl, reference_run, weights, x, y, learning_rate, dtype, seed, precisi
     of the loss and the mean |error|, and the largest of the final weights and predictions.
 
     precision: the dtype whose ulps the nudges are counted in, the run's own by default; float32 for a framework
-    that holds only float32 on some path of a float64 run (its declared limit), whose rounding is that coarse.
+    that holds only float32 on some path of a float64 run (its declared limit), whose rounding is that coarse. A
+    coarser precision than the run's adds one run computed in it throughout (from the weights and data rounded to it).
     network: the run's Network options.
     """
     precision = precision or dtype
@@ -36,15 +40,19 @@ def band(impl, reference_run, weights, x, y, learning_rate, dtype, seed, precisi
     epochs = len(reference_run["loss"])
     worst = {"loss": np.zeros(epochs), "mean_abs_error": np.zeros(epochs), "weights": 0.0, "predictions": 0.0}
     with np.errstate(all="ignore"):
-        for _ in range(RUNS):
-            net = impl.Network(nudged(weights, precision, rng), learning_rate, dtype, **(network or {}))
-            run = {**net.fit(x, y, epochs), "weights": net.get_weights(), "predictions": net.predict(x)}
+        starts = [(nudged(weights, precision, rng), dtype) for _ in range(RUNS)]
+        if precision != dtype:
+            starts.append(([np.asarray(w, dtype=precision) for w in weights], precision))
+        for start, computed_in in starts:
+            net = impl.Network(start, learning_rate, computed_in, **(network or {}))
+            xs, ys = x.astype(computed_in), y.astype(computed_in)
+            run = {**net.fit(xs, ys, epochs), "weights": net.get_weights(), "predictions": net.predict(xs)}
             for curve in ("loss", "mean_abs_error"):
                 worst[curve] = np.fmax(worst[curve], scaled_diff(run[curve], reference_run[curve]))
             worst["weights"] = max([worst["weights"]] + [float(np.nanmax(scaled_diff(a, b))) for a, b in
                                                            zip(run["weights"], reference_run["final_weights"])])
             worst["predictions"] = max(worst["predictions"],
                                        float(np.nanmax(scaled_diff(run["predictions"], reference_run["predictions"]))))
-    return {"runs": RUNS, "ulps": ULPS, "precision": precision, "seed": seed, "loss": worst["loss"].tolist(),
+    return {"runs": RUNS, "ulps": ULPS, "precision": precision, "computed_in": precision != dtype, "seed": seed, "loss": worst["loss"].tolist(),
             "mean_abs_error": worst["mean_abs_error"].tolist(), "weights": worst["weights"],
             "predictions": worst["predictions"]}

@@ -84,8 +84,9 @@ def probe(request, impl, weights, x, y, run, network):
     the reference's run (read from the request's reference_run file)."""
     with open(request["reference_run"]) as f:
         reference_run = json.load(f)
-    parting = parity.first_divergent_epoch(reference_run, run, parity.tolerance(request["dtype"]))
-    at = probes.epochs(request["epochs"], parting)
+    tolerances = request.get("parting_tolerances") or [parity.tolerance(request["dtype"])]
+    partings = [parity.first_divergent_epoch(reference_run, run, tol) for tol in tolerances]
+    at = probes.epochs(request["epochs"], *partings)
     modules = [importlib.import_module(name) for name in
                (request["probe_module"], request["reference_run_module"], request["reference_probe_module"])]
     taken, identical = probes.take((impl, modules[0]), tuple(modules[1:]), weights, x, y, request["learning_rate"],

@@ -228,3 +228,47 @@ def test_a_limited_framework_is_judged_against_the_float32_band():
     result = parity.check({"numpy": reference, "a": parted(25, 5e-4)}, "float64", limits={"a": "float32 inside"})
     assert result["frameworks"]["a"]["verdict"] == "sensitive"
     assert parity.check({"numpy": reference, "a": parted(25, 5e-4)}, "float64")["frameworks"]["a"]["verdict"] == "FAIL"
+
+
+def test_final_weights_that_part_within_the_bands_are_sensitive_though_the_curves_never_part():
+    run = fake_run()
+    run["final_weights"][0][0][0] += 5e-4
+    run["probes"] = [probe(1), probe(50)]
+    flat = banded(fake_run(), 1, 0.0)
+    wide = {**flat, "sensitivity": {"float64": {**flat["sensitivity"]["float64"], "weights": 1e-3}}}
+    assert parity.check({"numpy": wide, "a": run}, "float64")["frameworks"]["a"]["verdict"] == "sensitive"
+    entry = parity.check({"numpy": flat, "a": run}, "float64")["frameworks"]["a"]
+    assert entry["verdict"] == "FAIL" and entry["unexplained"] is True
+
+
+CLIP = {"what": "clips ŷ to [1e-7, 1 − 1e-7]", "margin": 1e-7}
+
+
+def formula_case(changes, y_hat):
+    """A run whose step at epoch 25 differs by `changes`, from a reference state whose outputs are y_hat."""
+    run = parted(25, 5e-4)
+    step = probe(25, **changes)
+    step["reference"]["layers"][-1] = step["framework"]["layers"][-1] = [[y_hat]]
+    run["probes"] = [probe(1), step]
+    return run
+
+
+@pytest.mark.parametrize("changes, y_hat, formula, verdict", [
+    ({"loss": (None, 1e-3)}, 1 - 1e-9, CLIP, "limited"),                  # the loss, where the clip bites
+    ({"gradients": (1, 1e-3)}, 1e-9, CLIP, "limited"),                    # the output layer's gradient
+    ({"loss": (None, 1e-3)}, 1 - 1e-5, CLIP, "FAIL"),                     # nothing saturates that far
+    ({"layers": (0, 1e-3)}, 1 - 1e-9, CLIP, "FAIL"),                      # the forward pass: not the loss's formula
+    ({"gradients": (0, 1e-3)}, 1 - 1e-9, CLIP, "FAIL"),                   # a hidden layer's gradient first
+    ({"loss": (None, 1e-3)}, 1 - 1e-9, None, "FAIL"),                     # nothing declared
+    ({"loss": (None, 1e-3)}, 1 - 1e-5, {"what": "logits", "margin": None}, "limited"),  # ulp/tol = 2.2e-4
+    ({"loss": (None, 1e-3)}, 1 - 1e-3, {"what": "logits", "margin": None}, "FAIL"),
+])
+def test_a_declared_loss_formula_explains_a_difference_only_where_the_outputs_saturate(changes, y_hat, formula,
+                                                                                        verdict):
+    formulas = {"a": formula} if formula else {}
+    entry = parity.check({"numpy": fake_run(), "a": formula_case(changes, y_hat)}, "float64",
+                         formulas=formulas)["frameworks"]["a"]
+    assert entry["verdict"] == verdict
+    if verdict == "limited":
+        assert entry["formula"] == formula["what"] and entry["saturation"] == pytest.approx(min(y_hat, 1 - y_hat))
+        assert entry["diagnosis"]["epoch"] == 25

@@ -133,6 +133,26 @@ def test_large_steps_part_the_curves_but_every_step_agrees(fields):
     assert results["parity"]["ok"] and runner.exit_code(results) == 0
 
 
+def test_cross_entropy_parts_where_the_outputs_saturate_as_each_framework_declares():
+    """At learning rate 100 the blog's outputs come within 1e-13 of 0 or 1 by epoch 3: the logs of the rounded ŷ
+    (NumPy's, JAX's) part from the loss taken from the logits (Keras on TensorFlow, PyTensor's rewrites), from the
+    clip at 1e-7 (Keras on JAX and torch) and from tf.sigmoid's other rounding, each as its framework declares."""
+    installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
+    results = runner.run(Config(frameworks=installed, repeats=0, jobs=2, loss="bce", learning_rate=100.0))
+    frameworks = results["parity"]["frameworks"]
+    for name, entry in frameworks.items():
+        assert results["runs"][name]["status"] == "ok", results["runs"][name].get("stderr")
+        formula = FRAMEWORKS[name].formulas.get("bce")
+        if entry["verdict"] == "limited":
+            assert entry["formula"] == formula.what and entry["diagnosis"]["quantity"] == "loss", (name, entry)
+            assert entry["saturation"] < (formula.margin or 1e-4)
+        else:
+            assert entry["verdict"] == "pass", (name, entry)
+    assert frameworks["jax"]["verdict"] == "pass"  # the very formula NumPy uses
+    assert {"tensorflow", "pytensor", "keras"} <= {n for n, e in frameworks.items() if e["verdict"] == "limited"}
+    assert runner.exit_code(results) == 0
+
+
 def test_relu_slope_at_zero_is_zero_everywhere(tmp_path):
     """With w0's last row zero, the row x = (0, 0, 1) gives every hidden unit a pre-activation of exactly 0, so
     ReLU'(0) enters w0's gradient: 0 in every framework (PyTensor's spelling chosen to match), where a slope of 1

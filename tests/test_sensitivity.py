@@ -41,6 +41,22 @@ def test_the_blogs_regime_damps_a_nudge_and_large_steps_amplify_it():
 def test_probed_epochs_span_the_run_and_surround_where_the_curves_part():
     assert probes.epochs(50) == sorted(set(np.linspace(1, 50, probes.SPREAD + 2).round().astype(int).tolist()))
     assert probes.epochs(3) == [1, 2, 3]
-    chosen = probes.epochs(60000, parting=48)
+    chosen = probes.epochs(60000, 48)
     assert {1, 47, 48, 60000} <= set(chosen) and len(chosen) == probes.SPREAD + 4
-    assert probes.epochs(10, parting=1) == probes.epochs(10)
+    assert {47, 48, 900, 901} <= set(probes.epochs(60000, 48, None, 901))  # one parting per tolerance
+    assert probes.epochs(10, 1) == probes.epochs(10)
+
+
+def test_a_float32_band_in_a_float64_run_holds_the_reference_computed_in_float32():
+    x, y = dataset("blog")
+    weights = initial_weights(1, [3, 4, 1])
+    run = impl_numpy.train(x, y, weights, 300, 5.0, "float64", loss="bce")
+    run["final_weights"] = run.pop("weights")
+    band = sensitivity.band(impl_numpy, run, weights, x, y, 5.0, "float64", seed=1, precision="float32",
+                            network={"loss": "bce"})
+    in32 = impl_numpy.train(x.astype("float32"), y.astype("float32"), [w.astype("float32") for w in weights], 300,
+                            5.0, "float32", loss="bce")
+    assert band["computed_in"] is True and band["precision"] == "float32"
+    assert np.all(np.asarray(band["loss"]) >= parity.scaled_diff(in32["loss"], run["loss"]))
+    assert band["weights"] >= max(parity.max_abs_diff(a, b) for a, b in zip(in32["weights"], run["final_weights"]))
+    assert not reference("blog", 4, 1.0, 20)["computed_in"]  # a band at the run's own precision has no such run
