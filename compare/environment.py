@@ -17,9 +17,10 @@ def thread_env(threads):
 
 
 def xla_flags(threads, existing=""):
-    """XLA_FLAGS for a JAX worker: XLA's CPU thread pool reads none of THREAD_VARIABLES. Appended to any set."""
-    flags = ["--xla_cpu_multi_thread_eigen=false"] if threads == 1 else []
-    return " ".join(filter(None, [existing, *flags, f"intra_op_parallelism_threads={threads}"]))
+    """XLA_FLAGS for a JAX worker: XLA's CPU thread pool reads none of THREAD_VARIABLES. Appended to any set. A
+    "--" flag always comes first: XLA reads a first word without one as the name of a file of flags."""
+    eigen = f"--xla_cpu_multi_thread_eigen={'false' if threads == 1 else 'true'}"
+    return " ".join(filter(None, [existing, eigen, f"intra_op_parallelism_threads={threads}"]))
 
 
 def cpu_model():

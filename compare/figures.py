@@ -33,7 +33,8 @@ def loss_curves(results, path):
     parity = results["parity"]
     for i, (name, run) in enumerate(ok_runs(results).items()):
         entry = parity["frameworks"].get(name)
-        label = name if entry is None else f"{name} (max |Δ| {number(entry['max_abs_loss_diff'], '.1e')})"
+        judged = entry is not None and "reason" not in entry  # not the reference, nor left unjudged without it
+        label = f"{name} (max |Δ| {number(entry['max_abs_loss_diff'], '.1e')})" if judged else name
         epochs = np.arange(1, len(run["loss"]) + 1)
         ax.plot(epochs, run["loss"], label=label, linewidth=max(0.8, 2.5 - 0.3 * i), linestyle=["-", "--", ":", "-."][i % 4])
     ax.set_xlabel("epoch")

@@ -27,6 +27,8 @@ def results_table(results):
         if name == parity["reference"]:
             check = ["reference", "", "", ""]
             ratio = "1" if "epoch_median_s" in timing else "-"
+        elif "reason" in parity["frameworks"][name]:  # ran, but the reference did not: nothing to judge it by
+            check, ratio = ["", "", "", "not judged"], "-"
         else:
             entry = parity["frameworks"][name]
             epoch = entry["first_divergent_epoch"]

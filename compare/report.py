@@ -97,6 +97,8 @@ def rows(results):
             continue
         if name == parity["reference"]:
             check = ["reference", "-", "-"]
+        elif "reason" in parity["frameworks"][name]:  # ran, but the reference did not: nothing to judge it by
+            check = ["-", "-", "not judged"]
         else:
             entry = parity["frameworks"][name]
             epoch = entry["first_divergent_epoch"]
@@ -140,11 +142,16 @@ def verdict(results):
                      f"is too large for a comparison to mean anything")
     if failed:
         parts.append(f"{', '.join(failed)} failed to run")
+    unjudged = [name for name, entry in parity["frameworks"].items() if "reason" in entry and name in ran]
+    if unjudged:
+        parts.append(f"{', '.join(unjudged)} ran but cannot be judged without {ref}")
     if disagree:
         parts.append(f"{', '.join(disagree)} disagree{'s' if len(disagree) == 1 else ''} with {ref} beyond {tol:.3g}")
     if not parts:
         agree = len(ran) - len(limited) - len(sensitive)
-        if not limited and not sensitive:
+        if ran == [ref]:
+            parts.append(f"Only {ref}, the reference, ran: nothing was compared")
+        elif not limited and not sensitive:
             parts.append(f"All {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}")
         else:
             formula = [name for name in limited if "formula" in parity["frameworks"][name]]

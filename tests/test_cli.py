@@ -202,3 +202,39 @@ def test_biases_come_from_the_weights_file_with_bias_and_are_refused_without(tmp
     data = json.loads((tmp_path / "out" / "results.json").read_text())
     assert data["initial_biases"] == [[0.25] * 3, [-0.5]] and data["config"]["bias"] is True
     assert "with biases" in proc.stdout and len(data["runs"]["numpy"]["final_biases"][0]) == 3
+
+
+def test_every_framework_runs_with_more_than_one_thread(tmp_path):
+    """--threads 2 reaches every worker's thread pools, the JAX ones through XLA_FLAGS, and none of them fails."""
+    code = cli.main(["--frameworks", "numpy,torch,tensorflow,pytensor,jax,keras,keras-jax,keras-torch,jax-scan",
+                     "--threads", "2", "--repeats", "0", "--epochs", "5", "--jobs", "2", "--out", str(tmp_path)])
+    results = json.loads((tmp_path / "results.json").read_text())
+    for name, run in results["runs"].items():
+        if run["status"] != "missing":
+            assert run["status"] == "ok", (name, run.get("reason"))
+            assert run["timing"]["threads"] == 2
+    assert code == 0
+
+
+def test_a_failed_reference_leaves_every_other_framework_a_row_it_cannot_be_judged_by(tmp_path, monkeypatch,
+                                                                                       capsys):
+    registry = {"numpy": Framework("numpy", "tests.broken_impl", ("numpy",), "numpy", ("numpy",)),
+                "torch": FRAMEWORKS["torch"]}
+    monkeypatch.setattr(cli, "FRAMEWORKS", registry)
+    monkeypatch.setattr(runner, "FRAMEWORKS", registry)
+    code = cli.main(["--frameworks", "numpy,torch", "--repeats", "0", "--epochs", "5", "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.err
+    assert "numpy failed to run; torch ran but cannot be judged without numpy." in captured.out
+    row = next(line for line in captured.out.splitlines() if line.startswith("torch "))
+    assert "not judged" in row
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["parity"]["frameworks"]["torch"]["ok"] is None and not results["parity"]["ok"]
+    assert (tmp_path / "report.md").is_file() and "not judged" in (tmp_path / "report.md").read_text()
+    assert cli.main(["report", "--from", str(tmp_path)]) == 0
+
+
+def test_the_reference_alone_compares_nothing_and_says_so(tmp_path, capsys):
+    assert cli.main(["--frameworks", "numpy", "--repeats", "0", "--epochs", "3", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Only numpy, the reference, ran: nothing was compared." in out and "agree" not in out

@@ -14,7 +14,7 @@ def test_jax_workers_get_one_xla_thread_and_keep_flags_already_set(monkeypatch):
         assert runner.worker_env(FRAMEWORKS[name], 1)["XLA_FLAGS"] == (
             "--xla_dump_to=/tmp/xla --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
     assert runner.worker_env(FRAMEWORKS["torch"], 1)["XLA_FLAGS"] == "--xla_dump_to=/tmp/xla"  # left alone
-    assert environment.xla_flags(4) == "intra_op_parallelism_threads=4"
+    assert environment.xla_flags(4) == "--xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads=4"
 
 
 def test_each_keras_id_chooses_its_backend_in_its_own_worker():
