@@ -73,7 +73,7 @@ def implementations(results):
 
 def companion_table():
     """The lines of code each framework's user changes to go from the blog's network to the deeper one."""
-    from compare import companion
+    import companion
 
     out = ["| framework | the blog's network | two hidden tanh layers, biases, cross-entropy | lines removed | "
            "lines added |", "|---|---|---|---|---|"]
@@ -85,11 +85,11 @@ def companion_table():
 
 def companion_section():
     """report.md's companion to "why frameworks, not NumPy?": the counts, then each pair's diff."""
-    from compare import companion
+    import companion
 
     out = ["## From the blog's network to a deeper one", "",
            "What a user of each framework changes to go from the blog's network to two hidden layers of tanh with "
-           "biases and binary cross-entropy: the two versions are files in `compare/companion/`, each trained by the "
+           "biases and binary cross-entropy: the two versions are files in `companion/`, each trained by the "
            "tests against the NumPy reference; the counts are their lines of code (no blank lines, comments or "
            "docstrings) that differ. In NumPy the change includes every derivative the backward pass needs.", "",
            *companion_table(), ""]

@@ -10,7 +10,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 import impl_numpy
-from compare import companion, parity
+import companion
+from compare import parity
 from compare.frameworks import FRAMEWORKS
 from compare.problem import Config, dataset
 
@@ -21,7 +22,7 @@ import numpy as np
 data = np.load(sys.argv[1])
 out = {}
 for kind, layers in (("blog", 2), ("deep", 3)):
-    train = importlib.import_module(f"compare.companion.{sys.argv[2]}_{kind}").train
+    train = importlib.import_module(f"companion.{sys.argv[2]}_{kind}").train
     weights = [data[f"{kind}{i}"] for i in range(layers)]
     out[kind] = np.asarray(train(data["x"], data["y"], weights, int(sys.argv[3]), float(sys.argv[4]))).tolist()
 print(json.dumps(out))
@@ -44,7 +45,7 @@ def test_pair_matches_the_reference(framework, tmp_path):
     blog, deep = Config(), Config(**companion.DEEP)
     np.savez(tmp_path / "data.npz", x=x, y=y, **{f"blog{i}": w for i, w in enumerate(blog.initial_weights())},
              **{f"deep{i}": w for i, w in enumerate(deep.initial_weights())})
-    env = {**FRAMEWORKS[framework].env, "PYTHONPATH": str(companion.HERE.parents[1])}
+    env = {**FRAMEWORKS[framework].env, "PYTHONPATH": str(companion.HERE.parent)}
     proc = subprocess.run([sys.executable, "-c", RUN, str(tmp_path / "data.npz"), framework, str(EPOCHS),
                            str(LEARNING_RATE)], capture_output=True, text=True, timeout=600,
                           stdin=subprocess.DEVNULL, env={**os.environ, **env})
