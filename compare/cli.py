@@ -5,7 +5,7 @@ import sys
 
 from compare import bench, report, results, runner
 from compare.frameworks import FRAMEWORKS
-from compare.problem import (ACTIVATIONS, DTYPES, LOSSES, OUTPUT_ACTIVATIONS, TARGETS, Config, ProblemError,
+from compare.problem import (ACTIVATIONS, DTYPES, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, TARGETS, Config, ProblemError,
                              load_parameters)
 
 DEFAULT = Config()
@@ -93,6 +93,12 @@ def build_parser():
                      help=f"full-batch gradient-descent steps (default: {DEFAULT.epochs})")
     run.add_argument("--learning-rate", type=positive_float, default=DEFAULT.learning_rate, metavar="F",
                      help=f"step size (default: {DEFAULT.learning_rate:g})")
+    run.add_argument("--optimizer", choices=list(OPTIMIZERS), default=DEFAULT.optimizer,
+                     help=f"each framework's own where it has one (default: {DEFAULT.optimizer}, the blog's)")
+    for name, what in (("momentum", "μ of momentum and nesterov"), ("rho", "ρ of rmsprop"), ("beta1", "β₁ of adam"),
+                       ("beta2", "β₂ of adam"), ("epsilon", "ε of rmsprop and adam")):
+        run.add_argument(f"--{name}", type=float, default=None, metavar="F",
+                         help=f"{what} (default: {getattr(DEFAULT, name):g})")
     run.add_argument("--dtype", choices=DTYPES, default=DEFAULT.dtype,
                      help=f"float64 agrees exactly, float32 within a looser tolerance (default: {DEFAULT.dtype})")
     run.add_argument("--timeout", type=positive_float, default=DEFAULT.timeout, metavar="S",
@@ -222,7 +228,14 @@ def config_from(args):
             raise ProblemError(f"--hidden {','.join(map(str, args.hidden))} does not match the weights file's "
                                f"hidden widths {','.join(map(str, widths))}")
         hidden = widths
-    return Config(frameworks=args.frameworks, dataset=args.dataset, hidden=hidden, activation=args.activation,
+    hyper = {name: getattr(args, name) for name in ("momentum", "rho", "beta1", "beta2", "epsilon")
+             if getattr(args, name) is not None}
+    for name in hyper:
+        if name not in OPTIMIZERS[args.optimizer]:
+            users = [o for o, names in OPTIMIZERS.items() if name in names]
+            raise ProblemError(f"--{name} is read by {' and '.join(users)}, not by --optimizer {args.optimizer}")
+    return Config(**hyper, optimizer=args.optimizer,
+                  frameworks=args.frameworks, dataset=args.dataset, hidden=hidden, activation=args.activation,
                   output_activation=args.output_activation, loss=args.loss, bias=args.bias, seed=args.seed,
                   weights=args.weights, epochs=args.epochs, learning_rate=args.learning_rate, dtype=args.dtype,
                   out=args.out, timeout=args.timeout, threads=args.threads, repeats=args.repeats,

@@ -5,14 +5,27 @@ Nothing is imported here: a framework's packages are looked for, not loaded, so 
 import importlib.util
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Formula:
-    """Where a framework's built-in computes another formula than the reference's, for one option's value: what
-    differs and where it was read, and where it shows: below `margin`, the reference's outputs' distance from 0 or 1,
-    min(ŷ, 1 − ŷ). margin None: where log(ŷ) and log(1 − ŷ) amplify one ulp of ŷ beyond the tolerance (ulp/tol)."""
+    """Where a framework's built-in computes another formula than the reference's, for one option's value (a loss or
+    an optimizer): what differs and where it was read.
+
+    A loss's shows where the outputs saturate: below `margin`, the reference's outputs' distance from 0 or 1,
+    min(ŷ, 1 − ŷ); margin None: where log(ŷ) and log(1 − ŷ) amplify one ulp of ŷ beyond the tolerance (ulp/tol). An
+    optimizer's shows in the update, and only in runs where `when(config)` holds (e.g. ε ≠ 0): elsewhere the
+    framework must agree exactly, and the tests prove it does."""
     what: str
     margin: float | None = None
+    kind: str = "loss"  # "loss" or "optimizer"
+    when: object = None  # optimizer: config -> whether the difference applies to this run
+
+
+def float32_holds(*values):
+    """Whether float32 holds each value exactly (0.5 and 0.875 do, 0.9 and 0.999 do not)."""
+    return all(float(np.float32(v)) == v for v in values)
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,24 @@ PYTENSOR_BCE = Formula("PyTensor's stabilizing rewrites replace log(sigmoid(z)) 
                        "by −softplus(z) (logsigm_to_softplus, log1msigm_to_softplus in pytensor/tensor/rewriting/"
                        "math.py): the loss from the logits, where the reference takes the logs of the rounded ŷ")
 
+# The optimizers, where Keras's built-ins differ from the textbook forms the reference (and torch.optim) write.
+KERAS_ADAM = ("keras.optimizers.Adam adds ε to √v, not to √v̂: w −= α·m/(√v + ε) with α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ), "
+              "the Adam paper's ε̂ (keras/src/optimizers/adam.py; keras-team/keras#17391), where the reference takes "
+              "w −= lr·m̂/(√v̂ + ε): the same with ε·√(1 − β₂ᵗ) for ε, apart when ε ≠ 0")
+KERAS_RMSPROP = Formula("keras.optimizers.RMSprop adds ε inside the square root, w −= lr·g/√(v + ε) "
+                        "(keras/src/optimizers/rmsprop.py), where the reference takes w −= lr·g/(√v + ε): apart when "
+                        "ε ≠ 0", kind="optimizer", when=lambda c: c.epsilon != 0)
+KERAS_TF_CAST = ("on TensorFlow, keras.optimizers cast μ, β₁ and β₂ with ops.cast(value, float64), which makes a "
+                 "Python float a float32 tensor first (keras/src/optimizers/sgd.py, adam.py): 0.9 arrives as "
+                 "0.899999976158…, apart unless float32 holds the value (0.5, 0.875 do)")
+KERAS_ADAM_EPSILON = Formula(KERAS_ADAM, kind="optimizer", when=lambda c: c.epsilon != 0)
+KERAS_TF_ADAM = Formula(f"{KERAS_ADAM}; and {KERAS_TF_CAST}", kind="optimizer",
+                        when=lambda c: c.epsilon != 0 or not float32_holds(c.beta1, c.beta2))
+KERAS_TF_MOMENTUM = Formula(KERAS_TF_CAST, kind="optimizer", when=lambda c: not float32_holds(c.momentum))
+KERAS_TF_FORMULAS = {"bce": KERAS_LOGITS_BCE, "adam": KERAS_TF_ADAM, "rmsprop": KERAS_RMSPROP,
+                     "momentum": KERAS_TF_MOMENTUM, "nesterov": KERAS_TF_MOMENTUM}
+KERAS_OTHER_FORMULAS = {"bce": KERAS_CLIP_BCE, "adam": KERAS_ADAM_EPSILON, "rmsprop": KERAS_RMSPROP}
+
 FRAMEWORKS = {
     fw.name: fw
     for fw in [
@@ -79,20 +110,20 @@ FRAMEWORKS = {
         Framework("jax", "impl_jax", ("jax",), "jax", ("jax", "jaxlib")),
         # Keras 3 on each of its backends: the same impl_keras code, the engine chosen per worker process.
         Framework("keras", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
-                  env={"KERAS_BACKEND": "tensorflow"}, formulas={"bce": KERAS_LOGITS_BCE}),
+                  env={"KERAS_BACKEND": "tensorflow"}, formulas=KERAS_TF_FORMULAS),
         Framework("keras-jax", "impl_keras", ("keras", "jax"), "keras-jax", ("keras", "jax"),
                   env={"KERAS_BACKEND": "jax", "JAX_ENABLE_X64": "1"},  # JAX holds float64 only with x64 on
-                  float64_limit=KERAS_MEAN_LIMIT, formulas={"bce": KERAS_CLIP_BCE}),
+                  float64_limit=KERAS_MEAN_LIMIT, formulas=KERAS_OTHER_FORMULAS),
         Framework("keras-torch", "impl_keras", ("keras", "torch"), "keras-torch", ("keras", "torch"),
                   env={"KERAS_BACKEND": "torch"}, float64_limit=KERAS_MATMUL_LIMIT,
-                  formulas={"bce": KERAS_CLIP_BCE}),
+                  formulas=KERAS_OTHER_FORMULAS),
         # Variants: the same implementation in a faster idiom a real user would write.
         Framework("keras-train-on-batch", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
                   env={"KERAS_BACKEND": "tensorflow"}, options={"train_on_batch": True},
-                  formulas={"bce": KERAS_LOGITS_BCE}),
+                  formulas=KERAS_TF_FORMULAS),
         Framework("keras-xla", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
                   env={"KERAS_BACKEND": "tensorflow"}, options={"jit_compile": True},
-                  formulas={"bce": KERAS_LOGITS_BCE}),
+                  formulas=KERAS_TF_FORMULAS),
         Framework("torch-compile", "impl_torch", ("torch",), "torch", ("torch",), options={"compile": True},
                   formulas={"bce": TORCH_BCE}),
         Framework("jax-scan", "impl_jax", ("jax",), "jax", ("jax", "jaxlib"), options={"scan": True}),

@@ -222,22 +222,32 @@ def saturation(probes, diagnosis, formula, ulp, tol):
     return margin if margin < (formula["margin"] if formula["margin"] is not None else ulp / tol) else None
 
 
-def declared(entry, margin, formula):
-    """Mark entry limited by its declared formula where the outputs' saturation (margin) explains its difference."""
-    if margin is None:
-        return False
-    entry["verdict"], entry["formula"], entry["saturation"] = "limited", formula["what"], margin
-    return True
+def declared(entry, probes, diagnosis, formulas, ulp, tol):
+    """Mark entry limited by the first of its declared formulas (as JSON) that explains its first difference: a
+    loss's where the outputs saturate (see saturation); an optimizer's, which applies to this run, where the first
+    quantity that differs is an update, or where every step agrees (a step from the reference's weights starts
+    the optimizer afresh: what it carries from step to step, a probe cannot see)."""
+    for formula in formulas or []:
+        if formula["kind"] == "loss":
+            margin = saturation(probes, diagnosis, formula, ulp, tol)
+            if margin is not None:
+                entry.update(verdict="limited", formula=formula["what"], saturation=margin)
+                return True
+        elif diagnosis is None or diagnosis["quantity"] == "update":
+            entry.update(verdict="limited", formula=formula["what"])
+            return True
+    return False
 
 
-def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limit_band=None, formula=None, ulp=None):
+def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limit_band=None, formulas=None,
+                ulp=None):
     """The parity entry of one framework's run against the reference run.
 
     limit: why this framework cannot hold the run's dtype (from the registry), to be checked at limit_tol instead.
     Where the curves part, the run's probes (step-local checks) and the reference's sensitivity band (compare.
     sensitivity: nudged at the run's precision, or at float32's, limit_band, for a limited framework) decide
-    between FAIL and sensitive. formula: the framework's declared formula for the run's loss, which may explain a
-    first difference where the outputs saturate (saturation; ulp: the run's dtype's at 1): limited, as declared.
+    between FAIL and sensitive. formulas: the framework's declared formulas for the run's loss and optimizer, which
+    may explain its first difference (see declared; ulp: the run's dtype's at 1): limited, as declared.
     """
     diffs = differences(reference, run)
     epoch, finals_ok = agrees(reference, run, tol)
@@ -261,7 +271,7 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limi
                 entry["limit"], entry["limit_tolerance"] = limit, limit_tol
                 tol = limit_tol
                 entry["diagnosis"] = diagnosis = diagnose(probes, tol)
-            declared(entry, saturation(probes, diagnosis, formula, ulp, tol), formula)
+            declared(entry, probes, diagnosis, formulas, ulp, tol)
     elif not ok:
         if limit:  # judged at the looser tolerance its declared limit allows, steps and curves alike
             entry["limit"], entry["limit_tolerance"] = limit, limit_tol
@@ -271,7 +281,7 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limi
             if diagnosis is None and limit_epoch is None and limit_finals_ok:
                 entry["verdict"] = "limited"
                 return entry
-        if declared(entry, saturation(probes, diagnosis, formula, ulp, tol), formula):
+        if declared(entry, probes, diagnosis, formulas, ulp, tol):
             return entry
         if diagnosis is None:  # every step agrees, yet the curves part: amplified rounding, or unexplained
             sensitive = within_band(reference, run, limit_band if limit else band, tol)
@@ -284,7 +294,7 @@ def check(runs, dtype, reference="numpy", limits=None, formulas=None):
     """The parity block of results.json: every run that finished, compared with the reference.
 
     limits: {framework: why it cannot hold dtype}; such a run is checked at float32's tolerance as well.
-    formulas: {framework: its declared formula for the run's loss, {"what", "margin"}}.
+    formulas: {framework: [its declared formulas for the run's loss and optimizer, {"what", "margin", "kind"}]}.
     """
     tol, limits, formulas = tolerance(dtype), limits or {}, formulas or {}
     ref = runs.get(reference, {})

@@ -19,6 +19,9 @@ DTYPES = ("float64", "float32")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")  # for the hidden layers
 OUTPUT_ACTIVATIONS = ("sigmoid", "linear")
 LOSSES = ("half-sse", "mse", "bce")  # ½·Σ(y − ŷ)² (the blog's), mean of (y − ŷ)² over the rows, binary cross-entropy
+# Each optimizer with the hyperparameters it reads; sgd (the blog's) reads none but the learning rate.
+OPTIMIZERS = {"sgd": (), "momentum": ("momentum",), "nesterov": ("momentum",), "rmsprop": ("rho", "epsilon"),
+              "adam": ("beta1", "beta2", "epsilon")}
 
 
 class ProblemError(ValueError):
@@ -113,6 +116,12 @@ class Config:
     weights: str = None          # a .npz of initial weights instead of the seed
     epochs: int = 50             # full-batch gradient-descent steps
     learning_rate: float = 1.0   # the blog's step: W += 1.0 · lᵀ·δ
+    optimizer: str = "sgd"       # sgd (the blog's), momentum, nesterov, rmsprop or adam
+    momentum: float = 0.9        # μ of momentum and nesterov
+    rho: float = 0.99            # ρ of rmsprop
+    beta1: float = 0.9           # β₁ of adam
+    beta2: float = 0.999         # β₂ of adam
+    epsilon: float = 1e-8        # ε of rmsprop and adam
     dtype: str = "float64"       # float64 agrees exactly; float32 is each framework's everyday precision
     out: str = "results"         # directory of results.json
     timeout: float = 600.0       # seconds one framework's worker may take
@@ -128,6 +137,14 @@ class Config:
                                      ("loss", self.loss, LOSSES)):
             if value not in choices:
                 raise ProblemError(f"unknown {name} '{value}' (choose from {', '.join(choices)})")
+        if self.optimizer not in OPTIMIZERS:
+            raise ProblemError(f"unknown optimizer '{self.optimizer}' (choose from {', '.join(OPTIMIZERS)})")
+        for name in ("momentum", "rho", "beta1", "beta2", "epsilon"):
+            value = getattr(self, name)
+            bounded = name != "epsilon"
+            if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                    or value < 0 or (bounded and value >= 1)):
+                raise ProblemError(f"{name} must be a number in {'[0, 1)' if bounded else '[0, ∞)'}, got {value!r}")
         if self.loss == "bce" and self.output_activation != "sigmoid":
             raise ProblemError(f"--loss bce needs outputs in (0, 1): a sigmoid output, not "
                                f"'{self.output_activation}'")
@@ -162,8 +179,10 @@ class Config:
     def network(self):
         """The Network keyword options that differ from the blog's network: none for the blog's own, so that an
         implementation written for it alone (Network(weights, learning_rate, dtype)) still runs it."""
-        chosen = {"activation": self.activation, "output_activation": self.output_activation, "loss": self.loss}
-        return {name: value for name, value in chosen.items() if value != getattr(Config, name)}
+        chosen = {"activation": self.activation, "output_activation": self.output_activation, "loss": self.loss,
+                  "optimizer": self.optimizer}
+        chosen = {name: value for name, value in chosen.items() if value != getattr(Config, name)}
+        return {**chosen, **{name: float(getattr(self, name)) for name in OPTIMIZERS[self.optimizer]}}
 
     def initial_weights(self):
         """The run's initial weights: from the weights file if one is given, else drawn from the seed."""

@@ -128,6 +128,33 @@ def saturation():
     return "\n".join(lines) + "\n"
 
 
+# Each optimizer with Keras's built-in, at its defaults and with the setting that lines it up.
+OPTIMIZER_RUNS = [
+    ["--optimizer", "momentum"], ["--optimizer", "momentum", "--momentum", "0.875"],
+    ["--optimizer", "rmsprop"], ["--optimizer", "rmsprop", "--epsilon", "0"],
+    ["--optimizer", "adam"], ["--optimizer", "adam", "--epsilon", "0"],
+    ["--optimizer", "adam", "--epsilon", "0", "--beta1", "0.5", "--beta2", "0.875"],
+]
+
+
+def optimizers():
+    """Each optimizer run: every framework's verdict, and the size of what Keras's built-ins compute otherwise."""
+    lines = ["| command | torch, tensorflow, pytensor, jax | keras | keras-jax | keras-torch |", "|---|---|---|---|---|"]
+    for args in OPTIMIZER_RUNS:
+        args = [*args, "--learning-rate", "0.1"]
+        with tempfile.TemporaryDirectory() as out:
+            subprocess.run([sys.executable, "-m", "compare", "run", *args, "--repeats", "0", "--jobs", "2", "--out",
+                            out], capture_output=True)
+            data = results.read_json(Path(out) / "results.json")
+        entries = data["parity"]["frameworks"]
+        plain = sorted({entries[name]["verdict"] for name in ("torch", "tensorflow", "pytensor", "jax")})
+        cells = [f"{entries[name]['verdict']}{' (formula)' if 'formula' in entries[name] else ''}, "
+                 f"{entries[name]['max_abs_weight_diff']:.1e}" for name in ("keras", "keras-jax", "keras-torch")]
+        lines.append(f"| `{' '.join(args)}` | {', '.join(plain)} | " + " | ".join(cells) + " |")
+        print(lines[-1], file=sys.stderr)
+    return "\n".join(lines) + "\n"
+
+
 BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "420"]
 
 
@@ -147,7 +174,7 @@ def main():
     blocks = {"default-run": default_run, "usage": usage,
               "cost": lambda: command_block(["cost"], "cost.json", cost.table),
               "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", report.bench_table),
-              "drift": drift, "regimes": regimes, "saturation": saturation,
+              "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
               "companion": lambda: "\n".join(markdown.companion_table()) + "\n"}
     names = [a for a in sys.argv[1:] if not a.startswith("-")] or (
         ["default-run", "usage"] if "--quick" in sys.argv else list(blocks))

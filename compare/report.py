@@ -62,9 +62,12 @@ def notes(results):
     out, bands = [], []
     for name, entry in results["parity"]["frameworks"].items():
         verdict, diagnosis = entry.get("verdict"), entry.get("diagnosis")
-        if verdict == "limited" and "formula" in entry:
+        if verdict == "limited" and "saturation" in entry:
             out.append(f"{name}: {diagnosis['message']}, from a state whose outputs come within "
                        f"{entry['saturation']:.1e} of 0 or 1: as declared, {entry['formula']}.")
+        elif verdict == "limited" and "formula" in entry:
+            seen = diagnosis["message"] if diagnosis else f"{parting(entry)}, every step-local check agreeing"
+            out.append(f"{name}: {seen}: as declared, {entry['formula']}.")
         elif verdict == "limited":
             out.append(f"{name}: agrees only within float32's {entry['limit_tolerance']:.0e}, as declared: "
                        f"{entry['limit']}.")
@@ -158,8 +161,8 @@ def verdict(results):
             float32 = [name for name in limited if name not in formula]
             also = ([f"{', '.join(float32)} within float32's {tolerance('float32'):.0e}, as declared below"]
                     if float32 else [])
-            also += ([f"{', '.join(formula)} up to where the outputs saturate and their declared formula for the "
-                      f"loss parts from {ref}'s (below)"] if formula else [])
+            also += ([f"{', '.join(formula)} up to where their declared formula parts from {ref}'s (below)"]
+                     if formula else [])
             also += ([f"{', '.join(sensitive)} step by step, with curves that part no further than {ref}'s own "
                       f"(sensitive, below)"] if sensitive else [])
             parts.append(f"{agree} of the {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}, and "

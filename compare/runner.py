@@ -106,9 +106,16 @@ def limits(names, registry, dtype):
 
 
 def formulas(names, registry, config):
-    """{framework: its declared Formula for this run's loss, as JSON} for the frameworks of a run that declare one."""
-    return {name: {"what": f.what, "margin": f.margin} for name in names
-            if (f := registry[name].formulas.get(config.loss)) is not None}
+    """{framework: [its declared Formulas for this run's loss and optimizer, as JSON]} for the frameworks of a run
+    that declare one that applies to it."""
+    out = {}
+    for name in names:
+        chosen = [registry[name].formulas.get(option) for option in (config.loss, config.optimizer)]
+        chosen = [{"what": f.what, "margin": f.margin, "kind": f.kind} for f in chosen
+                  if f is not None and (f.when is None or f.when(config))]
+        if chosen:
+            out[name] = chosen
+    return out
 
 
 def determinism(config, weights_sha256, runs):

@@ -20,13 +20,25 @@ class HalfSumSquaredError(keras.losses.Loss):
 LOSSES = {"half-sse": HalfSumSquaredError, "mse": keras.losses.MeanSquaredError,
           "bce": keras.losses.BinaryCrossentropy}
 
+# keras.optimizers' own; every hyperparameter passed, none left to a default (h: the hyperparameters).
+OPTIMIZERS = {
+    "sgd": lambda lr, h: keras.optimizers.SGD(learning_rate=lr, momentum=0.0, nesterov=False),
+    "momentum": lambda lr, h: keras.optimizers.SGD(learning_rate=lr, momentum=h["momentum"], nesterov=False),
+    "nesterov": lambda lr, h: keras.optimizers.SGD(learning_rate=lr, momentum=h["momentum"], nesterov=True),
+    "rmsprop": lambda lr, h: keras.optimizers.RMSprop(learning_rate=lr, rho=h["rho"], momentum=0.0,
+                                                      epsilon=h["epsilon"], centered=False),
+    "adam": lambda lr, h: keras.optimizers.Adam(learning_rate=lr, beta_1=h["beta1"], beta_2=h["beta2"],
+                                                epsilon=h["epsilon"], amsgrad=False),
+}
+
 
 class Network:
     """Dense layers trained by full-batch gradient descent: by default the blog's, sigmoid layers without biases
     and ½·Σ(y − ŷ)²."""
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
-                 output_activation="sigmoid", loss="half-sse", jit_compile=False, train_on_batch=False):
+                 output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
+                 beta2=0.999, epsilon=1e-8, jit_compile=False, train_on_batch=False):
         # Keras keeps the learning rate and the loss tracker in floatx, float32 unless told: a float64 run needs it.
         keras.config.set_floatx(dtype)
         self.bias = biases is not None
@@ -39,7 +51,8 @@ class Network:
         # A Dense kernel is (in, out), as the blog's; with use_bias, Keras lists each layer's kernel, then its bias.
         self.model.set_weights([p for w, b in zip(weights, biases) for p in (w, b)] if self.bias else weights)
         self.model.compile(
-            optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
+            optimizer=OPTIMIZERS[optimizer](learning_rate, {"momentum": momentum, "rho": rho, "beta1": beta1,
+                                                             "beta2": beta2, "epsilon": epsilon}),
             loss=LOSSES[loss](),
             metrics=[keras.metrics.MeanAbsoluteError(name="mean_abs_error", dtype=dtype)],
             jit_compile=jit_compile,  # True: the train step compiled by XLA

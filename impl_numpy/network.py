@@ -28,6 +28,39 @@ LOSSES = {
 }
 
 
+# Each optimizer's step for one parameter from its gradient g, as the textbook writes it, beside each other. `state`
+# is what the optimizer carries for that parameter from one step to the next; h holds the hyperparameters.
+# The parameter then moves by −learning_rate × the step.
+def sgd(g, state, h):
+    return g
+
+
+def momentum(g, state, h):  # b = μb + g, step b
+    state["b"] = h["momentum"] * state.get("b", 0) + g
+    return state["b"]
+
+
+def nesterov(g, state, h):  # the same b, step g + μb: the gradient looks one step ahead
+    state["b"] = h["momentum"] * state.get("b", 0) + g
+    return g + h["momentum"] * state["b"]
+
+
+def rmsprop(g, state, h):  # v = ρv + (1 − ρ)g², step g/(√v + ε)
+    state["v"] = h["rho"] * state.get("v", 0) + (1 - h["rho"]) * g**2
+    return g / (np.sqrt(state["v"]) + h["epsilon"])
+
+
+def adam(g, state, h):  # m and v as RMSprop's v, each corrected for its start at 0; step m̂/(√v̂ + ε)
+    t = state["t"] = state.get("t", 0) + 1
+    state["m"] = h["beta1"] * state.get("m", 0) + (1 - h["beta1"]) * g
+    state["v"] = h["beta2"] * state.get("v", 0) + (1 - h["beta2"]) * g**2
+    m_hat, v_hat = state["m"] / (1 - h["beta1"] ** t), state["v"] / (1 - h["beta2"] ** t)
+    return m_hat / (np.sqrt(v_hat) + h["epsilon"])
+
+
+OPTIMIZERS = {"sgd": sgd, "momentum": momentum, "nesterov": nesterov, "rmsprop": rmsprop, "adam": adam}
+
+
 def forward(x, weights, activation="sigmoid", output_activation="sigmoid", biases=None):
     """Every layer's output, input first: [l0, l1, …, ŷ]."""
     layers = [x]
@@ -59,12 +92,16 @@ class Network:
     and ½·Σ(y − ŷ)²."""
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
-                 output_activation="sigmoid", loss="half-sse"):
+                 output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
+                 beta2=0.999, epsilon=1e-8):
         self.dtype = np.dtype(dtype)
         self.weights = [np.array(w, dtype=self.dtype) for w in weights]  # copies: training updates them in place
         self.biases = None if biases is None else [np.array(b, dtype=self.dtype) for b in biases]
         self.learning_rate = self.dtype.type(learning_rate)
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
+        self.optimizer = optimizer
+        self.hyper = {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}
+        self.states = [{} for _ in self.weights + (self.biases or [])]  # one per parameter, weights then biases
 
     def fit(self, x, y, epochs):
         """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
@@ -76,10 +113,10 @@ class Network:
             mean_abs_error[epoch] = np.mean(np.abs(y - layers[-1]))
             grads, bias_grads = backward(layers, y, self.weights, self.activation, self.output_activation, self.loss,
                                          bias=self.biases is not None)
-            for w, grad in zip(self.weights, grads):
-                w -= self.learning_rate * grad
-            for b, grad in zip(self.biases or [], bias_grads or []):
-                b -= self.learning_rate * grad
+            step = OPTIMIZERS[self.optimizer]
+            for p, grad, state in zip(self.weights + (self.biases or []), grads + (bias_grads or []), self.states,
+                                      strict=True):
+                p -= self.learning_rate * step(grad, state, self.hyper)
         return {"loss": loss, "mean_abs_error": mean_abs_error}
 
     def get_weights(self):
@@ -94,12 +131,13 @@ class Network:
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
         return (f"Network({'→'.join(map(str, sizes))} {self.activation}, {self.output_activation} out, {self.loss}, "
-                f"numpy, {self.dtype})")
+                f"{self.optimizer}, numpy, {self.dtype})")
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
-    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss)."""
+    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, optimizer and its
+    hyperparameters)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}

@@ -36,13 +36,47 @@ def loss_fn(weights, x, y, activation="sigmoid", output_activation="sigmoid", lo
     return LOSSES[loss](y, y_hat), y - y_hat
 
 
+# Each optimizer's step for one parameter from its gradient g, written out as NumPy's reference writes it (PyTensor
+# has none of its own), symbolically: it returns the step and the updates of the parameter's state, shared
+# variables b, m, v (t counts the steps; h holds the hyperparameters as constants of the run's dtype).
+def sgd(g, state, h):
+    return g, []
+
+
+def momentum(g, state, h):  # b = μb + g, step b
+    b = h["momentum"] * state["b"] + g
+    return b, [(state["b"], b)]
+
+
+def nesterov(g, state, h):  # the same b, step g + μb
+    b = h["momentum"] * state["b"] + g
+    return g + h["momentum"] * b, [(state["b"], b)]
+
+
+def rmsprop(g, state, h):  # v = ρv + (1 − ρ)g², step g/(√v + ε)
+    v = h["rho"] * state["v"] + (1 - h["rho"]) * g**2
+    return g / (pt.sqrt(v) + h["epsilon"]), [(state["v"], v)]
+
+
+def adam(g, state, h):  # step m̂/(√v̂ + ε)
+    m = h["beta1"] * state["m"] + (1 - h["beta1"]) * g
+    v = h["beta2"] * state["v"] + (1 - h["beta2"]) * g**2
+    m_hat, v_hat = m / (1 - h["beta1"] ** state["t"]), v / (1 - h["beta2"] ** state["t"])
+    return m_hat / (pt.sqrt(v_hat) + h["epsilon"]), [(state["m"], m), (state["v"], v)]
+
+
+OPTIMIZERS = {"sgd": sgd, "momentum": momentum, "nesterov": nesterov, "rmsprop": rmsprop, "adam": adam}
+
+
 class Network:
     """Dense layers trained by full-batch gradient descent: by default the blog's, sigmoid layers without biases
     and ½·Σ(y − ŷ)²."""
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
-                 output_activation="sigmoid", loss="half-sse"):
+                 output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
+                 beta2=0.999, epsilon=1e-8):
         self.dtype, self.activation, self.output_activation, self.loss = dtype, activation, output_activation, loss
+        self.optimizer = optimizer
         self.weights = [pytensor.shared(np.asarray(w, dtype=dtype), name=f"w{i}") for i, w in enumerate(weights)]
         self.biases = None if biases is None else [pytensor.shared(np.asarray(b, dtype=dtype), name=f"b{i}")
                                                    for i, b in enumerate(biases)]
@@ -50,12 +84,18 @@ class Network:
         x, y = pt.matrix("x", dtype=dtype), pt.matrix("y", dtype=dtype)
         loss, error = loss_fn(self.weights, x, y, activation, output_activation, loss, self.biases)
         grads = pytensor.grad(loss, self.variables)
-        # The learning rate as a constant of the weights' dtype: a Python float would lift a float32 update to float64.
+        # The learning rate and the hyperparameters as constants of the weights' dtype: a Python float would lift a
+        # float32 update to float64.
         learning_rate = pt.constant(learning_rate, dtype=dtype)
-        self.train_step = pytensor.function(
-            [x, y], [loss, pt.mean(pt.abs(error))],
-            updates=[(w, w - learning_rate * grad) for w, grad in zip(self.variables, grads)],
-        )
+        hyper = {name: pt.constant(value, dtype=dtype) for name, value in
+                 {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}.items()}
+        t = pytensor.shared(np.asarray(0, dtype=dtype), name="t")  # steps taken, for Adam's corrections
+        updates = [(t, t + 1)]
+        for w, grad in zip(self.variables, grads, strict=True):
+            state = {name: pytensor.shared(np.zeros_like(w.get_value()), name=f"{w.name}_{name}") for name in "bmv"}
+            step, state_updates = OPTIMIZERS[optimizer](grad, {**state, "t": t + 1}, hyper)
+            updates += [(w, w - learning_rate * step), *state_updates]
+        self.train_step = pytensor.function([x, y], [loss, pt.mean(pt.abs(error))], updates=updates)
         self.forward = pytensor.function([x], forward(self.weights, x, activation, output_activation, self.biases))
 
     def fit(self, x, y, epochs):
@@ -78,7 +118,7 @@ class Network:
     def __repr__(self):
         sizes = [self.weights[0].get_value().shape[0]] + [w.get_value().shape[1] for w in self.weights]
         return (f"Network({'→'.join(map(str, sizes))} {self.activation}, {self.output_activation} out, "
-                f"{self.loss}, pytensor, {self.dtype})")
+                f"{self.loss}, {self.optimizer}, pytensor, {self.dtype})")
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):

@@ -15,6 +15,35 @@ LOSSES = {  # over the batch; the means are over the rows (one output each)
 }
 
 
+# Each optimizer's step for one parameter from its gradient g, written out as NumPy's reference writes it: TensorFlow
+# without Keras has none of its own. `state` holds the parameter's tf.Variables (b, m, v) and the step count t.
+def sgd(g, state, h):
+    return g
+
+
+def momentum(g, state, h):  # b = μb + g, step b
+    return state["b"].assign(h["momentum"] * state["b"] + g)
+
+
+def nesterov(g, state, h):  # the same b, step g + μb
+    return g + h["momentum"] * state["b"].assign(h["momentum"] * state["b"] + g)
+
+
+def rmsprop(g, state, h):  # v = ρv + (1 − ρ)g², step g/(√v + ε)
+    v = state["v"].assign(h["rho"] * state["v"] + (1 - h["rho"]) * g**2)
+    return g / (tf.sqrt(v) + h["epsilon"])
+
+
+def adam(g, state, h):  # step m̂/(√v̂ + ε)
+    m = state["m"].assign(h["beta1"] * state["m"] + (1 - h["beta1"]) * g)
+    v = state["v"].assign(h["beta2"] * state["v"] + (1 - h["beta2"]) * g**2)
+    m_hat, v_hat = m / (1 - h["beta1"] ** state["t"]), v / (1 - h["beta2"] ** state["t"])
+    return m_hat / (tf.sqrt(v_hat) + h["epsilon"])
+
+
+OPTIMIZERS = {"sgd": sgd, "momentum": momentum, "nesterov": nesterov, "rmsprop": rmsprop, "adam": adam}
+
+
 def forward(weights, x, activation="sigmoid", output_activation="sigmoid", biases=None):
     for i, w in enumerate(weights):
         z = x @ w if biases is None else x @ w + biases[i]
@@ -33,7 +62,8 @@ class Network:
     and ½·Σ(y − ŷ)²."""
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
-                 output_activation="sigmoid", loss="half-sse"):
+                 output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
+                 beta2=0.999, epsilon=1e-8):
         self.dtype = tf.as_dtype(dtype)
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
         self.weights = [tf.Variable(w, dtype=self.dtype, name=f"w{i}") for i, w in enumerate(weights)]
@@ -41,14 +71,21 @@ class Network:
                                                    for i, b in enumerate(biases)]
         self.variables = self.weights + (self.biases or [])
         self.learning_rate = tf.constant(learning_rate, dtype=self.dtype)
+        self.optimizer = optimizer
+        self.hyper = {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}
+        self.t = tf.Variable(0, dtype=self.dtype, name="t")  # steps taken, for Adam's corrections
+        self.states = [{name: tf.Variable(tf.zeros_like(p), name=f"{p.name[:-2]}_{name}") for name in "bmv"}
+                       | {"t": self.t} for p in self.variables]
 
     @tf.function
     def train_step(self, x, y):
-        """One epoch: the loss of the forward pass, its gradients from the tape, then w ← w − lr·∂loss/∂w."""
+        """One epoch: the loss of the forward pass, its gradients from the tape, then w ← w − lr·step (for SGD,
+        the step is ∂loss/∂w)."""
         with tf.GradientTape() as tape:
             loss, error = loss_fn(self.weights, x, y, self.activation, self.output_activation, self.loss, self.biases)
-        for w, grad in zip(self.variables, tape.gradient(loss, self.variables)):
-            w.assign_sub(self.learning_rate * grad)
+        self.t.assign_add(1)
+        for w, grad, state in zip(self.variables, tape.gradient(loss, self.variables), self.states, strict=True):
+            w.assign_sub(self.learning_rate * OPTIMIZERS[self.optimizer](grad, state, self.hyper))
         return loss, tf.reduce_mean(tf.abs(error))
 
     def fit(self, x, y, epochs):
@@ -73,7 +110,7 @@ class Network:
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
         return (f"Network({'→'.join(map(str, sizes))} {self.activation}, {self.output_activation} out, "
-                f"{self.loss}, tensorflow, {self.dtype.name})")
+                f"{self.loss}, {self.optimizer}, tensorflow, {self.dtype.name})")
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):

@@ -1,4 +1,4 @@
-"""The blog's network in PyTorch: nn.Linear layers, autograd, and torch.optim.SGD."""
+"""The blog's network in PyTorch: nn.Linear layers, autograd, and torch.optim (SGD for the blog's)."""
 import numpy as np
 import torch
 from torch import nn
@@ -10,13 +10,25 @@ LOSSES = {  # torch's own losses, each with the reduction the suite's definition
     "bce": nn.BCELoss(),
 }
 
+# torch.optim's own optimizers; every hyperparameter passed, none left to a default (h: the hyperparameters).
+OPTIMIZERS = {
+    "sgd": lambda params, lr, h: torch.optim.SGD(params, lr=lr),
+    "momentum": lambda params, lr, h: torch.optim.SGD(params, lr=lr, momentum=h["momentum"]),
+    "nesterov": lambda params, lr, h: torch.optim.SGD(params, lr=lr, momentum=h["momentum"], nesterov=True),
+    "rmsprop": lambda params, lr, h: torch.optim.RMSprop(params, lr=lr, alpha=h["rho"], eps=h["epsilon"],
+                                                         momentum=0, centered=False),
+    "adam": lambda params, lr, h: torch.optim.Adam(params, lr=lr, betas=(h["beta1"], h["beta2"]), eps=h["epsilon"],
+                                                   amsgrad=False),
+}
+
 
 class Network:
     """Dense layers trained by full-batch gradient descent: by default the blog's, sigmoid layers without biases
     and ½·Σ(y − ŷ)²."""
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
-                 output_activation="sigmoid", loss="half-sse", compile=False):
+                 output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
+                 beta2=0.999, epsilon=1e-8, compile=False):
         self.dtype = getattr(torch, dtype)
         layers = []
         for i, w in enumerate(weights):
@@ -29,7 +41,8 @@ class Network:
             layers += [linear, ACTIVATIONS[output_activation if i == len(weights) - 1 else activation]()]
         self.model = nn.Sequential(*layers)
         self.forward = torch.compile(self.model) if compile else self.model  # compile: traced and fused on first call
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=learning_rate)
+        hyper = {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}
+        self.optimizer = OPTIMIZERS[optimizer](self.model.parameters(), learning_rate, hyper)
         self.loss_fn = LOSSES[loss]
 
     def fit(self, x, y, epochs):

@@ -241,7 +241,7 @@ def test_final_weights_that_part_within_the_bands_are_sensitive_though_the_curve
     assert entry["verdict"] == "FAIL" and entry["unexplained"] is True
 
 
-CLIP = {"what": "clips ŷ to [1e-7, 1 − 1e-7]", "margin": 1e-7}
+CLIP = {"what": "clips ŷ to [1e-7, 1 − 1e-7]", "margin": 1e-7, "kind": "loss"}
 
 
 def formula_case(changes, y_hat):
@@ -260,15 +260,32 @@ def formula_case(changes, y_hat):
     ({"layers": (0, 1e-3)}, 1 - 1e-9, CLIP, "FAIL"),                      # the forward pass: not the loss's formula
     ({"gradients": (0, 1e-3)}, 1 - 1e-9, CLIP, "FAIL"),                   # a hidden layer's gradient first
     ({"loss": (None, 1e-3)}, 1 - 1e-9, None, "FAIL"),                     # nothing declared
-    ({"loss": (None, 1e-3)}, 1 - 1e-5, {"what": "logits", "margin": None}, "limited"),  # ulp/tol = 2.2e-4
-    ({"loss": (None, 1e-3)}, 1 - 1e-3, {"what": "logits", "margin": None}, "FAIL"),
+    ({"loss": (None, 1e-3)}, 1 - 1e-5, {"what": "logits", "margin": None, "kind": "loss"}, "limited"),  # ulp/tol = 2.2e-4
+    ({"loss": (None, 1e-3)}, 1 - 1e-3, {"what": "logits", "margin": None, "kind": "loss"}, "FAIL"),
 ])
 def test_a_declared_loss_formula_explains_a_difference_only_where_the_outputs_saturate(changes, y_hat, formula,
                                                                                         verdict):
-    formulas = {"a": formula} if formula else {}
+    formulas = {"a": [formula]} if formula else {}
     entry = parity.check({"numpy": fake_run(), "a": formula_case(changes, y_hat)}, "float64",
                          formulas=formulas)["frameworks"]["a"]
     assert entry["verdict"] == verdict
     if verdict == "limited":
         assert entry["formula"] == formula["what"] and entry["saturation"] == pytest.approx(min(y_hat, 1 - y_hat))
         assert entry["diagnosis"]["epoch"] == 25
+
+
+EPSILON_HAT = {"what": "ε̂", "margin": None, "kind": "optimizer"}
+
+
+@pytest.mark.parametrize("changes, formulas, verdict", [
+    ({"weights": (0, 1e-6)}, [EPSILON_HAT], "limited"),                  # the update differs first: the optimizer
+    ({}, [EPSILON_HAT], "limited"),                                       # every step agrees, the curves part
+    ({"gradients": (1, 1e-6)}, [EPSILON_HAT], "FAIL"),                    # a gradient: not the optimizer's doing
+    ({"weights": (0, 1e-6)}, [], "FAIL"),                                 # nothing declared (or it does not apply)
+    ({"weights": (0, 1e-6)}, [CLIP, EPSILON_HAT], "limited"),             # the loss's does not explain it; this does
+])
+def test_a_declared_optimizer_formula_explains_only_an_update_that_differs(changes, formulas, verdict):
+    entry = parity.check({"numpy": fake_run(), "a": formula_case(changes, 0.5)}, "float64",
+                         formulas={"a": formulas})["frameworks"]["a"]
+    assert entry["verdict"] == verdict
+    assert ("formula" in entry) == (verdict == "limited") and "saturation" not in entry

@@ -40,6 +40,11 @@ BAD = [
     (["--activation", "swish"], "argument --activation: invalid choice: 'swish'"),
     (["--output-activation", "tanh"], "argument --output-activation: invalid choice: 'tanh'"),
     (["--loss", "hinge"], "argument --loss: invalid choice: 'hinge'"),
+    (["--optimizer", "adagrad"], "argument --optimizer: invalid choice: 'adagrad'"),
+    (["--momentum", "0.5"], "--momentum is read by momentum and nesterov, not by --optimizer sgd"),
+    (["--optimizer", "adam", "--beta2", "1"], "beta2 must be a number in [0, 1), got 1.0"),
+    (["--optimizer", "rmsprop", "--epsilon=-1e-8"], "epsilon must be a number in [0, ∞), got -1e-08"),
+    (["--optimizer", "momentum", "--momentum", "nan"], "momentum must be a number in [0, 1), got nan"),
     (["--loss", "bce", "--output-activation", "linear"], "--loss bce needs outputs in (0, 1): a sigmoid output, not "
                                                          "'linear'"),
     (["--frameworks", "numpy,tensorflw"], "unknown framework 'tensorflw'"),
@@ -82,8 +87,8 @@ def test_help_states_every_default():
     proc = compare("run", "--help")
     assert proc.returncode == 0
     flags = ("--frameworks", "--dataset", "--hidden", "--activation", "--output-activation", "--loss", "--bias",
-             "--seed", "--weights", "--epochs", "--learning-rate",
-             "--dtype", "--timeout", "--threads", "--repeats", "--jobs", "--out")
+             "--seed", "--weights", "--epochs", "--learning-rate", "--optimizer", "--momentum", "--rho", "--beta1",
+             "--beta2", "--epsilon", "--dtype", "--timeout", "--threads", "--repeats", "--jobs", "--out")
     for flag in flags:
         assert flag in proc.stdout
     assert proc.stdout.count("(default:") == len(flags)

@@ -57,6 +57,27 @@ def test_a_broken_implementation_fails_with_the_quantity_named(module, base, epo
     assert results["parity"]["ok"] is False and runner.exit_code(results) == 1
 
 
+# An optimizer's classic slips: each shows in the first step's update, and only there.
+OPTIMIZER_MUTANTS = [
+    ("numpy_adam_epsilon_inside", dict(optimizer="adam", learning_rate=0.1)),
+    ("numpy_adam_no_bias_correction", dict(optimizer="adam", learning_rate=0.1)),
+    ("numpy_momentum_before_gradient", dict(optimizer="momentum", learning_rate=0.5)),
+]
+
+
+@pytest.mark.parametrize("module, fields", OPTIMIZER_MUTANTS, ids=[m for m, _ in OPTIMIZER_MUTANTS])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_broken_optimizer_fails_at_the_update(module, fields, dtype):
+    mutant = Framework("mutant", f"tests.mutants.{module}", ("numpy",), "numpy", ("numpy",), probe="impl_numpy.probe")
+    results = run_with(mutant, dataset="xor", dtype=dtype, **fields)
+    entry = results["parity"]["frameworks"]["mutant"]
+    assert entry["verdict"] == "FAIL" and entry["first_divergent_epoch"] >= 2  # epoch 1's loss precedes any update
+    diagnosis = entry["diagnosis"]
+    assert (diagnosis["epoch"], diagnosis["quantity"], diagnosis["parameter"]) == (1, "update", "w"), diagnosis
+    assert diagnosis["message"].startswith("forward, loss and gradients agree; the updated w")
+    assert runner.exit_code(results) == 1
+
+
 def test_a_hung_worker_times_out():
     hung = Framework("hung", "tests.hanging_impl", ("numpy",), "numpy", ("numpy",))
     results = run_with(hung, timeout=3)

@@ -114,3 +114,28 @@ def test_training_lowers_the_loss_as_the_blog_says():
     assert np.all(np.diff(result["loss"]) < 0)
     assert result["mean_abs_error"][-1] < 0.5 * result["mean_abs_error"][0]
     assert_allclose(result["predictions"], y, atol=0.2)
+
+
+@pytest.mark.parametrize("optimizer, hyper, make", [
+    ("momentum", {"momentum": 0.9}, lambda t, p: t.optim.SGD(p, lr=0.1, momentum=0.9)),
+    ("nesterov", {"momentum": 0.9}, lambda t, p: t.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
+    ("rmsprop", {"rho": 0.99, "epsilon": 1e-8}, lambda t, p: t.optim.RMSprop(p, lr=0.1, alpha=0.99, eps=1e-8)),
+    ("adam", {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
+     lambda t, p: t.optim.Adam(p, lr=0.1, betas=(0.9, 0.999), eps=1e-8)),
+])
+def test_each_optimizer_steps_as_torch_optim_does(optimizer, hyper, make):
+    """impl_numpy's optimizers, fed the same gradients as torch.optim for 20 steps, move a parameter alike."""
+    torch = pytest.importorskip("torch")
+    from impl_numpy.network import OPTIMIZERS
+
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(3, 4))
+    param = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+    opt, state, h = make(torch, [param]), {}, {"momentum": 0.9, "rho": 0.99, "beta1": 0.9, "beta2": 0.999,
+                                                "epsilon": 1e-8, **hyper}
+    for _ in range(20):
+        g = rng.normal(size=w.shape) * rng.choice([1e-4, 1.0])  # small gradients too: where ε shows
+        w -= 0.1 * OPTIMIZERS[optimizer](g, state, h)
+        param.grad = torch.from_numpy(g.copy())
+        opt.step()
+    torch.testing.assert_close(torch.from_numpy(w), param.detach(), rtol=1e-13, atol=1e-14)

@@ -133,6 +133,43 @@ def test_large_steps_part_the_curves_but_every_step_agrees(fields):
     assert results["parity"]["ok"] and runner.exit_code(results) == 0
 
 
+# Each optimizer in the eight frameworks: a case for each declared difference of Keras's built-ins, and the settings
+# that line each one up (ε = 0; μ, β₁, β₂ that float32 holds), where Keras must agree exactly.
+OPTIMIZER_CASES = {
+    "momentum": dict(optimizer="momentum", learning_rate=0.5),  # Keras on TensorFlow: μ = 0.9 cast through float32
+    "nesterov-float32": dict(optimizer="nesterov", momentum=0.875, dtype="float32", learning_rate=0.5),
+    "rmsprop-xor": dict(optimizer="rmsprop", dataset="xor", learning_rate=0.1),  # Keras: ε inside the root
+    "rmsprop-epsilon-0": dict(optimizer="rmsprop", epsilon=0.0, learning_rate=0.1),
+    "adam-float32": dict(optimizer="adam", dtype="float32", learning_rate=0.1),  # Keras: ε̂
+    "adam-lined-up": dict(optimizer="adam", epsilon=0.0, beta1=0.5, beta2=0.875, learning_rate=0.1, bias=True),
+}
+
+
+@pytest.mark.parametrize("fields", OPTIMIZER_CASES.values(), ids=OPTIMIZER_CASES)
+def test_each_optimizer_agrees_or_differs_only_as_declared(run_config, fields):
+    installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
+    results = run_config(**fields, frameworks=installed)
+    config, dtype = Config(**fields), fields.get("dtype", "float64")
+    declared = runner.formulas(installed, FRAMEWORKS, config)
+    for name, entry in results["parity"]["frameworks"].items():
+        assert results["runs"][name]["status"] == "ok", results["runs"][name].get("stderr")
+        limit = FRAMEWORKS[name].float64_limit and dtype == "float64"
+        tol = parity.tolerance("float32" if limit else dtype)
+        if name in declared:
+            # The declared difference is real (beyond the tolerance it is judged at), and it is what the checker saw.
+            worst = max(entry[key] for key in ("max_abs_loss_diff", "max_abs_weight_diff", "max_abs_prediction_diff"))
+            assert worst > tol, f"{name} now agrees under {fields}: remove its declared formula"
+            assert entry["verdict"] == "limited" and entry["formula"] in [f["what"] for f in declared[name]]
+        elif limit:
+            assert entry["verdict"] == "limited" and "formula" not in entry, (name, entry)
+        else:  # float32 adaptive steps may amplify rounding: sensitive, within the reference's own band
+            assert entry["verdict"] in (("pass", "sensitive") if dtype == "float32" else ("pass",)), (name, entry)
+            assert entry["diagnosis"] is None
+    if fields.get("epsilon") == 0.0 or fields.get("momentum") == 0.875:
+        assert results["parity"]["frameworks"]["keras"]["verdict"] == "pass"  # lined up: Keras's built-in agrees
+    assert runner.exit_code(results) == 0
+
+
 def test_cross_entropy_parts_where_the_outputs_saturate_as_each_framework_declares():
     """At learning rate 100 the blog's outputs come within 1e-13 of 0 or 1 by epoch 3: the logs of the rounded ŷ
     (NumPy's, JAX's) part from the loss taken from the logits (Keras on TensorFlow, PyTensor's rewrites), from the
