@@ -93,6 +93,11 @@ def build_parser():
                      help=f"full-batch gradient-descent steps (default: {DEFAULT.epochs})")
     run.add_argument("--learning-rate", type=positive_float, default=DEFAULT.learning_rate, metavar="F",
                      help=f"step size (default: {DEFAULT.learning_rate:g})")
+    run.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
+                     help="rows per step, in row order (default: all of them, one step per epoch, the blog's)")
+    run.add_argument("--shuffle", action="store_true",
+                     help="a new order of the rows each epoch, drawn from --seed, the same for every framework "
+                          "(default: row order)")
     run.add_argument("--optimizer", choices=list(OPTIMIZERS), default=DEFAULT.optimizer,
                      help=f"each framework's own where it has one (default: {DEFAULT.optimizer}, the blog's)")
     for name, what in (("momentum", "μ of momentum and nesterov"), ("rho", "ρ of rmsprop"), ("beta1", "β₁ of adam"),
@@ -234,7 +239,7 @@ def config_from(args):
         if name not in OPTIMIZERS[args.optimizer]:
             users = [o for o, names in OPTIMIZERS.items() if name in names]
             raise ProblemError(f"--{name} is read by {' and '.join(users)}, not by --optimizer {args.optimizer}")
-    return Config(**hyper, optimizer=args.optimizer,
+    return Config(**hyper, optimizer=args.optimizer, batch_size=args.batch_size, shuffle=args.shuffle,
                   frameworks=args.frameworks, dataset=args.dataset, hidden=hidden, activation=args.activation,
                   output_activation=args.output_activation, loss=args.loss, bias=args.bias, seed=args.seed,
                   weights=args.weights, epochs=args.epochs, learning_rate=args.learning_rate, dtype=args.dtype,

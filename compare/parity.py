@@ -193,6 +193,8 @@ def differences(reference, run):
             default=0.0) if same_depth else float("inf"),
         "max_abs_prediction_diff": max_abs_diff(run["predictions"], reference["predictions"]),
     }
+    if "step_loss" in reference and "step_loss" in run:  # every mini-batch's loss, where both report them
+        out["max_abs_step_loss_diff"] = max_abs_diff(run["step_loss"], reference["step_loss"])
     if "final_biases" in reference:  # a network with biases: a run without them differs by inf
         theirs, ours = reference["final_biases"], run.get("final_biases") or []
         out["max_abs_bias_diff"] = max((max_abs_diff(a, b) for a, b in zip(ours, theirs)), default=0.0) \

@@ -54,9 +54,10 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
             network = {**network, "biases": net.get_biases()}
         if not all(np.isfinite(a).all() for a in state + (network.get("biases") or [])):
             break
+        at_epoch = network if network.get("orders") is None else {**network, "orders": network["orders"][epoch - 1:]}
         probes.append({"epoch": epoch,
-                       "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype, **network)),
-                       "framework": plain(probe.step(impl, state, x, y, learning_rate, dtype, **network,
+                       "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype, **at_epoch)),
+                       "framework": plain(probe.step(impl, state, x, y, learning_rate, dtype, **at_epoch,
                                                      **(options or {})))})
     identical = None
     if reference_loss is not None:

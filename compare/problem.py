@@ -116,6 +116,8 @@ class Config:
     weights: str = None          # a .npz of initial weights instead of the seed
     epochs: int = 50             # full-batch gradient-descent steps
     learning_rate: float = 1.0   # the blog's step: W += 1.0 · lᵀ·δ
+    batch_size: int = None       # rows per step; None: all of them, one step per epoch (the blog's)
+    shuffle: bool = False        # a new order of the rows each epoch, drawn from the seed; else row order
     optimizer: str = "sgd"       # sgd (the blog's), momentum, nesterov, rmsprop or adam
     momentum: float = 0.9        # μ of momentum and nesterov
     rho: float = 0.99            # ρ of rmsprop
@@ -145,6 +147,11 @@ class Config:
             if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
                     or value < 0 or (bounded and value >= 1)):
                 raise ProblemError(f"{name} must be a number in {'[0, 1)' if bounded else '[0, ∞)'}, got {value!r}")
+        rows = len(INPUTS)
+        if self.batch_size is not None and (isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int)
+                                            or not 1 <= self.batch_size <= rows):
+            raise ProblemError(f"batch size must be an integer from 1 to the data's {rows} rows, got "
+                               f"{self.batch_size!r}")
         if self.loss == "bce" and self.output_activation != "sigmoid":
             raise ProblemError(f"--loss bce needs outputs in (0, 1): a sigmoid output, not "
                                f"'{self.output_activation}'")
@@ -182,7 +189,16 @@ class Config:
         chosen = {"activation": self.activation, "output_activation": self.output_activation, "loss": self.loss,
                   "optimizer": self.optimizer}
         chosen = {name: value for name, value in chosen.items() if value != getattr(Config, name)}
-        return {**chosen, **{name: float(getattr(self, name)) for name in OPTIMIZERS[self.optimizer]}}
+        batches = {} if self.batch_size in (None, len(INPUTS)) else {"batch_size": self.batch_size}
+        return {**chosen, **{name: float(getattr(self, name)) for name in OPTIMIZERS[self.optimizer]}, **batches}
+
+    def orders(self):
+        """With shuffle, each epoch's order of the rows, (epochs, rows), drawn once from the seed for every
+        framework; else None (row order)."""
+        if not self.shuffle:
+            return None
+        rng = np.random.default_rng([self.seed, 1])  # its own stream: the weights' RandomState(seed) is untouched
+        return np.array([rng.permutation(len(INPUTS)) for _ in range(self.epochs)])
 
     def initial_weights(self):
         """The run's initial weights: from the weights file if one is given, else drawn from the seed."""

@@ -65,6 +65,7 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
         "parting_tolerances": [parity.tolerance(config.dtype)] + (
             [parity.tolerance("float32")] if framework.float64_limit and config.dtype == "float64" else []),
         "network": config.network,
+        "orders": None if config.orders() is None else config.orders().tolist(),
         "options": framework.options,
         "versions": list(framework.versions),
         "dataset": config.dataset,

@@ -35,6 +35,8 @@ def train(request):
     network = dict(request.get("network", {}))  # the network's options beyond the blog's; a variant's beside them
     if biases is not None:
         network["biases"] = biases
+    if request.get("orders") is not None:  # --shuffle: each epoch's order of the rows, the same for every worker
+        network["orders"] = np.array(request["orders"])
     with timing.phase(timings, "build_s"):
         net = impl.Network(weights, lr, dtype, **network, **options)
     with timing.phase(timings, "first_epoch_s"):  # tracing and compilation happen here
@@ -50,6 +52,9 @@ def train(request):
         "network": repr(net),
         "loss": curves["loss"].tolist(),
         "mean_abs_error": curves["mean_abs_error"].tolist(),
+        # Every step's loss, where the implementation reports it (one per mini-batch; the epoch's mean is "loss").
+        **({"step_loss": np.concatenate([h["step_loss"] for h in histories]).tolist()}
+           if all("step_loss" in h for h in histories) else {}),
         "final_weights": [w.tolist() for w in net.get_weights()],
         **({} if biases is None else {"final_biases": [b.tolist() for b in net.get_biases()]}),
         "predictions": net.predict(x).tolist(),

@@ -38,7 +38,7 @@ class Network:
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8, jit_compile=False, train_on_batch=False):
+                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, jit_compile=False, train_on_batch=False):
         # Keras keeps the learning rate and the loss tracker in floatx, float32 unless told: a float64 run needs it.
         keras.config.set_floatx(dtype)
         self.bias = biases is not None
@@ -58,16 +58,35 @@ class Network:
             jit_compile=jit_compile,  # True: the train step compiled by XLA
         )
         self.train_on_batch = train_on_batch
+        # Mini-batches of batch_size rows (None: all), in row order or each epoch's order from `orders`.
+        self.batch_size, self.orders, self.epochs_done = batch_size, orders, 0
 
     def fit(self, x, y, epochs):
-        """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
+        """Train for `epochs` epochs; each epoch's loss and mean |error| come from its steps' forward passes, before
+        their updates (one step per mini-batch, their mean weighted by the rows in each, as fit's History reports
+        them; one step for the blog's)."""
+        size = self.batch_size or len(x)
+        orders = [None] * epochs if self.orders is None else [self.orders[e % len(self.orders)] for e in
+                                                              range(self.epochs_done, self.epochs_done + epochs)]
+        self.epochs_done += epochs
         if self.train_on_batch:
-            # One call per epoch, without fit's per-epoch machinery (callbacks, a new data iterator each epoch).
-            logs = [self.model.train_on_batch(x, y, return_dict=True) for _ in range(epochs)]
-            return {"loss": np.array([log["loss"] for log in logs]),
-                    "mean_abs_error": np.array([log["mean_abs_error"] for log in logs])}
-        history = self.model.fit(x, y, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0)
-        return {"loss": np.array(history.history["loss"]), "mean_abs_error": np.array(history.history["mean_abs_error"])}
+            # One call per step, without fit's per-epoch machinery (callbacks, a new data iterator each epoch).
+            out = {"loss": [], "mean_abs_error": [], "step_loss": []}
+            for rows in orders:
+                rows = np.arange(len(x)) if rows is None else rows
+                logs = [self.model.train_on_batch(x[b], y[b], return_dict=True) | {"rows": len(b)}
+                        for b in (rows[i:i + size] for i in range(0, len(x), size))]
+                for key in ("loss", "mean_abs_error"):
+                    out[key].append(logs[0][key] if len(logs) == 1 else
+                                    sum(log["rows"] * log[key] for log in logs) / len(x))
+                out["step_loss"] += [log["loss"] for log in logs]
+            return {key: np.array(values) for key, values in out.items()}
+        if self.orders is None:
+            histories = [self.model.fit(x, y, batch_size=size, epochs=epochs, shuffle=False, verbose=0)]
+        else:  # each epoch in its own order: fit's own shuffle would draw a different one
+            histories = [self.model.fit(x[rows], y[rows], batch_size=size, epochs=1, shuffle=False, verbose=0)
+                         for rows in orders]
+        return {key: np.concatenate([h.history[key] for h in histories]) for key in ("loss", "mean_abs_error")}
 
     def get_weights(self):
         return self.model.get_weights()[::2] if self.bias else self.model.get_weights()

@@ -93,7 +93,7 @@ class Network:
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8):
+                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None):
         self.dtype = np.dtype(dtype)
         self.weights = [np.array(w, dtype=self.dtype) for w in weights]  # copies: training updates them in place
         self.biases = None if biases is None else [np.array(b, dtype=self.dtype) for b in biases]
@@ -102,22 +102,40 @@ class Network:
         self.optimizer = optimizer
         self.hyper = {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}
         self.states = [{} for _ in self.weights + (self.biases or [])]  # one per parameter, weights then biases
+        # Mini-batches of batch_size rows (None: all of them), in row order or, per epoch, in the order of the rows
+        # that `orders` gives for it (one permutation per epoch, the same for every framework).
+        self.batch_size, self.orders, self.epochs_done = batch_size, orders, 0
 
     def fit(self, x, y, epochs):
-        """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
+        """Train for `epochs` epochs; each epoch's loss and mean |error| come from its steps' forward passes, before
+        their updates (one step per mini-batch, their mean weighted by the rows in each; one step for the blog's)."""
         x, y = x.astype(self.dtype), y.astype(self.dtype)
-        loss, mean_abs_error = np.empty(epochs), np.empty(epochs)
+        loss, mean_abs_error, step_loss = np.empty(epochs), np.empty(epochs), []
+        size = self.batch_size or len(x)
+        whole = self.orders is None and size >= len(x)  # the blog's: every row, in order, one step
         for epoch in range(epochs):
-            layers = forward(x, self.weights, self.activation, self.output_activation, self.biases)
-            loss[epoch] = LOSSES[self.loss][0](y, layers[-1])
-            mean_abs_error[epoch] = np.mean(np.abs(y - layers[-1]))
-            grads, bias_grads = backward(layers, y, self.weights, self.activation, self.output_activation, self.loss,
-                                         bias=self.biases is not None)
-            step = OPTIMIZERS[self.optimizer]
-            for p, grad, state in zip(self.weights + (self.biases or []), grads + (bias_grads or []), self.states,
-                                      strict=True):
-                p -= self.learning_rate * step(grad, state, self.hyper)
-        return {"loss": loss, "mean_abs_error": mean_abs_error}
+            if whole:
+                steps = [(*self.step(x, y), len(x))]
+            else:
+                rows = np.arange(len(x)) if self.orders is None else self.orders[self.epochs_done % len(self.orders)]
+                steps = [(*self.step(x[b], y[b]), len(b)) for b in (rows[i:i + size] for i in range(0, len(x), size))]
+            loss[epoch], mean_abs_error[epoch] = steps[0][:2] if len(steps) == 1 else (
+                sum(n * s[k] for *s, n in steps) / len(x) for k in (0, 1))
+            step_loss += [s[0] for s in steps]
+            self.epochs_done += 1
+        return {"loss": loss, "mean_abs_error": mean_abs_error, "step_loss": np.array(step_loss)}
+
+    def step(self, x, y):
+        """One step on the rows x, y: (their loss, their mean |error|), then the update."""
+        layers = forward(x, self.weights, self.activation, self.output_activation, self.biases)
+        loss, mean_abs_error = LOSSES[self.loss][0](y, layers[-1]), np.mean(np.abs(y - layers[-1]))
+        grads, bias_grads = backward(layers, y, self.weights, self.activation, self.output_activation, self.loss,
+                                     bias=self.biases is not None)
+        step = OPTIMIZERS[self.optimizer]
+        for p, grad, state in zip(self.weights + (self.biases or []), grads + (bias_grads or []), self.states,
+                                  strict=True):
+            p -= self.learning_rate * step(grad, state, self.hyper)
+        return loss, mean_abs_error
 
     def get_weights(self):
         return [w.copy() for w in self.weights]

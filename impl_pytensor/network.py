@@ -74,9 +74,11 @@ class Network:
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8):
+                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None):
         self.dtype, self.activation, self.output_activation, self.loss = dtype, activation, output_activation, loss
         self.optimizer = optimizer
+        # Mini-batches of batch_size rows (None: all), in row order or each epoch's order from `orders`.
+        self.batch_size, self.orders, self.epochs_done = batch_size, orders, 0
         self.weights = [pytensor.shared(np.asarray(w, dtype=dtype), name=f"w{i}") for i, w in enumerate(weights)]
         self.biases = None if biases is None else [pytensor.shared(np.asarray(b, dtype=dtype), name=f"b{i}")
                                                    for i, b in enumerate(biases)]
@@ -99,12 +101,24 @@ class Network:
         self.forward = pytensor.function([x], forward(self.weights, x, activation, output_activation, self.biases))
 
     def fit(self, x, y, epochs):
-        """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
+        """Train for `epochs` epochs; each epoch's loss and mean |error| come from its steps' forward passes, before
+        their updates (one step per mini-batch, their mean weighted by the rows in each; one step for the blog's)."""
         x, y = x.astype(self.dtype), y.astype(self.dtype)
-        loss, mean_abs_error = np.empty(epochs), np.empty(epochs)
+        loss, mean_abs_error, step_loss = np.empty(epochs), np.empty(epochs), []
+        size = self.batch_size or len(x)
+        whole = self.orders is None and size >= len(x)  # the blog's: every row, in order, one step
         for epoch in range(epochs):
-            loss[epoch], mean_abs_error[epoch] = self.train_step(x, y)
-        return {"loss": loss, "mean_abs_error": mean_abs_error}
+            if whole:
+                steps = [(*self.train_step(x, y), len(x))]
+            else:
+                rows = np.arange(len(x)) if self.orders is None else self.orders[self.epochs_done % len(self.orders)]
+                steps = [(*self.train_step(x[b], y[b]), len(b))
+                         for b in (rows[i:i + size] for i in range(0, len(x), size))]
+            loss[epoch], mean_abs_error[epoch] = steps[0][:2] if len(steps) == 1 else (
+                sum(n * s[k] for *s, n in steps) / len(x) for k in (0, 1))
+            step_loss += [s[0] for s in steps]
+            self.epochs_done += 1
+        return {"loss": loss, "mean_abs_error": mean_abs_error, "step_loss": np.array(step_loss)}
 
     def get_weights(self):
         return [w.get_value() for w in self.weights]

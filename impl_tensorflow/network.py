@@ -63,7 +63,7 @@ class Network:
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8):
+                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None):
         self.dtype = tf.as_dtype(dtype)
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
         self.weights = [tf.Variable(w, dtype=self.dtype, name=f"w{i}") for i, w in enumerate(weights)]
@@ -76,6 +76,8 @@ class Network:
         self.t = tf.Variable(0, dtype=self.dtype, name="t")  # steps taken, for Adam's corrections
         self.states = [{name: tf.Variable(tf.zeros_like(p), name=f"{p.name[:-2]}_{name}") for name in "bmv"}
                        | {"t": self.t} for p in self.variables]
+        # Mini-batches of batch_size rows (None: all), in row order or each epoch's order from `orders`.
+        self.batch_size, self.orders, self.epochs_done = batch_size, orders, 0
 
     @tf.function
     def train_step(self, x, y):
@@ -89,13 +91,26 @@ class Network:
         return loss, tf.reduce_mean(tf.abs(error))
 
     def fit(self, x, y, epochs):
-        """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
+        """Train for `epochs` epochs; each epoch's loss and mean |error| come from its steps' forward passes, before
+        their updates (one step per mini-batch, their mean weighted by the rows in each; one step for the blog's)."""
         x, y = tf.constant(x, dtype=self.dtype), tf.constant(y, dtype=self.dtype)
-        loss, mean_abs_error = np.empty(epochs), np.empty(epochs)
+        loss, mean_abs_error, step_loss = np.empty(epochs), np.empty(epochs), []
+        size = self.batch_size or len(x)
+        whole = self.orders is None and size >= len(x)  # the blog's: every row, in order, one step
         for epoch in range(epochs):
-            step_loss, step_error = self.train_step(x, y)
-            loss[epoch], mean_abs_error[epoch] = step_loss.numpy(), step_error.numpy()
-        return {"loss": loss, "mean_abs_error": mean_abs_error}
+            batches = [(x, y)]
+            if not whole:
+                rows = np.arange(len(x)) if self.orders is None else self.orders[self.epochs_done % len(self.orders)]
+                batches = [(tf.gather(x, b), tf.gather(y, b)) for b in (rows[i:i + size] for i in range(0, len(x), size))]
+            steps = []
+            for xb, yb in batches:
+                batch_loss, batch_error = self.train_step(xb, yb)
+                steps.append((float(batch_loss), float(batch_error), len(xb)))
+            loss[epoch], mean_abs_error[epoch] = steps[0][:2] if len(steps) == 1 else (
+                sum(n * s[k] for *s, n in steps) / len(x) for k in (0, 1))
+            step_loss += [s[0] for s in steps]
+            self.epochs_done += 1
+        return {"loss": loss, "mean_abs_error": mean_abs_error, "step_loss": np.array(step_loss)}
 
     def get_weights(self):
         return [w.numpy() for w in self.weights]

@@ -28,7 +28,7 @@ class Network:
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8, compile=False):
+                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, compile=False):
         self.dtype = getattr(torch, dtype)
         layers = []
         for i, w in enumerate(weights):
@@ -44,20 +44,35 @@ class Network:
         hyper = {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}
         self.optimizer = OPTIMIZERS[optimizer](self.model.parameters(), learning_rate, hyper)
         self.loss_fn = LOSSES[loss]
+        # Mini-batches of batch_size rows (None: all), in row order or each epoch's order from `orders`.
+        self.batch_size, self.orders, self.epochs_done = batch_size, orders, 0
 
     def fit(self, x, y, epochs):
-        """Train for `epochs` steps; the loss and mean |error| of each epoch come from its forward pass."""
+        """Train for `epochs` epochs; each epoch's loss and mean |error| come from its steps' forward passes, before
+        their updates (one step per mini-batch, their mean weighted by the rows in each; one step for the blog's)."""
         x, y = torch.from_numpy(x).to(self.dtype), torch.from_numpy(y).to(self.dtype)
-        loss_curve, mean_abs_error = [], []
+        loss_curve, mean_abs_error, step_loss = [], [], []
+        size = self.batch_size or len(x)
+        whole = self.orders is None and size >= len(x)  # the blog's: every row, in order, one step
         for epoch in range(epochs):
-            self.optimizer.zero_grad()
-            y_hat = self.forward(x)
-            loss = self.loss_fn(y_hat, y)
-            loss.backward()
-            self.optimizer.step()
-            loss_curve.append(loss.item())
-            mean_abs_error.append((y - y_hat).abs().mean().item())
-        return {"loss": np.array(loss_curve), "mean_abs_error": np.array(mean_abs_error)}
+            batches = [(x, y)]
+            if not whole:
+                rows = np.arange(len(x)) if self.orders is None else self.orders[self.epochs_done % len(self.orders)]
+                batches = [(x[b], y[b]) for b in (torch.from_numpy(rows[i:i + size]) for i in range(0, len(x), size))]
+            steps = []
+            for xb, yb in batches:
+                self.optimizer.zero_grad()
+                y_hat = self.forward(xb)
+                loss = self.loss_fn(y_hat, yb)
+                loss.backward()
+                self.optimizer.step()
+                steps.append((loss.item(), (yb - y_hat).abs().mean().item(), len(xb)))
+            loss_curve.append(steps[0][0] if len(steps) == 1 else sum(n * s for s, _, n in steps) / len(x))
+            mean_abs_error.append(steps[0][1] if len(steps) == 1 else sum(n * e for _, e, n in steps) / len(x))
+            step_loss += [s for s, _, _ in steps]
+            self.epochs_done += 1
+        return {"loss": np.array(loss_curve), "mean_abs_error": np.array(mean_abs_error),
+                "step_loss": np.array(step_loss)}
 
     def get_weights(self):
         return [linear.weight.detach().numpy().T.copy() for linear in self.model[::2]]  # back to (in, out)

@@ -41,6 +41,8 @@ BAD = [
     (["--output-activation", "tanh"], "argument --output-activation: invalid choice: 'tanh'"),
     (["--loss", "hinge"], "argument --loss: invalid choice: 'hinge'"),
     (["--optimizer", "adagrad"], "argument --optimizer: invalid choice: 'adagrad'"),
+    (["--batch-size", "5"], "batch size must be an integer from 1 to the data's 4 rows, got 5"),
+    (["--batch-size", "0"], "argument --batch-size: must be a positive integer, got '0'"),
     (["--momentum", "0.5"], "--momentum is read by momentum and nesterov, not by --optimizer sgd"),
     (["--optimizer", "adam", "--beta2", "1"], "beta2 must be a number in [0, 1), got 1.0"),
     (["--optimizer", "rmsprop", "--epsilon=-1e-8"], "epsilon must be a number in [0, ∞), got -1e-08"),
@@ -87,7 +89,7 @@ def test_help_states_every_default():
     proc = compare("run", "--help")
     assert proc.returncode == 0
     flags = ("--frameworks", "--dataset", "--hidden", "--activation", "--output-activation", "--loss", "--bias",
-             "--seed", "--weights", "--epochs", "--learning-rate", "--optimizer", "--momentum", "--rho", "--beta1",
+             "--seed", "--weights", "--epochs", "--learning-rate", "--batch-size", "--shuffle", "--optimizer", "--momentum", "--rho", "--beta1",
              "--beta2", "--epsilon", "--dtype", "--timeout", "--threads", "--repeats", "--jobs", "--out")
     for flag in flags:
         assert flag in proc.stdout

@@ -134,7 +134,7 @@ def test_large_steps_part_the_curves_but_every_step_agrees(fields):
 
 
 # Each optimizer in the eight frameworks: a case for each declared difference of Keras's built-ins, and the settings
-# that line each one up (ε = 0; μ, β₁, β₂ that float32 holds), where Keras must agree exactly.
+# that line each one up (ε = 0; μ, β₁, β₂ that float32 holds), where Keras must agree exactly; then mini-batches.
 OPTIMIZER_CASES = {
     "momentum": dict(optimizer="momentum", learning_rate=0.5),  # Keras on TensorFlow: μ = 0.9 cast through float32
     "nesterov-float32": dict(optimizer="nesterov", momentum=0.875, dtype="float32", learning_rate=0.5),
@@ -142,6 +142,12 @@ OPTIMIZER_CASES = {
     "rmsprop-epsilon-0": dict(optimizer="rmsprop", epsilon=0.0, learning_rate=0.1),
     "adam-float32": dict(optimizer="adam", dtype="float32", learning_rate=0.1),  # Keras: ε̂
     "adam-lined-up": dict(optimizer="adam", epsilon=0.0, beta1=0.5, beta2=0.875, learning_rate=0.1, bias=True),
+    # Mini-batches: one row a step, in row order; two, shuffled; three and a last of one, shuffled, at float32.
+    "sgd-batch-1": dict(batch_size=1, learning_rate=0.5),
+    "nesterov-batch-2-shuffled": dict(optimizer="nesterov", momentum=0.875, batch_size=2, shuffle=True,
+                                      learning_rate=0.5, dataset="xor"),
+    "adam-batch-3-shuffled-float32": dict(optimizer="adam", batch_size=3, shuffle=True, dtype="float32",
+                                          learning_rate=0.1, bias=True),
 }
 
 
@@ -167,6 +173,12 @@ def test_each_optimizer_agrees_or_differs_only_as_declared(run_config, fields):
             assert entry["diagnosis"] is None
     if fields.get("epsilon") == 0.0 or fields.get("momentum") == 0.875:
         assert results["parity"]["frameworks"]["keras"]["verdict"] == "pass"  # lined up: Keras's built-in agrees
+    steps = -(-4 // fields.get("batch_size", 4))  # per epoch: the data's 4 rows in batches, the last maybe smaller
+    for name, run in results["runs"].items():
+        if "step_loss" in run:  # all but Keras's fit, whose History keeps only each epoch's mean
+            assert len(run["step_loss"]) == 50 * steps
+            assert results["parity"]["frameworks"].get(name, {}).get("max_abs_step_loss_diff", 0) <= parity.tolerance(
+                "float32" if FRAMEWORKS[name].float64_limit or dtype == "float32" else dtype) or name in declared
     assert runner.exit_code(results) == 0
 
 
