@@ -78,6 +78,16 @@ def test_a_broken_optimizer_fails_at_the_update(module, fields, dtype):
     assert runner.exit_code(results) == 1
 
 
+def test_a_batch_loss_taken_after_its_update_fails_at_the_loss():
+    mutant = Framework("mutant", "tests.mutants.numpy_batch_loss_after_update", ("numpy",), "numpy", ("numpy",),
+                       probe="impl_numpy.probe")
+    results = run_with(mutant, dataset="xor", batch_size=2, shuffle=True, learning_rate=0.5)
+    entry = results["parity"]["frameworks"]["mutant"]
+    assert entry["verdict"] == "FAIL" and entry["first_divergent_epoch"] == 1
+    assert entry["max_abs_step_loss_diff"] > parity.tolerance("float64")
+    assert (entry["diagnosis"]["epoch"], entry["diagnosis"]["quantity"]) == (1, "loss"), entry["diagnosis"]
+
+
 def test_a_hung_worker_times_out():
     hung = Framework("hung", "tests.hanging_impl", ("numpy",), "numpy", ("numpy",))
     results = run_with(hung, timeout=3)
