@@ -3,6 +3,8 @@ import argparse
 import os
 import sys
 
+import numpy as np
+
 from compare import bench, report, results, runner
 from compare.frameworks import FRAMEWORKS
 from compare.problem import (ACTIVATIONS, DTYPES, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, TARGETS, Config, ProblemError,
@@ -224,6 +226,13 @@ def config_from(args):
     hidden = args.hidden or DEFAULT.hidden
     if args.weights is not None:
         weights, biases = load_parameters(args.weights)
+        for i, array in enumerate(weights + (biases or [])):  # what every worker will hold: the run's dtype
+            with np.errstate(over="ignore"):
+                held = np.asarray(array, dtype=args.dtype)
+            if not np.all(np.isfinite(held)):
+                name = f"w{i}" if i < len(weights) else f"b{i - len(weights)}"
+                raise ProblemError(f"weights file '{args.weights}': {name} holds values {args.dtype} cannot hold "
+                                   f"(beyond ±{np.finfo(args.dtype).max:.3g})")
         if biases is not None and not args.bias:
             raise ProblemError(f"weights file '{args.weights}' holds biases b0, b1, …: add --bias to train them")
         widths = tuple(w.shape[1] for w in weights[:-1])

@@ -142,10 +142,10 @@ def write(directory):
 
     from compare import figures
     from compare.problem import ProblemError
-    from compare.results import read_json, replacing, write_text
+    from compare.results import read_document, replacing, write_text
 
     directory = Path(directory)
-    found = {name: read_json(directory / name) if (directory / name).is_file() else None
+    found = {name: read_document(directory / name) if (directory / name).is_file() else None
              for name in ("results.json", "bench.json")}
     results, bench = found["results.json"], found["bench.json"]
     if results is None and bench is None:

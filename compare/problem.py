@@ -4,6 +4,8 @@ Framework-neutral: this module needs NumPy alone, so the runner, the tests and e
 """
 import math
 import os
+import stat
+import zipfile
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -22,6 +24,13 @@ LOSSES = ("half-sse", "mse", "bce")  # ½·Σ(y − ŷ)² (the blog's), mean of 
 # Each optimizer with the hyperparameters it reads; sgd (the blog's) reads none but the learning rate.
 OPTIMIZERS = {"sgd": (), "momentum": ("momentum",), "nesterov": ("momentum",), "rmsprop": ("rho", "epsilon"),
               "adam": ("beta1", "beta2", "epsilon")}
+
+
+# Bounds on what one run may ask for, checked before anything is allocated or started.
+MAX_PARAMETERS = 10_000_000  # weights in all layers: 80 MB at float64, per copy each framework holds
+MAX_EPOCHS = 10_000_000      # each curve holds one float per epoch
+MAX_THREADS = 1024
+MAX_TIMEOUT = 1_000_000.0    # seconds (11.6 days): subprocess cannot wait much beyond 2.1e6
 
 
 class ProblemError(ValueError):
@@ -54,13 +63,32 @@ def load_parameters(path, inputs=INPUTS.shape[1], outputs=1):
     """Read and check a weights file: (weights, biases). Weights w0, w1, … (or NumPy's default arr_0, arr_1, …)
     chain inputs → outputs; biases b0, b1, …, one per layer of that layer's width, or None when the file has none."""
     try:
-        with np.load(path, allow_pickle=False) as npz:  # nothing from outside is executed: no pickles
-            arrays = {key: npz[key] for key in npz.files}
+        kind = os.stat(path).st_mode
     except FileNotFoundError:
         raise ProblemError(f"weights file '{path}' does not exist") from None
-    except IsADirectoryError:
-        raise ProblemError(f"weights file '{path}' is a directory") from None
-    except (OSError, ValueError, EOFError) as err:
+    except OSError as err:
+        raise ProblemError(f"weights file '{path}' cannot be read ({err.strerror})") from None
+    if stat.S_ISDIR(kind):
+        raise ProblemError(f"weights file '{path}' is a directory")
+    if not stat.S_ISREG(kind):  # a named pipe or a device would block the read, or never end
+        raise ProblemError(f"weights file '{path}' is not a regular file")
+    if not zipfile.is_zipfile(path):
+        raise ProblemError(f"weights file '{path}' is not a .npz file, or it is cut short (np.savez writes one; a bare .npy is "
+                           f"not one)")
+    try:
+        with np.load(path, allow_pickle=False) as npz:  # nothing from outside is executed: no pickles
+            for key in npz.files:  # each array's header first: refuse a giant one before allocating it
+                with npz.zip.open(f"{key}.npy") as member:
+                    header = (np.lib.format.read_array_header_1_0 if np.lib.format.read_magic(member) == (1, 0)
+                              else np.lib.format.read_array_header_2_0)
+                    shape, _, _ = header(member)
+                if math.prod(shape) > MAX_PARAMETERS:
+                    raise ProblemError(f"weights file '{path}': {key} has shape {shape}, more than "
+                                       f"{MAX_PARAMETERS:,} values")
+            arrays = {key: npz[key] for key in npz.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
+        if isinstance(err, ProblemError):
+            raise
         raise ProblemError(f"weights file '{path}' is not a readable .npz file ({err})") from None
     if not isinstance(arrays, dict) or not arrays:
         raise ProblemError(f"weights file '{path}' holds no arrays")
@@ -78,12 +106,12 @@ def load_parameters(path, inputs=INPUTS.shape[1], outputs=1):
                            f"(found {', '.join(bias_keys)})")
     n_in = inputs
     for i, (key, w) in enumerate(zip(order, weights)):
-        if w.ndim != 2 or w.shape[0] != n_in or not np.issubdtype(w.dtype, np.number):
-            raise ProblemError(f"weights file '{path}': {key} has shape {w.shape} {w.dtype}, expected numbers of shape ({n_in}, n)")
+        if w.ndim != 2 or w.shape[0] != n_in or w.dtype.kind not in "iuf":  # real numbers: no complex, no bool
+            raise ProblemError(f"weights file '{path}': {key} has shape {w.shape} {w.dtype}, expected real numbers of shape ({n_in}, n)")
         if bias_keys:
             b = arrays[f"b{i}"]
-            if b.shape != (w.shape[1],) or not np.issubdtype(b.dtype, np.number):
-                raise ProblemError(f"weights file '{path}': b{i} has shape {b.shape} {b.dtype}, expected numbers of "
+            if b.shape != (w.shape[1],) or b.dtype.kind not in "iuf":
+                raise ProblemError(f"weights file '{path}': b{i} has shape {b.shape} {b.dtype}, expected real numbers of "
                                    f"shape ({w.shape[1]},)")
         n_in = w.shape[1]
     if n_in != outputs:
@@ -158,6 +186,14 @@ class Config:
         if (not isinstance(self.hidden, tuple) or not self.hidden
                 or any(isinstance(w, bool) or not isinstance(w, int) or w <= 0 for w in self.hidden)):
             raise ProblemError(f"hidden must be one or more positive integers, got {self.hidden!r}")
+        parameters = sum(a * b for a, b in zip(self.sizes, self.sizes[1:]))
+        if parameters > MAX_PARAMETERS:
+            raise ProblemError(f"hidden {','.join(map(str, self.hidden))} makes {parameters:,} weights; at most "
+                               f"{MAX_PARAMETERS:,} are allowed")
+        for name, bound in (("epochs", MAX_EPOCHS), ("threads", MAX_THREADS), ("timeout", MAX_TIMEOUT)):
+            value = getattr(self, name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > bound:
+                raise ProblemError(f"{name} must be at most {bound:,g}, got {value:,g}")
         if self.dataset not in TARGETS:
             raise ProblemError(f"unknown dataset '{self.dataset}' (choose from {', '.join(TARGETS)})")
         if self.dtype not in DTYPES:

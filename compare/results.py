@@ -65,3 +65,22 @@ def write_text(path, text):
 def read_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+# The top-level fields a report reads, per file this suite writes.
+FIELDS = {"results.json": ("schema", "config", "environment", "runs", "parity"),
+          "bench.json": ("schema", "config", "frameworks", "crossovers")}
+
+
+def read_document(path):
+    """A results.json or bench.json as this version writes it; a ProblemError, in one line, for anything else (not
+    JSON, cut short, another schema)."""
+    try:
+        data = read_json(path)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ProblemError(f"'{path}' is not readable JSON: {err}") from None
+    fields = FIELDS[os.path.basename(path)]
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not all(key in data for key in fields):
+        raise ProblemError(f"'{path}' is not a {os.path.basename(path)} of schema {SCHEMA} (with "
+                           f"{', '.join(fields)})")
+    return data

@@ -41,6 +41,11 @@ def tail(text, lines=STDERR_TAIL_LINES):
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+# What every worker's response must hold, and of what kind, before anything reads it.
+RESPONSE_FIELDS = {"version": str, "network": str, "loss": list, "mean_abs_error": list, "final_weights": list,
+                   "predictions": list, "timing": dict}
+
+
 def run_worker(framework, config, weights_file, workdir, reference=None, reference_run=None, band_precisions=()):
     """Run one framework in its own process and return its entry of results.json's runs.
 
@@ -94,6 +99,9 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
         response = json.loads(response_file.read_text())
         if response.get("status") != "ok":
             raise ValueError("no 'ok' status")
+        missing = [key for key, kind in RESPONSE_FIELDS.items() if not isinstance(response.get(key), kind)]
+        if missing:
+            raise ValueError(f"no {', '.join(missing)}")
     except (OSError, ValueError, AttributeError) as err:
         return {"status": "error", "reason": f"unreadable worker response ({err})", "stderr": tail(proc.stderr)}
     return response

@@ -1,7 +1,11 @@
 """The command line: exit codes, one-line errors for bad input, results.json written whole or not at all."""
+import io
 import json
+import os
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +32,24 @@ def earlier(tmp_path):
 def bad_weights(tmp_path):
     np.savez(tmp_path / "bad.npz", w0=np.ones((2, 4)), w1=np.ones((4, 1)))
     return str(tmp_path / "bad.npz")
+
+
+def odd_weights(tmp_path):
+    """Weights files that are not what they claim: {name: path}."""
+    good = {"w0": np.ones((3, 4)), "w1": np.ones((4, 1))}
+    np.save(tmp_path / "bare.npy", good["w0"])
+    np.savez(tmp_path / "good.npz", **good)
+    whole = (tmp_path / "good.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(whole[:len(whole) // 2])
+    np.savez(tmp_path / "complex.npz", w0=good["w0"] * (1 + 1j), w1=good["w1"])
+    np.savez(tmp_path / "huge.npz", w0=np.full((3, 4), 1e300), w1=good["w1"])
+    header = io.BytesIO()  # a header that declares 3e9 values, and no data behind it
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (3, 10**9)})
+    with zipfile.ZipFile(tmp_path / "giant.npz", "w") as z:
+        z.writestr("w0.npy", header.getvalue())
+    os.mkfifo(tmp_path / "pipe.npz")
+    return {name: str(tmp_path / file) for name, file in (("npy", "bare.npy"), ("cut", "cut.npz"),
+            ("complex", "complex.npz"), ("huge", "huge.npz"), ("giant", "giant.npz"), ("pipe", "pipe.npz"))}
 
 
 BAD = [
@@ -62,7 +84,17 @@ BAD = [
     (["--weights", "{tmp}/missing.npz"], "weights file '{tmp}/missing.npz' does not exist"),
     (["--weights", "{tmp}"], "is a directory"),
     (["--weights", "{bad}"], "w0 has shape (2, 4)"),
-    (["--weights", "{text}"], "is not a readable .npz file"),
+    (["--weights", "{text}"], "is not a .npz file, or it is cut short"),
+    (["--weights", "{npy}"], "is not a .npz file, or it is cut short (np.savez writes one; a bare .npy is not one)"),
+    (["--weights", "{cut}"], "is not a .npz file, or it is cut short"),
+    (["--weights", "{pipe}"], "is not a regular file"),  # reading a named pipe would block forever
+    (["--weights", "{giant}"], "w0 has shape (3, 1000000000), more than 10,000,000 values"),
+    (["--weights", "{complex}"], "w0 has shape (3, 4) complex128, expected real numbers"),
+    (["--weights", "{huge}", "--dtype", "float32"], "w0 holds values float32 cannot hold (beyond ±3.4e+38)"),
+    (["--hidden", "10000000000"], "hidden 10000000000 makes 40,000,000,000 weights; at most 10,000,000 are allowed"),
+    (["--timeout", "3e6"], "timeout must be at most 1e+06, got 3e+06"),
+    (["--epochs", "100000000000"], "epochs must be at most 1e+07, got 1e+11"),
+    (["--threads", "100000"], "threads must be at most 1,024, got 100,000"),
     (["--out", "{text}/sub"], "cannot write to --out '{text}/sub'"),
     (["--bogus"], "unrecognized arguments: --bogus"),
 ]
@@ -72,7 +104,7 @@ BAD = [
 def test_bad_input_exits_2_with_one_line(tmp_path, earlier, args, message):
     text = tmp_path / "text.npz"
     text.write_text("not a zip")
-    fill = {"tmp": str(tmp_path), "bad": bad_weights(tmp_path), "text": str(text)}
+    fill = {"tmp": str(tmp_path), "bad": bad_weights(tmp_path), "text": str(text), **odd_weights(tmp_path)}
     args = [arg.format(**fill) for arg in args]
     proc = compare("run", "--frameworks", "numpy", "--out", str(earlier), *args)
     assert proc.returncode == 2
@@ -245,3 +277,22 @@ def test_the_reference_alone_compares_nothing_and_says_so(tmp_path, capsys):
     assert cli.main(["--frameworks", "numpy", "--repeats", "0", "--epochs", "3", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Only numpy, the reference, ran: nothing was compared." in out and "agree" not in out
+
+
+def test_a_worker_answering_ok_with_fields_missing_is_an_unreadable_row(tmp_path, monkeypatch, capsys):
+    real = subprocess.run
+
+    def half(command, **kwargs):
+        if not str(command[-2]).endswith("torch.request.json"):
+            return real(command, **kwargs)
+        Path(command[-1]).write_text('{"status": "ok", "loss": [0.5]}')
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(runner.subprocess, "run", half)
+    code = cli.main(["--frameworks", "numpy,torch,jax", "--repeats", "0", "--epochs", "5", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "error: unreadable worker response (no version, network, mean_abs_error" in out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["runs"]["torch"]["status"] == "error" and results["runs"]["jax"]["status"] == "ok"
+    assert results["parity"]["frameworks"]["jax"]["verdict"] == "pass"

@@ -77,7 +77,7 @@ def test_weights_files_never_unpickle(tmp_path):
 
 def test_unreadable_weights_files(tmp_path):
     (tmp_path / "text.npz").write_text("not a zip")
-    with pytest.raises(ProblemError, match="not a readable .npz"):
+    with pytest.raises(ProblemError, match="is not a .npz file, or it is cut short"):
         load_weights(tmp_path / "text.npz")
     with pytest.raises(ProblemError, match="does not exist"):
         load_weights(tmp_path / "missing.npz")
@@ -97,6 +97,9 @@ def test_unreadable_weights_files(tmp_path):
     ("dtype", "float16", "unknown dtype 'float16'"),
     ("dataset", "and", "unknown dataset 'and'"),
     ("frameworks", (), "no framework"),
+    ("optimizer", "adagrad", "unknown optimizer 'adagrad'"),
+    ("batch_size", 0, "batch size must be an integer from 1"),
+    ("hidden", (5000, 5000), "makes 25,020,000 weights"),
 ])
 def test_config_refuses_bad_values(field, value, message):
     with pytest.raises(ProblemError, match=message):

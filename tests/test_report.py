@@ -78,7 +78,7 @@ def test_a_failed_framework_is_said_so(tmp_path, monkeypatch):
 
 def test_a_bench_report(tmp_path):
     cells = [{"width": w, "batch": 4, "epoch_median_s": t} for w, t in ((4, 1e-4), (64, 2e-4))]
-    bench = {"config": {"batches": [4], "widths": [4, 64], "inputs": 3, "dtype": "float64", "threads": 1},
+    bench = {"schema": 1, "config": {"batches": [4], "widths": [4, 64], "inputs": 3, "dtype": "float64", "threads": 1},
              "frameworks": {"numpy": {"status": "ok", "cells": cells},
                             "torch": {"status": "ok", "cells": [{**c, "epoch_median_s": 1.5e-4} for c in cells]}},
              "crossovers": {"torch": {"4": 64}}, "skipped_for_memory": []}
@@ -94,3 +94,21 @@ def test_report_without_json_is_refused(tmp_path, make):
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert proc.returncode == 2
     assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("compare: error: ")
+
+
+@pytest.mark.parametrize("name, text", [
+    ("results.json", '{"schema": 1, "runs": '),                # cut short
+    ("results.json", "not json at all"),
+    ("results.json", "[1, 2]"),                                 # JSON, but not an object
+    ("results.json", '{"schema": 2, "config": {}, "environment": {}, "runs": {}, "parity": {}}'),  # another schema
+    ("results.json", '{"schema": 1, "config": {}}'),           # fields missing
+    ("bench.json", '{"schema": 1, "frameworks": {}}'),
+    ("results.json", "\udcff"),                                 # not UTF-8
+])
+def test_report_from_a_file_that_is_not_what_it_claims_is_refused_in_one_line(tmp_path, name, text):
+    (tmp_path / name).write_bytes(text.encode("utf-8", "surrogateescape"))
+    proc = subprocess.run([sys.executable, "-m", "compare", "report", "--from", str(tmp_path)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("compare: error: ")
+    assert name in proc.stderr and not (tmp_path / "report.md").exists()
