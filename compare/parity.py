@@ -227,8 +227,9 @@ def saturation(probes, diagnosis, formula, ulp, tol):
 def declared(entry, probes, diagnosis, formulas, ulp, tol):
     """Mark entry limited by the first of its declared formulas (as JSON) that explains its first difference: a
     loss's where the outputs saturate (see saturation); an optimizer's, which applies to this run, where the first
-    quantity that differs is an update, or where every step agrees (a step from the reference's weights starts
-    the optimizer afresh: what it carries from step to step, a probe cannot see)."""
+    quantity that differs is an update (each probe starts from the reference's optimizer state as well as its
+    weights, so a difference in what the optimizer carries shows in the step it happens in), or where every step
+    agrees within the tolerance and only their sum parts (ε̂ at float32: each step's share is below 1e-5)."""
     for formula in formulas or []:
         if formula["kind"] == "loss":
             margin = saturation(probes, diagnosis, formula, ulp, tol)

@@ -40,11 +40,17 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
     framework, reference: (implementation module, probe module). The reference's states are replayed from `weights`
     with its Network; `reference_loss`, its run's loss curve, tells whether the replay gave the very same bits
     (it should: one thread, the same code). Probing stops at a state that is no longer finite.
+
+    The optimizer's state is part of the state a step starts from: past the first epoch, both sides get the
+    reference's (its momentum b, its averages m and v, its step count t) from the reference probe's
+    `optimizer_state`, and load it into their own optimizers.
     """
     (impl, probe), (ref_impl, ref_probe) = framework, reference
     network = network or {}
     net = ref_impl.Network(weights, learning_rate, dtype, **network)
     done, replayed, probes = 0, [], []
+    steps_per_epoch = -(-len(x) // (network.get("batch_size") or len(x)))
+    stateful = network.get("optimizer", "sgd") != "sgd"
     for epoch in at:
         if epoch - 1 > done:
             replayed.append(net.fit(x, y, epoch - 1 - done)["loss"])
@@ -52,9 +58,13 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
         state = net.get_weights()
         if network.get("biases") is not None:  # the biases are part of the state
             network = {**network, "biases": net.get_biases()}
-        if not all(np.isfinite(a).all() for a in state + (network.get("biases") or [])):
-            break
         at_epoch = network if network.get("orders") is None else {**network, "orders": network["orders"][epoch - 1:]}
+        slots = []
+        if stateful and epoch > 1:
+            at_epoch = {**at_epoch, "optimizer_state": ref_probe.optimizer_state(net, (epoch - 1) * steps_per_epoch)}
+            slots = [a for p in at_epoch["optimizer_state"]["slots"] for a in p.values()]
+        if not all(np.isfinite(a).all() for a in state + (network.get("biases") or []) + slots):
+            break
         probes.append({"epoch": epoch,
                        "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype, **at_epoch)),
                        "framework": plain(probe.step(impl, state, x, y, learning_rate, dtype, **at_epoch,

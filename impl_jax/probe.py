@@ -8,9 +8,14 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def step(module, weights, x, y, learning_rate, dtype, **options):
-    """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
+def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **options):
+    """One step of module.Network from `weights` (and its optimizer from `optimizer_state`, if given): each layer's
+    output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
+    if optimizer_state is not None:  # the reference's t and slots, as the network's own state pytree
+        t = {"t": jnp.asarray(optimizer_state["t"], dtype=net.dtype)} if "t" in net.states[0] else {}
+        net.states = [{name: jnp.asarray(value, dtype=net.dtype) for name, value in slots.items()} | t
+                      for slots in optimizer_state["slots"]]
     xj, yj = jnp.asarray(x, dtype=net.dtype), jnp.asarray(y, dtype=net.dtype)
     (ws, bs), layers, out = net.params, [], xj  # the hidden layers with the module's activation, then its forward
     for i, w in enumerate(ws[:-1]):

@@ -31,9 +31,34 @@ def gradients(model, x, y):
     raise ValueError(f"no gradients for the Keras backend '{backend}'")
 
 
-def step(module, weights, x, y, learning_rate, dtype, **options):
-    """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
+# The reference's slots (the textbook's names) under the names keras.optimizers keeps them by, per optimizer.
+SLOTS = {"sgd": {}, "momentum": {"b": "momentums"}, "nesterov": {"b": "momentums"}, "rmsprop": {"v": "_velocities"},
+         "adam": {"m": "_momentums", "v": "_velocities"}}
+
+
+def load_optimizer_state(net, optimizer, learning_rate, optimizer_state):
+    """The reference's optimizer state (probe of impl_numpy: t, and per parameter its slots) into the compiled
+    keras.optimizers optimizer, built here over the model's variables as fit would build it. Keras's SGD keeps
+    m = −lr·b where the textbook keeps b (its step is w += m after m = μm − lr·g)."""
+    opt, variables = net.model.optimizer, net.model.trainable_variables
+    opt.build(variables)
+    n = len(net.get_weights())
+    # The reference's order is the weights, then the biases; Keras's, each layer's kernel then its bias.
+    order = [2 * i for i in range(n)] + [2 * i + 1 for i in range(n)] if net.bias else list(range(n))
+    slots = {name: getattr(opt, attribute) for name, attribute in SLOTS[optimizer].items()}
+    for k, reference in zip(order, optimizer_state["slots"], strict=True):
+        for name, value in reference.items():
+            value = -learning_rate * value if name == "b" else value
+            slots[name][k].assign(np.asarray(value, dtype=variables[k].dtype))
+    opt.iterations.assign(optimizer_state["t"])
+
+
+def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **options):
+    """One step of module.Network from `weights` (and its optimizer from `optimizer_state`, if given): each layer's
+    output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
+    if optimizer_state is not None:
+        load_optimizer_state(net, options.get("optimizer", "sgd"), learning_rate, optimizer_state)
     model = net.model
     every_layer = keras.Model(model.inputs, [layer.output for layer in model.layers])  # the model's own layers
     layers = [keras.ops.convert_to_numpy(out) for out in every_layer(x)]

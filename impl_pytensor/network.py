@@ -91,11 +91,14 @@ class Network:
         learning_rate = pt.constant(learning_rate, dtype=dtype)
         hyper = {name: pt.constant(value, dtype=dtype) for name, value in
                  {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}.items()}
-        t = pytensor.shared(np.asarray(0, dtype=dtype), name="t")  # steps taken, for Adam's corrections
-        updates = [(t, t + 1)]
-        for w, grad in zip(self.variables, grads, strict=True):
-            state = {name: pytensor.shared(np.zeros_like(w.get_value()), name=f"{w.name}_{name}") for name in "bmv"}
-            step, state_updates = OPTIMIZERS[optimizer](grad, {**state, "t": t + 1}, hyper)
+        # The optimizer's state, shared variables that the train step updates: the steps taken t (for Adam's
+        # corrections), and per parameter its b, m and v.
+        self.t = pytensor.shared(np.asarray(0, dtype=dtype), name="t")
+        self.states = [{name: pytensor.shared(np.zeros_like(w.get_value()), name=f"{w.name}_{name}") for name in "bmv"}
+                       for w in self.variables]
+        updates = [(self.t, self.t + 1)]
+        for w, grad, state in zip(self.variables, grads, self.states, strict=True):
+            step, state_updates = OPTIMIZERS[optimizer](grad, {**state, "t": self.t + 1}, hyper)
             updates += [(w, w - learning_rate * step), *state_updates]
         self.train_step = pytensor.function([x, y], [loss, pt.mean(pt.abs(error))], updates=updates)
         self.forward = pytensor.function([x], forward(self.weights, x, activation, output_activation, self.biases))

@@ -3,13 +3,20 @@
 network.py is the lesson and does not change for the checker; this file only reads its quantities out. Every
 impl_* package has a probe.py with the same `step`.
 """
+import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
 
-def step(module, weights, x, y, learning_rate, dtype, **options):
-    """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
+def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **options):
+    """One step of module.Network from `weights` (and its optimizer from `optimizer_state`, if given): each layer's
+    output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
+    if optimizer_state is not None:  # the reference's t and slots, into the network's own shared variables
+        net.t.set_value(np.asarray(optimizer_state["t"], dtype=dtype))
+        for state, slots in zip(net.states, optimizer_state["slots"], strict=True):
+            for name, value in slots.items():
+                state[name].set_value(np.asarray(value, dtype=dtype))
     xs, ys = pt.matrix("x", dtype=dtype), pt.matrix("y", dtype=dtype)
     loss, _ = module.loss_fn(net.weights, xs, ys, net.activation, net.output_activation, net.loss, net.biases)
     outputs, out = [], xs  # the hidden layers with the module's own activation, then its whole forward pass for ŷ

@@ -6,9 +6,15 @@ impl_* package has a probe.py with the same `step`.
 import tensorflow as tf
 
 
-def step(module, weights, x, y, learning_rate, dtype, **options):
-    """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
+def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **options):
+    """One step of module.Network from `weights` (and its optimizer from `optimizer_state`, if given): each layer's
+    output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
+    if optimizer_state is not None:  # the reference's t and slots, into the network's own tf.Variables
+        net.t.assign(optimizer_state["t"])
+        for state, slots in zip(net.states, optimizer_state["slots"], strict=True):
+            for name, value in slots.items():
+                state[name].assign(tf.constant(value, dtype=net.dtype))
     x, y = tf.constant(x, dtype=net.dtype), tf.constant(y, dtype=net.dtype)
     layers, out = [], x  # the hidden layers with the module's own activation, then its whole forward pass for ŷ
     for i, w in enumerate(net.weights[:-1]):

@@ -3,13 +3,40 @@
 network.py is the lesson and does not change for the checker; this file only reads its quantities out. Every
 impl_* package has a probe.py with the same `step`.
 """
+import numpy as np
 import torch
 from torch import nn
 
 
-def step(module, weights, x, y, learning_rate, dtype, **options):
-    """One step of module.Network from `weights`: each layer's output, the loss, each gradient, the new weights."""
+# The reference's slots (the textbook's names) under torch.optim's names for them, per optimizer.
+SLOTS = {"sgd": {}, "momentum": {"b": "momentum_buffer"}, "nesterov": {"b": "momentum_buffer"},
+         "rmsprop": {"v": "square_avg"}, "adam": {"m": "exp_avg", "v": "exp_avg_sq"}}
+
+
+def load_optimizer_state(net, optimizer, optimizer_state):
+    """The reference's optimizer state (probe of impl_numpy: t, and per parameter its slots) into net's torch.optim
+    optimizer, through its own load_state_dict: weights (out, in) as torch keeps them, and a step count where the
+    optimizer keeps one."""
+    linears = [child for child in net.model if isinstance(child, nn.Linear)]
+    params = [linear.weight for linear in linears] + ([] if linears[0].bias is None else [linear.bias for linear in linears])
+    index = {id(p): i for i, p in enumerate(net.optimizer.param_groups[0]["params"])}
+    saved = net.optimizer.state_dict()
+    saved["state"] = {}
+    for p, slots in zip(params, optimizer_state["slots"], strict=True):
+        state = {SLOTS[optimizer][name]: torch.from_numpy(np.array(value.T if p.dim() == 2 else value))
+                 for name, value in slots.items()}
+        if optimizer in ("rmsprop", "adam"):
+            state["step"] = torch.tensor(float(optimizer_state["t"]))
+        saved["state"][index[id(p)]] = state
+    net.optimizer.load_state_dict(saved)  # casts each slot to its parameter's dtype
+
+
+def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **options):
+    """One step of module.Network from `weights` (and its optimizer from `optimizer_state`, if given): each layer's
+    output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
+    if optimizer_state is not None:
+        load_optimizer_state(net, options.get("optimizer", "sgd"), optimizer_state)
     children = list(net.model)
     layers, out = [], torch.from_numpy(x).to(net.dtype)
     with torch.no_grad():

@@ -279,7 +279,7 @@ EPSILON_HAT = {"what": "ε̂", "margin": None, "kind": "optimizer"}
 
 @pytest.mark.parametrize("changes, formulas, verdict", [
     ({"weights": (0, 1e-6)}, [EPSILON_HAT], "limited"),                  # the update differs first: the optimizer
-    ({}, [EPSILON_HAT], "limited"),                                       # every step agrees, the curves part
+    ({}, [EPSILON_HAT], "limited"),                                       # every step agrees, only their sum parts
     ({"gradients": (1, 1e-6)}, [EPSILON_HAT], "FAIL"),                    # a gradient: not the optimizer's doing
     ({"weights": (0, 1e-6)}, [], "FAIL"),                                 # nothing declared (or it does not apply)
     ({"weights": (0, 1e-6)}, [CLIP, EPSILON_HAT], "limited"),             # the loss's does not explain it; this does

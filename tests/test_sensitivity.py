@@ -1,4 +1,6 @@
 """The reference's own sensitivity, and the epochs the step-local checks probe."""
+import importlib
+
 import numpy as np
 import pytest
 
@@ -60,3 +62,25 @@ def test_a_float32_band_in_a_float64_run_holds_the_reference_computed_in_float32
     assert np.all(np.asarray(band["loss"]) >= parity.scaled_diff(in32["loss"], run["loss"]))
     assert band["weights"] >= max(parity.max_abs_diff(a, b) for a, b in zip(in32["weights"], run["final_weights"]))
     assert not reference("blog", 4, 1.0, 20)["computed_in"]  # a band at the run's own precision has no such run
+
+
+@pytest.mark.parametrize("network", [
+    {"optimizer": "momentum"}, {"optimizer": "nesterov", "biases": [np.zeros(4), np.zeros(1)]},
+    {"optimizer": "rmsprop", "batch_size": 2}, {"optimizer": "adam", "batch_size": 3, "shuffle": True},
+])
+def test_a_probe_restarts_from_the_reference_optimizers_state_and_retraces_its_run(network):
+    """The optimizer's state is part of the state a step starts from: the reference's probe at each epoch, loaded
+    with the reference's own state there, takes the very step its run took (the same bits)."""
+    x, y = dataset("xor")
+    weights = initial_weights(1, [3, 4, 1])
+    if network.pop("shuffle", False):
+        network["orders"] = list(np.random.default_rng([1, 1]).permuted(np.tile(np.arange(len(x)), (30, 1)), axis=1))
+    reference = (impl_numpy, importlib.import_module("impl_numpy.probe"))
+    taken, _ = probes.take(reference, reference, weights, x, y, 0.5, "float64", [1, 2, 7, 30], network)
+    assert [p["epoch"] for p in taken] == [1, 2, 7, 30]
+    for p in taken:
+        run = impl_numpy.Network(weights, 0.5, "float64", **network)
+        run.fit(x, y, p["epoch"])
+        for side in ("reference", "framework"):
+            np.testing.assert_array_equal(np.asarray(p[side]["weights"][0]), run.get_weights()[0])
+            np.testing.assert_array_equal(np.asarray(p[side]["weights"][1]), run.get_weights()[1])
