@@ -155,6 +155,35 @@ def optimizers():
     return "\n".join(lines) + "\n"
 
 
+# Every optimizer at both dtypes, full batch and in mini-batches (one row a step; two, in row order and shuffled).
+MATRIX_BATCHES = {"full batch": [], "batch 1": ["--batch-size", "1"], "batch 2": ["--batch-size", "2"],
+                  "batch 2, shuffled": ["--batch-size", "2", "--shuffle"]}
+
+
+def optimizer_matrix():
+    """The whole product of optimizers, dtypes and batchings in the eight frameworks: each one's verdict."""
+    others = [name for name in DEFAULT if name != REFERENCE]
+    lines = ["| optimizer | dtype | batches | " + " | ".join(others) + " |", "|---|---|---|" + "---|" * len(others)]
+    counts = {}
+    for optimizer in ("sgd", "momentum", "nesterov", "rmsprop", "adam"):
+        for dtype in ("float64", "float32"):
+            for batches, args in MATRIX_BATCHES.items():
+                args = ["--optimizer", optimizer, "--dtype", dtype, *args, "--learning-rate", "0.1"]
+                with tempfile.TemporaryDirectory() as out:
+                    subprocess.run([sys.executable, "-m", "compare", "run", *args, "--repeats", "0", "--jobs", "2",
+                                    "--out", out], capture_output=True)
+                    entries = results.read_json(Path(out) / "results.json")["parity"]["frameworks"]
+                cells = []
+                for name in others:
+                    verdict = entries[name]["verdict"]
+                    counts[verdict] = counts.get(verdict, 0) + 1
+                    cells.append(verdict + ("†" if "formula" in entries[name] else ""))
+                lines.append(f"| {optimizer} | {dtype} | {batches} | " + " | ".join(cells) + " |")
+                print(lines[-1], file=sys.stderr)
+    total = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
+    return "\n".join(lines) + f"\n\n{sum(counts.values())} verdicts: {total}. †: limited by a declared formula.\n"
+
+
 BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "420"]
 
 
@@ -175,6 +204,7 @@ def main():
               "cost": lambda: command_block(["cost"], "cost.json", cost.table),
               "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", report.bench_table),
               "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
+              "optimizer-matrix": optimizer_matrix,
               "companion": lambda: "\n".join(markdown.companion_table()) + "\n"}
     names = [a for a in sys.argv[1:] if not a.startswith("-")] or (
         ["default-run", "usage"] if "--quick" in sys.argv else list(blocks))
