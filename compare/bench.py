@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from compare import environment
+from compare import environment, processes
 from compare.frameworks import DEFAULT, FRAMEWORKS, REFERENCE
 from compare.problem import ProblemError
 from compare.runner import tail, worker_env
@@ -67,9 +67,10 @@ def run_framework(framework, config, cells, budget, workdir, on_cell):
     command = [sys.executable, "-m", "compare.worker", str(request_file), str(response_file)]
     grace = budget + IMPORT_GRACE_S
     with tempfile.TemporaryFile("w+") as stderr:
-        proc = subprocess.Popen(command, env=worker_env(framework, config.threads), cwd=workdir, text=True,
-                                stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL)
-        watchdog = threading.Timer(grace, proc.kill)  # kills a worker that hangs between two cells, too
+        proc = processes.start(command, env=worker_env(framework, config.threads, workdir), cwd=workdir, text=True,
+                               stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL)
+        # Kills a worker that hangs between two cells too, and whatever it started (its process group).
+        watchdog = threading.Timer(grace, processes.kill, [proc])
         watchdog.start()
         try:
             for line in proc.stdout:
@@ -79,6 +80,9 @@ def run_framework(framework, config, cells, budget, workdir, on_cell):
         finally:
             timed_out = not watchdog.is_alive() and proc.returncode != 0
             watchdog.cancel()
+            processes.finished(proc)
+        if processes.stopping():
+            raise processes.Stopped("interrupted")
         stderr.seek(0)
         err = stderr.read()
     if timed_out:

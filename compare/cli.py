@@ -1,11 +1,14 @@
 """The command line: parse flags into a Config, run, write results.json, print the table, exit 0/1/2."""
 import argparse
 import os
+import signal
+import subprocess
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 
-from compare import bench, report, results, runner
+from compare import bench, processes, report, results, runner
 from compare.frameworks import FRAMEWORKS
 from compare.problem import (ACTIVATIONS, DTYPES, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, TARGETS, Config, ProblemError,
                              load_parameters)
@@ -173,31 +176,47 @@ def command_bench(args):
     config = bench.BenchConfig(frameworks=args.frameworks, widths=args.widths, batches=args.batches,
                                inputs=args.inputs, dtype=args.dtype, threads=args.threads, repeats=args.repeats,
                                budget=args.budget, out=args.out)
-    results.prepare(config.out)
+    results.prepare(config.out, "bench.json")
     total = len(config.cells()) * len(set(config.frameworks) | {"numpy"})
     with tqdm(total=total, unit="cell", file=sys.stderr, dynamic_ncols=True, disable=None) as bar:
         def progress(name, cell):
             bar.set_postfix_str(f"{name} width {cell['width']} batch {cell['batch']}")
             bar.update()
         data = bench.bench(config, progress)
-    path = os.path.join(config.out, "bench.json")
-    results.write_json(path, data)
-    print(report.bench_table(data))
-    print(f"Results: {path}")
-    write_report(config.out)
+    with deferred_signals():
+        if not write_results(os.path.join(config.out, "bench.json"), data, report.bench_table(data)):
+            return 1
+        write_report(config.out)
     return 0 if all(e["status"] != "error" for e in data["frameworks"].values()) else 1
 
 
 def write_report(directory):
-    """The report at the end of run and bench: a failure to draw it costs the report, never the results."""
+    """The report at the end of run and bench: a failure to draw it costs the report, never the results; an
+    earlier report.md goes, so that none is left beside results it does not describe."""
     from compare import markdown
 
     try:
         path = markdown.write(directory)
     except Exception as err:  # noqa: BLE001 — the JSON is already safe; say why the report is missing
+        stale = os.path.join(directory, "report.md")
+        if os.path.isfile(stale):
+            os.remove(stale)
         print(f"compare: report not written: {type(err).__name__}: {err}", file=sys.stderr)
         return
     print(f"Report: {path}")
+
+
+def write_results(path, data, table):
+    """Print the table, then write the results (atomically); a failure to write costs the file, not the table.
+    Returns whether the file was written."""
+    print(table)
+    try:
+        results.write_json(path, data)
+    except OSError as err:
+        print(f"compare: results not written to '{path}': {err.strerror or err}", file=sys.stderr)
+        return False
+    print(f"Results: {path}")
+    return True
 
 
 def command_report(args):
@@ -212,13 +231,15 @@ def command_report(args):
 def command_cost(args):
     from compare import cost
 
-    results.prepare(args.out)
-    data = cost.measure(runs=max(2, args.runs))
-    path = os.path.join(args.out, "cost.json")
-    results.write_json(path, data)
-    print(cost.table(data))
-    print(f"Results: {path}")
-    return 0
+    results.prepare(args.out, "cost.json")
+    try:
+        data = cost.measure(runs=max(2, args.runs))
+    except subprocess.CalledProcessError as err:
+        last = (err.stderr or "").strip().splitlines()[-1:] or [f"exit code {err.returncode}"]
+        print(f"compare: cost not measured: `{' '.join(err.cmd[1:])}` failed: {last[0][:300]}", file=sys.stderr)
+        return 1
+    with deferred_signals():
+        return 0 if write_results(os.path.join(args.out, "cost.json"), data, cost.table(data)) else 1
 
 
 def config_from(args):
@@ -256,12 +277,23 @@ def config_from(args):
                   jobs=args.jobs)
 
 
+_line_open = []  # a progress line waiting for its framework's status
+
+
 def progress(name, run):
     """One line on stderr per framework, so a slow import is not mistaken for a hang."""
     if run is None:
         print(f"  {name} …", end="", file=sys.stderr, flush=True)
+        _line_open.append(name)
     else:
         print(f" {status(run)}", file=sys.stderr, flush=True)
+        _line_open.clear()
+
+
+def end_progress_line():
+    if _line_open:
+        print(file=sys.stderr)
+        _line_open.clear()
 
 
 def progress_of_many(name, run):
@@ -276,14 +308,64 @@ def status(run):
 
 def command_run(args):
     config = config_from(args)
-    results.prepare(config.out)
+    results.prepare(config.out, "results.json")
     data = runner.run(config, progress=progress if config.jobs == 1 else progress_of_many)
-    path = os.path.join(config.out, "results.json")
-    results.write_json(path, data)
-    print(report.table(data))
-    print(f"Results: {path}")
-    write_report(config.out)
+    failed = {name: run for name, run in data["runs"].items() if run["status"] != "missing"}
+    if all(run["status"] == "error" for run in failed.values()):
+        # Nothing could start from this input (a weights file every framework refuses, a timeout too short for
+        # any): bad input, and no results to replace the earlier ones with.
+        name, run = next(iter(failed.items()))
+        raise ProblemError(f"no framework could run from this input; {name}: {run['reason']}")
+    with deferred_signals():
+        if not write_results(os.path.join(config.out, "results.json"), data, report.table(data)):
+            return 1
+        write_report(config.out)
     return runner.exit_code(data)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: the command stops (a BaseException, so that no `except Exception` keeps it).
+    written: whether it arrived only once the results were whole (deferred_signals)."""
+
+    def __init__(self, signum, written=False):
+        super().__init__(signum)
+        self.signum, self.written = signum, written
+
+
+_deferred = []  # while results are written: the signals that arrived, to act on once the files are whole
+
+
+def on_signal(signum, frame):
+    """Stop every worker (and whatever it started) at once; then end the command, unless it is writing results."""
+    processes.stop_all()
+    if _deferred:
+        _deferred.append(signum)
+        return
+    raise Interrupted(signum)
+
+
+@contextmanager
+def deferred_signals():
+    """Writing the results and the report (a second or two): a signal waits until they are whole."""
+    _deferred.append(None)
+    try:
+        yield
+    finally:
+        arrived = [signum for signum in _deferred if signum is not None]
+        _deferred.clear()
+    if arrived:
+        raise Interrupted(arrived[0], written=True)
+
+
+@contextmanager
+def signals_handled():
+    """SIGINT and SIGTERM end the command cleanly (see on_signal); the earlier handlers are back after it."""
+    old = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 def main(argv=None):
@@ -293,11 +375,16 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        commands = {"bench": command_bench, "cost": command_cost, "report": command_report}
-        return commands.get(args.command, command_run)(args)
+        with signals_handled():
+            commands = {"bench": command_bench, "cost": command_cost, "report": command_report}
+            return commands.get(args.command, command_run)(args)
     except ProblemError as err:
         print(f"compare: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("compare: interrupted; no results written", file=sys.stderr)
-        return 130
+    except (Interrupted, KeyboardInterrupt) as err:
+        signum = err.signum if isinstance(err, Interrupted) else signal.SIGINT
+        done = ("after its results were written" if getattr(err, "written", False)
+                else "workers stopped, nothing written (earlier results kept)")
+        end_progress_line()
+        print(f"compare: interrupted by {signal.Signals(signum).name}: {done}", file=sys.stderr)
+        return 128 + signum

@@ -11,10 +11,17 @@ import tempfile
 import timeit
 from pathlib import Path
 
-from compare import environment, results
+from compare import environment, processes, results
 from compare.frameworks import FRAMEWORKS
 from compare.problem import Config
 from compare.runner import frameworks_to_run, worker_env
+
+
+def checked(command, **kwargs):
+    """Run command to its end in a process group of its own (stopped with the command: compare.processes)."""
+    proc = processes.run(command, None, text=True, **kwargs)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, command, proc.stdout, proc.stderr)
 
 
 def bare_import_seconds(framework, threads, repeats):
@@ -22,15 +29,14 @@ def bare_import_seconds(framework, threads, repeats):
     statement = "; ".join(f"import {name}" for name in framework.requires)
     command = [sys.executable, "-c", statement]
     env = worker_env(framework, threads)
-    times = [timeit.Timer(lambda: subprocess.run(command, env=env, check=True, capture_output=True)).timeit(1)
-             for _ in range(repeats)]
+    times = [timeit.Timer(lambda: checked(command, env=env)).timeit(1) for _ in range(repeats)]
     return statistics.median(times)
 
 
 def default_run(out):
     """Wall time of `python -m compare --out OUT` in a fresh process, and its results."""
     command = [sys.executable, "-m", "compare", "--out", str(out)]
-    seconds = timeit.Timer(lambda: subprocess.run(command, capture_output=True, check=True)).timeit(1)
+    seconds = timeit.Timer(lambda: checked(command)).timeit(1)
     return seconds, results.read_json(Path(out) / "results.json")
 
 

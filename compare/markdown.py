@@ -21,7 +21,7 @@ def results_table(results):
             lines.append(f"| {name} | not installed: `{run['install']}` | | | | | | | | |")
             continue
         if run["status"] != "ok":
-            lines.append(f"| {name} | **error**: {cell(run['reason'])} | | | | | FAIL | | | |")
+            lines.append(f"| {name} | **error**: {cell(run['reason'])} | | | | | not run | | | |")
             continue
         timing = run["timing"]
         if name == parity["reference"]:

@@ -81,11 +81,15 @@ def first_divergent_epoch(reference, run, tol):
     return min(bad) if bad else None
 
 
-def step_differences(reference, framework):
+def step_differences(reference, framework, steps=1):
     """(quantity, layer, parameter, max scaled difference) of one probed step, in the order the maths computes them:
     each layer's output, the loss, the gradients from the last layer down (backpropagation's order; a layer's
     weights, then its bias), the updated weights and biases. A quantity the framework's probe could not expose (None)
-    is left out; a missing layer differs by inf."""
+    is left out; a missing layer differs by inf.
+
+    steps: the optimizer steps the probed epoch takes (its mini-batches). With more than one, the epoch's loss is
+    the mean of its steps' losses, each after the updates before it: it comes after the updates, which it depends on.
+    """
     def pairs(key):
         ours, theirs = framework.get(key), reference.get(key)
         if ours is None or theirs is None:
@@ -94,23 +98,30 @@ def step_differences(reference, framework):
                 for i in range(max(len(ours), len(theirs)))}
 
     out = [("forward", i, None, diff) for i, diff in pairs("layers").items()]
+    loss = []
     if framework.get("loss") is not None and reference.get("loss") is not None:
-        out.append(("loss", None, None, max_abs_diff(framework["loss"], reference["loss"])))
+        loss = [("loss", None, None, max_abs_diff(framework["loss"], reference["loss"]))]
+    out += loss if steps == 1 else []
     for quantity, keys, order in (("gradient", ("gradients", "bias_gradients"), -1), ("update", ("weights", "biases"), 1)):
         by_parameter = {name: pairs(key) for name, key in zip("wb", keys)}
         layers = sorted(set(by_parameter["w"]) | set(by_parameter["b"]))[::order]
         out += [(quantity, i, name, by_parameter[name][i]) for i in layers for name in "wb" if i in by_parameter[name]]
-    return out
+    return out + (loss if steps > 1 else [])
 
 
 def describe(diagnosis):
     """'forward and loss agree; the gradient of w0 differs by 3.1e-01 at epoch 1 (w1's agrees)'."""
     quantity, layer, epoch = diagnosis["quantity"], diagnosis["layer"], diagnosis["epoch"]
     parameter = f"{diagnosis.get('parameter') or 'w'}{layer}"
+    steps = diagnosis.get("steps", 1)
     before = {"forward": "", "loss": "forward agrees", "gradient": "forward and loss agree",
               "update": "forward, loss and gradients agree"}[quantity]
-    name = {"forward": f"the output of layer {layer}", "loss": "the loss", "gradient": f"the gradient of {parameter}",
-            "update": f"the updated {parameter}"}[quantity]
+    if steps > 1:  # the epoch's loss comes after its steps' updates (step_differences)
+        before = {"forward": "", "loss": "forward, gradients and updates agree", "gradient": "forward agrees",
+                  "update": "forward and gradients agree"}[quantity]
+    name = {"forward": f"the output of layer {layer}",
+            "loss": "the loss" if steps == 1 else f"the epoch's loss (its {steps} steps' mean)",
+            "gradient": f"the gradient of {parameter}", "update": f"the updated {parameter}"}[quantity]
     text = f"{name} differs by {diagnosis['max_diff']:.1e} at epoch {epoch}"
     if diagnosis.get("agreeing"):
         text += f" ({', '.join(diagnosis['agreeing'])} agree{'s' if len(diagnosis['agreeing']) == 1 else ''})"
@@ -121,14 +132,15 @@ def diagnose(probes, tol):
     """The first quantity that differs beyond tol, at the earliest probed epoch where one does; None when every
     step agrees. {"epoch", "quantity", "layer", "parameter" ("w", "b" or null), "max_diff", "agreeing", "message"}."""
     for probe in probes:
-        diffs = step_differences(probe["reference"], probe["framework"])
+        steps = probe.get("steps", 1)
+        diffs = step_differences(probe["reference"], probe["framework"], steps)
         for n, (quantity, layer, parameter, diff) in enumerate(diffs):
             if not diff <= tol:  # NaN differs too
                 agreeing = [(f"layer {other}" if quantity == "forward" else f"{name}{other}")
                             + ("'s" if quantity == "gradient" else "")
                             for q, other, name, _ in diffs[:n] if q == quantity]
                 diagnosis = {"epoch": probe["epoch"], "quantity": quantity, "layer": layer, "parameter": parameter,
-                             "max_diff": diff, "agreeing": agreeing}
+                             "max_diff": diff, "agreeing": agreeing, "steps": steps}
                 return {**diagnosis, "message": describe(diagnosis)}
     return None
 

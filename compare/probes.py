@@ -65,7 +65,7 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
             slots = [a for p in at_epoch["optimizer_state"]["slots"] for a in p.values()]
         if not all(np.isfinite(a).all() for a in state + (network.get("biases") or []) + slots):
             break
-        probes.append({"epoch": epoch,
+        probes.append({"epoch": epoch, "steps": steps_per_epoch,
                        "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype, **at_epoch)),
                        "framework": plain(probe.step(impl, state, x, y, learning_rate, dtype, **at_epoch,
                                                      **(options or {})))})

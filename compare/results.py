@@ -23,14 +23,19 @@ def jsonable(value):
     return value
 
 
-def prepare(out_dir):
-    """Make out_dir if needed and prove it writable, before any work is done; a ProblemError says why not."""
+def prepare(out_dir, *names):
+    """Make out_dir if needed and prove it writable, and each of the files `names` (with report.md) in it writable
+    by a rename (absent, or a file), before any work is done; a ProblemError says why not."""
     try:
         os.makedirs(out_dir, exist_ok=True)
         with tempfile.TemporaryFile(dir=out_dir):
             pass
     except OSError as err:
         raise ProblemError(f"cannot write to --out '{out_dir}': {err.strerror or err}") from None
+    for name in (*names, "report.md"):
+        path = os.path.join(out_dir, name)
+        if os.path.lexists(path) and not os.path.isfile(path):
+            raise ProblemError(f"cannot write '{path}': it exists and is not a file")
 
 
 @contextmanager

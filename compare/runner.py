@@ -8,7 +8,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from compare import environment, parity
+from compare import environment, parity, processes
 from compare.frameworks import FRAMEWORKS, REFERENCE
 from compare.problem import ProblemError, save_weights
 from compare.results import SCHEMA
@@ -25,8 +25,12 @@ def frameworks_to_run(config, registry):
     return [REFERENCE] + [name for name in dict.fromkeys(config.frameworks) if name != REFERENCE]
 
 
-def worker_env(framework, threads):
+def worker_env(framework, threads, workdir=None):
+    """The worker's environment: the project importable, the threads pinned, and (with workdir) TMPDIR inside the
+    run's own temporary folder, so that whatever a framework leaves there goes when the run's folder does."""
     env = dict(os.environ)
+    if workdir is not None:
+        env["TMPDIR"] = str(workdir)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     # TensorFlow's INFO notices (oneDNN, missing CUDA) stay out of the log; its warnings and errors do not.
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
@@ -37,8 +41,13 @@ def worker_env(framework, threads):
     return env
 
 
+STDERR_LINE_CHARS = 300
+
+
 def tail(text, lines=STDERR_TAIL_LINES):
-    return "\n".join(text.strip().splitlines()[-lines:])
+    """The last lines of a worker's stderr, each cut to STDERR_LINE_CHARS (a line can be a 300 kB dump)."""
+    return "\n".join(line if len(line) <= STDERR_LINE_CHARS else line[:STDERR_LINE_CHARS] + " …"
+                     for line in text.strip().splitlines()[-lines:])
 
 
 # What every worker's response must hold, and of what kind, before anything reads it.
@@ -87,8 +96,8 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
     request_file.write_text(json.dumps(request))
     command = [sys.executable, "-m", "compare.worker", str(request_file), str(response_file)]
     try:
-        proc = subprocess.run(command, env=worker_env(framework, config.threads), cwd=workdir, capture_output=True, text=True,
-                              timeout=config.timeout, stdin=subprocess.DEVNULL)
+        proc = processes.run(command, config.timeout, env=worker_env(framework, config.threads, workdir), cwd=workdir,
+                             text=True, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as err:
         stderr = err.stderr.decode(errors="replace") if isinstance(err.stderr, bytes) else (err.stderr or "")
         return {"status": "error", "reason": f"timed out after {config.timeout:g} s", "stderr": tail(stderr)}

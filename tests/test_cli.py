@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -243,10 +244,16 @@ def test_biases_come_from_the_weights_file_with_bias_and_are_refused_without(tmp
     assert "with biases" in proc.stdout and len(data["runs"]["numpy"]["final_biases"][0]) == 3
 
 
-def test_every_framework_runs_with_more_than_one_thread(tmp_path):
-    """--threads 2 reaches every worker's thread pools, the JAX ones through XLA_FLAGS, and none of them fails."""
+def test_every_framework_runs_with_more_than_one_thread_and_leaves_nothing_in_tmpdir(tmp_path, monkeypatch):
+    """--threads 2 reaches every worker's thread pools, the JAX ones through XLA_FLAGS, and none of them fails;
+    whatever a framework writes to TMPDIR (PyTensor does, on every run) goes with the run's own folder."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     code = cli.main(["--frameworks", "numpy,torch,tensorflow,pytensor,jax,keras,keras-jax,keras-torch,jax-scan",
                      "--threads", "2", "--repeats", "0", "--epochs", "5", "--jobs", "2", "--out", str(tmp_path)])
+    assert os.listdir(tmp) == []
     results = json.loads((tmp_path / "results.json").read_text())
     for name, run in results["runs"].items():
         if run["status"] != "missing":
@@ -280,15 +287,15 @@ def test_the_reference_alone_compares_nothing_and_says_so(tmp_path, capsys):
 
 
 def test_a_worker_answering_ok_with_fields_missing_is_an_unreadable_row(tmp_path, monkeypatch, capsys):
-    real = subprocess.run
+    real = runner.processes.run
 
-    def half(command, **kwargs):
+    def half(command, timeout, **kwargs):
         if not str(command[-2]).endswith("torch.request.json"):
-            return real(command, **kwargs)
+            return real(command, timeout, **kwargs)
         Path(command[-1]).write_text('{"status": "ok", "loss": [0.5]}')
         return subprocess.CompletedProcess(command, 0, "", "")
 
-    monkeypatch.setattr(runner.subprocess, "run", half)
+    monkeypatch.setattr(runner.processes, "run", half)
     code = cli.main(["--frameworks", "numpy,torch,jax", "--repeats", "0", "--epochs", "5", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 1
