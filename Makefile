@@ -3,13 +3,16 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: compare test clean
+.PHONY: compare test lint clean
 
 compare: $(VENV)/.installed
 	$(PY) -m compare
 
-test: $(VENV)/.installed
+test: lint
 	$(PY) -m pytest
+
+lint: $(VENV)/.installed  # ruff, as configured in pyproject.toml: pyflakes, pycodestyle, bugbear, import order
+	$(PY) -m ruff check .
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)

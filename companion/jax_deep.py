@@ -24,6 +24,6 @@ def step(params, x, y, learning_rate):
 
 def train(x, y, weights, epochs, learning_rate):
     params = [jnp.asarray(w) for w in weights], [jnp.zeros(w.shape[1]) for w in weights]
-    for epoch in range(epochs):
+    for _ in range(epochs):
         params = step(params, x, y, learning_rate)
     return np.asarray(forward(params, x))

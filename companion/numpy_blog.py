@@ -8,7 +8,7 @@ def sigmoid(z):
 
 def train(x, y, weights, epochs, learning_rate):
     w0, w1 = weights
-    for epoch in range(epochs):
+    for _ in range(epochs):
         l1 = sigmoid(x @ w0)
         l2 = sigmoid(l1 @ w1)
         l2_delta = (y - l2) * (l2 * (1 - l2))  # −∂loss/∂ŷ times sigmoid', written s·(1 − s)

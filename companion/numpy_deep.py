@@ -9,7 +9,7 @@ def sigmoid(z):
 def train(x, y, weights, epochs, learning_rate):
     w0, w1, w2 = weights
     b0, b1, b2 = (np.zeros(w.shape[1]) for w in weights)
-    for epoch in range(epochs):
+    for _ in range(epochs):
         l1 = np.tanh(x @ w0 + b0)
         l2 = np.tanh(l1 @ w1 + b1)
         l3 = sigmoid(l2 @ w2 + b2)

@@ -13,6 +13,6 @@ def train(x, y, weights, epochs, learning_rate):
     loss = -pt.mean(Y * pt.log(y_hat) + (1 - Y) * pt.log(1 - y_hat))
     updates = [(p, p - learning_rate * g) for p, g in zip(params, pytensor.grad(loss, params), strict=True)]
     step = pytensor.function([X, Y], loss, updates=updates)
-    for epoch in range(epochs):
+    for _ in range(epochs):
         step(x, y)
     return pytensor.function([X], y_hat)(x)

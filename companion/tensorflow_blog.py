@@ -17,6 +17,6 @@ def train(x, y, weights, epochs, learning_rate):
         for p, grad in zip(params, tape.gradient(loss, params), strict=True):
             p.assign_sub(learning_rate * grad)
 
-    for epoch in range(epochs):
+    for _ in range(epochs):
         step()
     return forward(x).numpy()

@@ -14,7 +14,7 @@ def train(x, y, weights, epochs, learning_rate):
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
     loss_fn = nn.BCELoss()
     x, y = torch.from_numpy(x), torch.from_numpy(y)
-    for epoch in range(epochs):
+    for _ in range(epochs):
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()

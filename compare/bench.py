@@ -133,7 +133,8 @@ def bench(config, progress=None):
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="compare-bench-") as work:
         for i, name in enumerate(names):
-            share = max(0.0, config.budget - (time.monotonic() - start)) / (len(names) - i)  # what one leaves, the next gets
+            # What one framework leaves of the budget, the next gets.
+            share = max(0.0, config.budget - (time.monotonic() - start)) / (len(names) - i)
             results[name] = run_framework(FRAMEWORKS[name], config, cells, share, Path(work),
                                           progress or (lambda *_: None))
     return {

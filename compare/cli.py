@@ -10,8 +10,17 @@ import numpy as np
 
 from compare import bench, processes, report, results, runner
 from compare.frameworks import FRAMEWORKS
-from compare.problem import (ACTIVATIONS, DTYPES, LOSSES, OPTIMIZERS, OUTPUT_ACTIVATIONS, TARGETS, Config, ProblemError,
-                             load_parameters)
+from compare.problem import (
+    ACTIVATIONS,
+    DTYPES,
+    LOSSES,
+    OPTIMIZERS,
+    OUTPUT_ACTIVATIONS,
+    TARGETS,
+    Config,
+    ProblemError,
+    load_parameters,
+)
 
 DEFAULT = Config()
 
@@ -71,7 +80,8 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     run = commands.add_parser("run", help="train every framework and check parity (the default command)",
                               description="Train every framework from the same initial weights; write results.json; "
-                                          "exit 0 if all agree with numpy, 1 if any disagrees or fails, 2 on bad input.")
+                                          "exit 0 if all agree with numpy, 1 if any disagrees or fails, 2 on bad "
+                                          "input.")
     run.add_argument("--frameworks", type=framework_list, default=DEFAULT.frameworks, metavar="A,B,…",
                      help=f"frameworks to run, of {', '.join(FRAMEWORKS)}, or all; numpy, the reference, "
                           f"always runs (default: {','.join(DEFAULT.frameworks)})")
@@ -133,7 +143,8 @@ def build_parser():
                                description="Wall time of the default run against the bare imports of its frameworks, "
                                            "and each framework's ratio to numpy in consecutive runs; writes cost.json.")
     cost.add_argument("--runs", type=positive_int, default=2, metavar="N", help="default runs to time (default: 2)")
-    cost.add_argument("--out", metavar="DIR", default=DEFAULT.out, help=f"directory for cost.json (default: {DEFAULT.out})")
+    cost.add_argument("--out", metavar="DIR", default=DEFAULT.out,
+                      help=f"directory for cost.json (default: {DEFAULT.out})")
     return parser
 
 
@@ -166,7 +177,8 @@ def add_bench_parser(commands):
     sweep.add_argument("--repeats", type=positive_int, default=d.repeats, metavar="N",
                        help=f"timed pairs of blocks per cell (default: {d.repeats})")
     sweep.add_argument("--budget", type=positive_float, default=d.budget, metavar="S",
-                       help=f"seconds for the whole sweep; cells that would not fit are skipped (default: {d.budget:g})")
+                       help="seconds for the whole sweep; cells that would not fit are skipped "
+                            f"(default: {d.budget:g})")
     sweep.add_argument("--out", metavar="DIR", default=d.out, help=f"directory for bench.json (default: {d.out})")
 
 

@@ -36,7 +36,8 @@ def loss_curves(results, path):
         judged = entry is not None and "reason" not in entry  # not the reference, nor left unjudged without it
         label = f"{name} (max |Δ| {number(entry['max_abs_loss_diff'], '.1e')})" if judged else name
         epochs = np.arange(1, len(run["loss"]) + 1)
-        ax.plot(epochs, run["loss"], label=label, linewidth=max(0.8, 2.5 - 0.3 * i), linestyle=["-", "--", ":", "-."][i % 4])
+        ax.plot(epochs, run["loss"], label=label, linewidth=max(0.8, 2.5 - 0.3 * i),
+                linestyle=["-", "--", ":", "-."][i % 4])
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"loss: {LOSS_LABELS.get(results['config'].get('loss', 'half-sse'), 'loss')}")
     ax.set_title(f"Loss curves, {results['config']['dataset']} data, {results['config']['dtype']}")
@@ -51,11 +52,13 @@ def loss_differences(results, path):
     parity = results["parity"]
     ref = np.asarray(results["runs"][parity["reference"]]["loss"], dtype=float)
     bands = results["runs"][parity["reference"]].get("sensitivity") or {}
-    for (precision, band), color in reversed(list(zip(bands.items(), ("0.75", "wheat")))):  # the wider behind
+    # The wider band behind; a band to each of the (up to two) colours.
+    for (precision, band), color in reversed(list(zip(bands.items(), ("0.75", "wheat"), strict=False))):
         width = np.nan_to_num(np.asarray(band["loss"], dtype=float), nan=np.inf)
         ax.fill_between(np.arange(1, len(width) + 1), ZERO, np.maximum(width, ZERO), color=color, alpha=0.7,
                         step="mid", label=f"{parity['reference']}'s own band ({band['runs']} runs, ≤{band['ulps']} "
-                                          f"{precision} ulps" + (f", 1 in {precision}" if band.get("computed_in") else "") + ")")
+                                          f"{precision} ulps"
+                                          + (f", 1 in {precision}" if band.get("computed_in") else "") + ")")
     for name, run in ok_runs(results).items():
         if name == parity["reference"]:
             continue
@@ -98,13 +101,13 @@ def scaling(bench, path):
     batches = bench["config"]["batches"]
     fig, axes = plt.subplots(1, len(batches), figsize=(4 * len(batches) + 1.5, 3.8), squeeze=False, sharey=True)
     colors = {name: f"C{i}" for i, name in enumerate(bench["frameworks"])}  # one colour per framework everywhere
-    for ax, batch in zip(axes[0], batches):
+    for ax, batch in zip(axes[0], batches, strict=True):
         for name, entry in bench["frameworks"].items():
             cells = sorted((c["width"], c["epoch_median_s"]) for c in entry.get("cells", [])
                            if c["batch"] == batch and "epoch_median_s" in c)
             if not cells:
                 continue
-            widths, times = zip(*cells)
+            widths, times = zip(*cells, strict=True)
             ax.plot(widths, times, marker="o", color=colors[name], label=name)
             width = bench["crossovers"].get(name, {}).get(str(batch))
             if width is not None:

@@ -75,11 +75,13 @@ KERAS_CLIP_BCE = Formula("keras.losses.BinaryCrossentropy on JAX and torch clips
                          "(backend.epsilon()) before the logs, and the clip passes no gradient outside it "
                          "(keras/src/backend/jax/nn.py and torch/nn.py)", margin=1e-7)
 TENSORFLOW_BCE = Formula("tf.sigmoid (Eigen's vectorized kernel) rounds differently from NumPy's 1/(1 + e^−z) by "
-                         "up to 1 ulp (measured on half of z in [10, 30]), and log(1 − ŷ) multiplies that by 1/(1 − ŷ); JAX, whose "
+                         "up to 1 ulp (measured on half of z in [10, 30]), and log(1 − ŷ) multiplies that by "
+                         "1/(1 − ŷ); JAX, whose "
                          "jax.nn.sigmoid rounds as NumPy's, does not part")
-PYTENSOR_BCE = Formula("PyTensor's stabilizing rewrites replace log(sigmoid(z)) by −softplus(−z) and log(1 − sigmoid(z)) "
-                       "by −softplus(z) (logsigm_to_softplus, log1msigm_to_softplus in pytensor/tensor/rewriting/"
-                       "math.py): the loss from the logits, where the reference takes the logs of the rounded ŷ")
+PYTENSOR_BCE = Formula("PyTensor's stabilizing rewrites replace log(sigmoid(z)) by −softplus(−z) and "
+                       "log(1 − sigmoid(z)) by −softplus(z) (logsigm_to_softplus, log1msigm_to_softplus in "
+                       "pytensor/tensor/rewriting/math.py): the loss from the logits, where the reference takes the "
+                       "logs of the rounded ŷ")
 
 # The optimizers, where Keras's built-ins differ from the textbook forms the reference (and torch.optim) write.
 KERAS_ADAM = ("keras.optimizers.Adam adds ε to √v, not to √v̂: w −= α·m/(√v + ε) with α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ), "
@@ -106,7 +108,8 @@ FRAMEWORKS = {
         Framework("torch", "impl_torch", ("torch",), "torch", ("torch",), formulas={"bce": TORCH_BCE}),
         Framework("tensorflow", "impl_tensorflow", ("tensorflow",), "tensorflow", ("tensorflow",),
                   formulas={"bce": TENSORFLOW_BCE}),
-        Framework("pytensor", "impl_pytensor", ("pytensor",), "pytensor", ("pytensor",), formulas={"bce": PYTENSOR_BCE}),
+        Framework("pytensor", "impl_pytensor", ("pytensor",), "pytensor", ("pytensor",),
+                  formulas={"bce": PYTENSOR_BCE}),
         Framework("jax", "impl_jax", ("jax",), "jax", ("jax", "jaxlib")),
         # Keras 3 on each of its backends: the same impl_keras code, the engine chosen per worker process.
         Framework("keras", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),

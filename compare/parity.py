@@ -16,10 +16,10 @@ Each framework gets one verdict:
 import numpy as np
 
 # Tolerances on scaled_diff: absolute for values up to 1 in size (every loss, error and prediction of the blog's
-# network, most of its weights), relative above. float64: 1e-12 ≈ 4500 ulps of a loss near 1, far above the few ulps that a different
-# summation order or sigmoid kernel costs, far below any real difference in the maths. float32: 1e-5 ≈ 84 float32
-# ulps. They do not grow with the number of epochs: gradient descent here damps rounding differences rather than
-# compounding them, and the drift measured over 50 to thousands of epochs stays flat (the README's drift table).
+# network, most of its weights), relative above. float64: 1e-12 ≈ 4500 ulps of a loss near 1, far above the few ulps
+# that a different summation order or sigmoid kernel costs, far below any real difference in the maths. float32: 1e-5 ≈
+# 84 float32 ulps. They do not grow with the number of epochs: gradient descent here damps rounding differences rather
+# than compounding them, and the drift measured over 50 to thousands of epochs stays flat (the README's drift table).
 TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
 
 CURVES = ("loss", "mean_abs_error")
@@ -102,8 +102,9 @@ def step_differences(reference, framework, steps=1):
     if framework.get("loss") is not None and reference.get("loss") is not None:
         loss = [("loss", None, None, max_abs_diff(framework["loss"], reference["loss"]))]
     out += loss if steps == 1 else []
-    for quantity, keys, order in (("gradient", ("gradients", "bias_gradients"), -1), ("update", ("weights", "biases"), 1)):
-        by_parameter = {name: pairs(key) for name, key in zip("wb", keys)}
+    for quantity, keys, order in (("gradient", ("gradients", "bias_gradients"), -1),
+                                  ("update", ("weights", "biases"), 1)):
+        by_parameter = {name: pairs(key) for name, key in zip("wb", keys, strict=True)}
         layers = sorted(set(by_parameter["w"]) | set(by_parameter["b"]))[::order]
         out += [(quantity, i, name, by_parameter[name][i]) for i in layers for name in "wb" if i in by_parameter[name]]
     return out + (loss if steps > 1 else [])
@@ -201,7 +202,7 @@ def differences(reference, run):
         "max_abs_loss_diff": max_abs_diff(run["loss"], reference["loss"]),
         "max_abs_mean_abs_error_diff": max_abs_diff(run["mean_abs_error"], reference["mean_abs_error"]),
         "max_abs_weight_diff": max(
-            (max_abs_diff(a, b) for a, b in zip(run["final_weights"], reference["final_weights"])),
+            (max_abs_diff(a, b) for a, b in zip(run["final_weights"], reference["final_weights"], strict=True)),
             default=0.0) if same_depth else float("inf"),
         "max_abs_prediction_diff": max_abs_diff(run["predictions"], reference["predictions"]),
     }
@@ -209,7 +210,7 @@ def differences(reference, run):
         out["max_abs_step_loss_diff"] = max_abs_diff(run["step_loss"], reference["step_loss"])
     if "final_biases" in reference:  # a network with biases: a run without them differs by inf
         theirs, ours = reference["final_biases"], run.get("final_biases") or []
-        out["max_abs_bias_diff"] = max((max_abs_diff(a, b) for a, b in zip(ours, theirs)), default=0.0) \
+        out["max_abs_bias_diff"] = max((max_abs_diff(a, b) for a, b in zip(ours, theirs, strict=True)), default=0.0) \
             if len(ours) == len(theirs) else float("inf")
     return out
 

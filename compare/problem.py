@@ -2,6 +2,7 @@
 
 Framework-neutral: this module needs NumPy alone, so the runner, the tests and every implementation can share it.
 """
+import itertools
 import math
 import os
 import stat
@@ -51,7 +52,7 @@ def initial_weights(seed, sizes):
     RandomState(seed).random_sample is that same stream, without touching NumPy's global state.
     """
     rng = np.random.RandomState(seed)
-    return [2 * rng.random_sample((n_in, n_out)) - 1 for n_in, n_out in zip(sizes, sizes[1:])]
+    return [2 * rng.random_sample((n_in, n_out)) - 1 for n_in, n_out in itertools.pairwise(sizes)]
 
 
 def save_weights(path, weights, biases=None):
@@ -73,8 +74,8 @@ def load_parameters(path, inputs=INPUTS.shape[1], outputs=1):
     if not stat.S_ISREG(kind):  # a named pipe or a device would block the read, or never end
         raise ProblemError(f"weights file '{path}' is not a regular file")
     if not zipfile.is_zipfile(path):
-        raise ProblemError(f"weights file '{path}' is not a .npz file, or it is cut short (np.savez writes one; a bare .npy is "
-                           f"not one)")
+        raise ProblemError(f"weights file '{path}' is not a .npz file, or it is cut short (np.savez writes one; a "
+                           f"bare .npy is not one)")
     try:
         with np.load(path, allow_pickle=False) as npz:  # nothing from outside is executed: no pickles
             for key in npz.files:  # each array's header first: refuse a giant one before allocating it
@@ -105,19 +106,20 @@ def load_parameters(path, inputs=INPUTS.shape[1], outputs=1):
         raise ProblemError(f"weights file '{path}' must hold one bias per layer, b0 to b{len(weights) - 1} "
                            f"(found {', '.join(bias_keys)})")
     n_in = inputs
-    for i, (key, w) in enumerate(zip(order, weights)):
+    for i, (key, w) in enumerate(zip(order, weights, strict=True)):
         if w.ndim != 2 or w.shape[0] != n_in or w.dtype.kind not in "iuf":  # real numbers: no complex, no bool
-            raise ProblemError(f"weights file '{path}': {key} has shape {w.shape} {w.dtype}, expected real numbers of shape ({n_in}, n)")
+            raise ProblemError(f"weights file '{path}': {key} has shape {w.shape} {w.dtype}, expected real numbers "
+                               f"of shape ({n_in}, n)")
         if bias_keys:
             b = arrays[f"b{i}"]
             if b.shape != (w.shape[1],) or b.dtype.kind not in "iuf":
-                raise ProblemError(f"weights file '{path}': b{i} has shape {b.shape} {b.dtype}, expected real numbers of "
-                                   f"shape ({w.shape[1]},)")
+                raise ProblemError(f"weights file '{path}': b{i} has shape {b.shape} {b.dtype}, expected real "
+                                   f"numbers of shape ({w.shape[1]},)")
         n_in = w.shape[1]
     if n_in != outputs:
         raise ProblemError(f"weights file '{path}': the last layer has {n_in} outputs, expected {outputs}")
     biases = [arrays[f"b{i}"] for i in range(len(weights))] if bias_keys else None
-    for key, a in [*zip(order, weights), *((f"b{i}", b) for i, b in enumerate(biases or []))]:
+    for key, a in [*zip(order, weights, strict=True), *((f"b{i}", b) for i, b in enumerate(biases or []))]:
         if not np.all(np.isfinite(a)):
             raise ProblemError(f"weights file '{path}': {key} holds NaN or infinite values")
     as_float = lambda arrays: [np.asarray(a, dtype=np.float64) for a in arrays]  # noqa: E731
@@ -186,7 +188,7 @@ class Config:
         if (not isinstance(self.hidden, tuple) or not self.hidden
                 or any(isinstance(w, bool) or not isinstance(w, int) or w <= 0 for w in self.hidden)):
             raise ProblemError(f"hidden must be one or more positive integers, got {self.hidden!r}")
-        parameters = sum(a * b for a, b in zip(self.sizes, self.sizes[1:]))
+        parameters = sum(a * b for a, b in itertools.pairwise(self.sizes))
         if parameters > MAX_PARAMETERS:
             raise ProblemError(f"hidden {','.join(map(str, self.hidden))} makes {parameters:,} weights; at most "
                                f"{MAX_PARAMETERS:,} are allowed")

@@ -101,7 +101,8 @@ def regimes():
     return "\n".join(lines + ["", "The reference's own band in each: its runs from initial weights nudged by a few "
                                    "ulps of the precision shown (at float32 in a float64 run, also one run computed "
                                    "in float32 throughout).", "",
-                                   "| command | nudged in | parts | by up to (loss) |", "|---|---|---|---|", *bands]) + "\n"
+                                   "| command | nudged in | parts | by up to (loss) |", "|---|---|---|---|",
+                                   *bands]) + "\n"
 
 
 SATURATION = ["--frameworks", "all", "--loss", "bce", "--learning-rate", "100"]
@@ -139,7 +140,8 @@ OPTIMIZER_RUNS = [
 
 def optimizers():
     """Each optimizer run: every framework's verdict, and the size of what Keras's built-ins compute otherwise."""
-    lines = ["| command | torch, tensorflow, pytensor, jax | keras | keras-jax | keras-torch |", "|---|---|---|---|---|"]
+    lines = ["| command | torch, tensorflow, pytensor, jax | keras | keras-jax | keras-torch |",
+             "|---|---|---|---|---|"]
     for args in OPTIMIZER_RUNS:
         args = [*args, "--learning-rate", "0.1"]
         with tempfile.TemporaryDirectory() as out:

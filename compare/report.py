@@ -123,7 +123,7 @@ def table(results):
         if len(row) == 2:  # a framework that did not run: its message spans the row
             out.append(f"{row[0]:<{widths[0]}}  {row[1]}")
         else:
-            out.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+            out.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     out += ["", verdict(results), *notes(results)]
     return "\n".join(out)
 
@@ -177,7 +177,8 @@ def bench_table(data):
     names = [name for name, entry in data["frameworks"].items() if entry["status"] == "ok"]
     times = {name: {(c["width"], c["batch"]): c for c in data["frameworks"][name]["cells"]} for name in names}
     config = data["config"]
-    out = [f"time per epoch · {config['inputs']} inputs → width → 1 · {config['dtype']} · {config['threads']} thread(s)"]
+    out = [f"time per epoch · {config['inputs']} inputs → width → 1 · {config['dtype']} · "
+           f"{config['threads']} thread(s)"]
     for batch in config["batches"]:
         out += ["", f"batch {batch}", "  ".join(["width".rjust(6)] + [n.rjust(12) for n in names])]
         for width in config["widths"]:

@@ -185,7 +185,7 @@ def run(config, registry=None, progress=None):
         # trades that for a sooner parity verdict.
         with ThreadPoolExecutor(max_workers=config.jobs) as pool:
             others = names[1:]
-            runs.update(zip(others, pool.map(one, others)))
+            runs.update(zip(others, pool.map(one, others), strict=True))
     return {
         "schema": SCHEMA,
         "config": config.to_json(),

@@ -49,10 +49,11 @@ def band(impl, reference_run, weights, x, y, learning_rate, dtype, seed, precisi
             run = {**net.fit(xs, ys, epochs), "weights": net.get_weights(), "predictions": net.predict(xs)}
             for curve in ("loss", "mean_abs_error"):
                 worst[curve] = np.fmax(worst[curve], scaled_diff(run[curve], reference_run[curve]))
-            worst["weights"] = max([worst["weights"]] + [float(np.nanmax(scaled_diff(a, b))) for a, b in
-                                                           zip(run["weights"], reference_run["final_weights"])])
+            pairs = zip(run["weights"], reference_run["final_weights"], strict=True)
+            worst["weights"] = max([worst["weights"]] + [float(np.nanmax(scaled_diff(a, b))) for a, b in pairs])
             worst["predictions"] = max(worst["predictions"],
                                        float(np.nanmax(scaled_diff(run["predictions"], reference_run["predictions"]))))
-    return {"runs": RUNS, "ulps": ULPS, "precision": precision, "computed_in": precision != dtype, "seed": seed, "loss": worst["loss"].tolist(),
+    return {"runs": RUNS, "ulps": ULPS, "precision": precision, "computed_in": precision != dtype, "seed": seed,
+            "loss": worst["loss"].tolist(),
             "mean_abs_error": worst["mean_abs_error"].tolist(), "weights": worst["weights"],
             "predictions": worst["predictions"]}

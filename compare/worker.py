@@ -18,7 +18,7 @@ from compare.problem import dataset, initial_weights, load_parameters
 def versions(distributions):
     """'3.15.1 (tensorflow 2.21.0)': the framework's own version, then those it runs on."""
     found = [importlib.metadata.version(name) for name in distributions]
-    extra = ", ".join(f"{name} {version}" for name, version in zip(distributions[1:], found[1:]))
+    extra = ", ".join(f"{name} {version}" for name, version in zip(distributions[1:], found[1:], strict=True))
     return found[0] + (f" ({extra})" if extra else "")
 
 
@@ -31,7 +31,8 @@ def train(request):
     environment.apply_determinism()
     x, y = dataset(request["dataset"])
     weights, biases = load_parameters(request["weights_file"])
-    lr, dtype, options, epochs = request["learning_rate"], request["dtype"], request.get("options", {}), request["epochs"]
+    lr, dtype, epochs = request["learning_rate"], request["dtype"], request["epochs"]
+    options = request.get("options", {})
     network = dict(request.get("network", {}))  # the network's options beyond the blog's; a variant's beside them
     if biases is not None:
         network["biases"] = biases
@@ -148,7 +149,8 @@ def bench(request, report=print):
             y = (rng.random((cell["batch"], 1)) < 0.5).astype(np.float64)
             weights = initial_weights(request["seed"], [request["inputs"], cell["width"], 1])
             net = impl.Network(weights, request["learning_rate"], request["dtype"], **request.get("options", {}))
-            result = {**cell, **timing.steady_state(lambda n: net.fit(x, y, n), repeats=request["repeats"], target_s=0)}
+            epochs = lambda n: net.fit(x, y, n)  # noqa: B023, E731 — called here, within this cell
+            result = {**cell, **timing.steady_state(epochs, repeats=request["repeats"], target_s=0)}
             measured.append(result)
             del net, x, y
         response["cells"].append(result)

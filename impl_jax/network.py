@@ -143,7 +143,8 @@ class Network:
                 self.params, self.states, x, y, *training, orders, size, whole, **self.network,
                 optimizer=self.optimizer)
             as_numpy = lambda a: np.asarray(a, dtype=np.float64).ravel()  # noqa: E731
-            return {"loss": as_numpy(loss), "mean_abs_error": as_numpy(mean_abs_error), "step_loss": as_numpy(step_loss)}
+            return {"loss": as_numpy(loss), "mean_abs_error": as_numpy(mean_abs_error),
+                    "step_loss": as_numpy(step_loss)}
         loss, mean_abs_error, step_loss = np.empty(epochs), np.empty(epochs), []
         for epoch, rows in enumerate(orders):
             steps = []

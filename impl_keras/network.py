@@ -49,7 +49,8 @@ class Network:
             + [keras.layers.Dense(weights[-1].shape[1], use_bias=self.bias, activation=output_activation, dtype=dtype)]
         )
         # A Dense kernel is (in, out), as the blog's; with use_bias, Keras lists each layer's kernel, then its bias.
-        self.model.set_weights([p for w, b in zip(weights, biases) for p in (w, b)] if self.bias else weights)
+        self.model.set_weights([p for w, b in zip(weights, biases, strict=True) for p in (w, b)] if self.bias
+                               else weights)
         self.model.compile(
             optimizer=OPTIMIZERS[optimizer](learning_rate, {"momentum": momentum, "rho": rho, "beta1": beta1,
                                                              "beta2": beta2, "epsilon": epsilon}),

@@ -6,7 +6,6 @@ the gradients (the tape) and the graph (tf.function traces the step once and run
 import numpy as np
 import tensorflow as tf
 
-
 ACTIVATIONS = {"sigmoid": tf.sigmoid, "tanh": tf.tanh, "relu": tf.nn.relu, "linear": tf.identity}
 LOSSES = {  # over the batch; the means are over the rows (one output each)
     "half-sse": lambda y, y_hat: 0.5 * tf.reduce_sum(tf.square(y - y_hat)),  # the blog's
@@ -101,7 +100,8 @@ class Network:
             batches = [(x, y)]
             if not whole:
                 rows = np.arange(len(x)) if self.orders is None else self.orders[self.epochs_done % len(self.orders)]
-                batches = [(tf.gather(x, b), tf.gather(y, b)) for b in (rows[i:i + size] for i in range(0, len(x), size))]
+                batches = [(tf.gather(x, b), tf.gather(y, b))
+                           for b in (rows[i:i + size] for i in range(0, len(x), size))]
             steps = []
             for xb, yb in batches:
                 batch_loss, batch_error = self.train_step(xb, yb)

@@ -54,7 +54,7 @@ class Network:
         loss_curve, mean_abs_error, step_loss = [], [], []
         size = self.batch_size or len(x)
         whole = self.orders is None and size >= len(x)  # the blog's: every row, in order, one step
-        for epoch in range(epochs):
+        for _ in range(epochs):
             batches = [(x, y)]
             if not whole:
                 rows = np.arange(len(x)) if self.orders is None else self.orders[self.epochs_done % len(self.orders)]

@@ -7,7 +7,6 @@ import numpy as np
 import torch
 from torch import nn
 
-
 # The reference's slots (the textbook's names) under torch.optim's names for them, per optimizer.
 SLOTS = {"sgd": {}, "momentum": {"b": "momentum_buffer"}, "nesterov": {"b": "momentum_buffer"},
          "rmsprop": {"v": "square_avg"}, "adam": {"m": "exp_avg", "v": "exp_avg_sq"}}
@@ -18,7 +17,8 @@ def load_optimizer_state(net, optimizer, optimizer_state):
     optimizer, through its own load_state_dict: weights (out, in) as torch keeps them, and a step count where the
     optimizer keeps one."""
     linears = [child for child in net.model if isinstance(child, nn.Linear)]
-    params = [linear.weight for linear in linears] + ([] if linears[0].bias is None else [linear.bias for linear in linears])
+    params = [linear.weight for linear in linears]
+    params += [] if linears[0].bias is None else [linear.bias for linear in linears]
     index = {id(p): i for i, p in enumerate(net.optimizer.param_groups[0]["params"])}
     saved = net.optimizer.state_dict()
     saved["state"] = {}

@@ -260,7 +260,8 @@ def formula_case(changes, y_hat):
     ({"layers": (0, 1e-3)}, 1 - 1e-9, CLIP, "FAIL"),                      # the forward pass: not the loss's formula
     ({"gradients": (0, 1e-3)}, 1 - 1e-9, CLIP, "FAIL"),                   # a hidden layer's gradient first
     ({"loss": (None, 1e-3)}, 1 - 1e-9, None, "FAIL"),                     # nothing declared
-    ({"loss": (None, 1e-3)}, 1 - 1e-5, {"what": "logits", "margin": None, "kind": "loss"}, "limited"),  # ulp/tol = 2.2e-4
+    # ulp/tol = 2.2e-4:
+    ({"loss": (None, 1e-3)}, 1 - 1e-5, {"what": "logits", "margin": None, "kind": "loss"}, "limited"),
     ({"loss": (None, 1e-3)}, 1 - 1e-3, {"what": "logits", "margin": None, "kind": "loss"}, "FAIL"),
 ])
 def test_a_declared_loss_formula_explains_a_difference_only_where_the_outputs_saturate(changes, y_hat, formula,

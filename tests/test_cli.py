@@ -122,7 +122,8 @@ def test_help_states_every_default():
     proc = compare("run", "--help")
     assert proc.returncode == 0
     flags = ("--frameworks", "--dataset", "--hidden", "--activation", "--output-activation", "--loss", "--bias",
-             "--seed", "--weights", "--epochs", "--learning-rate", "--batch-size", "--shuffle", "--optimizer", "--momentum", "--rho", "--beta1",
+             "--seed", "--weights", "--epochs", "--learning-rate", "--batch-size", "--shuffle", "--optimizer",
+             "--momentum", "--rho", "--beta1",
              "--beta2", "--epsilon", "--dtype", "--timeout", "--threads", "--repeats", "--jobs", "--out")
     for flag in flags:
         assert flag in proc.stdout

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-import impl_numpy
 import companion
+import impl_numpy
 from compare import parity
 from compare.frameworks import FRAMEWORKS
 from compare.problem import Config, dataset
@@ -33,7 +33,8 @@ def test_the_counts_come_from_the_files():
     numpy, torch = companion.changes("numpy"), companion.changes("torch")
     assert numpy["added"] > torch["added"] > 0 and numpy["removed"] > 0  # NumPy writes the derivatives too
     assert "+        l2_delta = (l3_delta @ w2.T) * (1 - l2**2)  # tanh' = 1 − tanh²" in numpy["diff"]
-    assert companion.DEEP["loss"] == "bce" and companion.DEEP["activation"] == "tanh" and len(companion.DEEP["hidden"]) == 2
+    assert companion.DEEP["loss"] == "bce" and companion.DEEP["activation"] == "tanh"
+    assert len(companion.DEEP["hidden"]) == 2
 
 
 @pytest.mark.parametrize("framework", companion.FRAMEWORKS)

@@ -96,7 +96,8 @@ def test_training_moved_the_weights(run_config, case):
     assert ref["loss"][-1] < ref["loss"][0]
     if case["bias"]:  # they start at zero and must have learned something
         assert max(np.max(np.abs(b)) for b in ref["final_biases"]) > 0.01
-    moved = max(np.max(np.abs(np.subtract(a, b))) for a, b in zip(ref["final_weights"], results["initial_weights"]))
+    pairs = zip(ref["final_weights"], results["initial_weights"], strict=True)
+    moved = max(np.max(np.abs(np.subtract(a, b))) for a, b in pairs)
     assert moved > 0.1
 
 

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from compare.problem import (Config, ProblemError, dataset, initial_weights, load_parameters, load_weights,
-                             save_weights)
+from compare.problem import Config, ProblemError, dataset, initial_weights, load_parameters, load_weights, save_weights
 
 
 def test_datasets():
@@ -43,7 +42,7 @@ def test_weights_file_round_trip(tmp_path):
     save_weights(tmp_path / "w.npz", weights)
     loaded = load_weights(tmp_path / "w.npz")
     assert len(loaded) == 2
-    for a, b in zip(weights, loaded):
+    for a, b in zip(weights, loaded, strict=True):
         assert_array_equal(a, b)
 
 

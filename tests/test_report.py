@@ -61,7 +61,8 @@ def test_the_implementations_are_shown_with_their_size(short_run):
 
 
 def test_code_lines_leave_out_blanks_comments_and_docstrings():
-    source = '"""Module doc."""\n\nimport os  # why\n\n\ndef f(x):\n    """Doc\n    on two lines."""\n    # a comment\n    return (x +\n            1)\n'
+    source = ('"""Module doc."""\n\nimport os  # why\n\n\ndef f(x):\n    """Doc\n    on two lines."""\n'
+              '    # a comment\n    return (x +\n            1)\n')
     assert code_lines(source) == 4  # import, def, and the return spread over two lines
 
 

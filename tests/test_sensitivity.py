@@ -60,7 +60,8 @@ def test_a_float32_band_in_a_float64_run_holds_the_reference_computed_in_float32
                             5.0, "float32", loss="bce")
     assert band["computed_in"] is True and band["precision"] == "float32"
     assert np.all(np.asarray(band["loss"]) >= parity.scaled_diff(in32["loss"], run["loss"]))
-    assert band["weights"] >= max(parity.max_abs_diff(a, b) for a, b in zip(in32["weights"], run["final_weights"]))
+    pairs = zip(in32["weights"], run["final_weights"], strict=True)
+    assert band["weights"] >= max(parity.max_abs_diff(a, b) for a, b in pairs)
     assert not reference("blog", 4, 1.0, 20)["computed_in"]  # a band at the run's own precision has no such run
 
 

@@ -20,7 +20,7 @@ class Network(base.Network):
             for i in reversed(range(len(self.weights))):
                 grads[i] = layers[i].T @ delta
                 delta = delta @ self.weights[i].T
-            for w, grad in zip(self.weights, grads):
+            for w, grad in zip(self.weights, grads, strict=True):
                 w -= self.learning_rate * grad
         return {"loss": loss, "mean_abs_error": mean_abs_error}
 

@@ -19,7 +19,7 @@ class Network(Correct):
             layers = forward(x, self.weights)
             error = y - layers[-1]
             loss[epoch], mean_abs_error[epoch] = 0.5 * np.sum(error**2), np.mean(np.abs(error))
-            for i, (w, grad) in enumerate(zip(self.weights, self.backward(layers, y, self.weights)[0])):
+            for i, (w, grad) in enumerate(zip(self.weights, self.backward(layers, y, self.weights)[0], strict=True)):
                 self.update(i, w, grad)
         return {"loss": loss, "mean_abs_error": mean_abs_error}
 

@@ -14,6 +14,6 @@ class Network(Correct):
             loss[epoch], mean_abs_error[epoch] = 0.5 * np.sum(error**2), np.mean(np.abs(error))
             for row in rng.permutation(len(x)):  # the bug: a step per row
                 xi, yi = x[row:row + 1], y[row:row + 1]
-                for w, grad in zip(self.weights, backward(forward(xi, self.weights), yi, self.weights)[0]):
+                for w, grad in zip(self.weights, backward(forward(xi, self.weights), yi, self.weights)[0], strict=True):
                     w -= self.learning_rate * grad
         return {"loss": loss, "mean_abs_error": mean_abs_error}

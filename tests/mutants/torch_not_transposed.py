@@ -8,5 +8,5 @@ class Network(Correct):
     def __init__(self, weights, learning_rate, dtype):
         super().__init__(weights, learning_rate, dtype)
         with torch.no_grad():
-            for linear, w in zip(self.model[::2], weights):
+            for linear, w in zip(self.model[::2], weights, strict=True):
                 linear.weight.copy_(torch.from_numpy(w).reshape(linear.weight.shape))  # the bug: reshaped, not .T
