@@ -2,12 +2,12 @@
 `python -m tests.stand_in run --frameworks numpy,spawning …`."""
 import sys
 
-from compare import cli, runner
+from compare import bench, cli, runner
 from compare.frameworks import FRAMEWORKS, Framework
 
 STAND_INS = {name: Framework(name, f"tests.{name}_impl", ("numpy",), "numpy", ("numpy",), probe=None)
              for name in ("broken", "hanging", "spawning", "noisy")}
 
 if __name__ == "__main__":
-    cli.FRAMEWORKS = runner.FRAMEWORKS = {**FRAMEWORKS, **STAND_INS}
+    cli.FRAMEWORKS = runner.FRAMEWORKS = bench.FRAMEWORKS = {**FRAMEWORKS, **STAND_INS}
     sys.exit(cli.main())

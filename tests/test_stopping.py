@@ -80,6 +80,20 @@ def test_a_signal_stops_every_worker_and_what_it_started_at_once_and_keeps_the_e
     assert os.listdir(tmp) == []  # the run's compare-run-* folder went with it
 
 
+def test_a_signal_stops_a_bench_and_its_workers_too(stand_in):
+    start, out, tmp, marker = stand_in
+    proc = start("bench", "--frameworks", "spawning", "--widths", "4", "--batches", "4", "--repeats", "1")
+    deadline = time.monotonic() + 120
+    while not processes_with(marker):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1].startswith("compare: interrupted by SIGTERM")
+    assert not (out / "bench.json").exists() and gone(marker) and os.listdir(tmp) == []
+
+
 def test_a_timed_out_worker_is_stopped_with_what_it_started_and_the_others_still_run(stand_in):
     start, out, tmp, marker = stand_in
     stdout, stderr = start("run", "--frameworks", "numpy,spawning", "--repeats", "0", "--epochs", "5",

@@ -3,7 +3,7 @@ from tests.mutants.numpy_parts import Network as Parts, forward  # noqa: F401 �
 
 
 def backward(layers, y, weights, *network, bias=False):  # the blog's network only: sigmoid, ½·Σ(y − ŷ)²
-    z = [layer @ w for layer, w in zip(layers, weights, strict=True)]  # each layer's pre-activation
+    z = [layer @ w for layer, w in zip(layers[:-1], weights, strict=True)]  # each layer's pre-activation
     delta = (y - layers[-1]) * z[-1] * (1 - z[-1])  # the bug: the output's derivative formula on z
     grads = [None] * len(weights)
     for i in reversed(range(len(weights))):
