@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from compare import bench, processes, report, results, runner
-from compare.frameworks import FRAMEWORKS
+from compare.frameworks import FRAMEWORKS, with_own
 from compare.problem import (
     ACTIVATIONS,
     DTYPES,
@@ -61,20 +61,32 @@ def positive_float(text):
     return value
 
 
-def framework_list(text):
+def framework_list(text, own=False):
+    """Framework ids, or all; with own (run's), also your own code: a path to a .py file or a module name."""
     if text.strip() == "all":
         return tuple(FRAMEWORKS)
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     for name in names:
-        if name not in FRAMEWORKS:
+        if name not in FRAMEWORKS and not own:
             raise argparse.ArgumentTypeError(f"unknown framework '{name}' (choose from {', '.join(FRAMEWORKS)})")
     if not names:
         raise argparse.ArgumentTypeError("names no framework")
+    if own:
+        try:
+            with_own(names, FRAMEWORKS)
+        except ProblemError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+        names = tuple(name if name in FRAMEWORKS or not name.endswith(".py") else os.path.abspath(name)
+                      for name in names)
     return names
 
 
+def run_framework_list(text):
+    return framework_list(text, own=True)
+
+
 def build_parser():
-    parser = Parser(prog="python -m compare",
+    parser = Parser(prog="idli" if os.path.basename(sys.argv[0]) == "idli" else "python -m compare",
                     description="Train the blog's 3→4→1 sigmoid network in several frameworks from the same initial "
                                 "weights and check, epoch by epoch, that they agree.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -82,9 +94,10 @@ def build_parser():
                               description="Train every framework from the same initial weights; write results.json; "
                                           "exit 0 if all agree with numpy, 1 if any disagrees or fails, 2 on bad "
                                           "input.")
-    run.add_argument("--frameworks", type=framework_list, default=DEFAULT.frameworks, metavar="A,B,…",
-                     help=f"frameworks to run, of {', '.join(FRAMEWORKS)}, or all; numpy, the reference, "
-                          f"always runs (default: {','.join(DEFAULT.frameworks)})")
+    run.add_argument("--frameworks", type=run_framework_list, default=DEFAULT.frameworks, metavar="A,B,…",
+                     help=f"frameworks to run, of {', '.join(FRAMEWORKS)}, or all, and your own code (a path "
+                          f"to a .py file, or a module name); numpy, the reference, always runs (default: "
+                          f"{','.join(DEFAULT.frameworks)})")
     run.add_argument("--dataset", choices=list(TARGETS), default=DEFAULT.dataset,
                      help=f"blog: y = first column of X; xor: y = x0 XOR x1 (default: {DEFAULT.dataset})")
     run.add_argument("--hidden", type=int_list, default=None, metavar="W,W,…",
@@ -139,6 +152,12 @@ def build_parser():
                                           "a directory (run and bench also write it at their end).")
     rep.add_argument("--from", dest="source", metavar="DIR", default=DEFAULT.out,
                      help=f"directory holding results.json and/or bench.json (default: {DEFAULT.out})")
+    exercise = commands.add_parser("exercise", help="write a starter file: the blog's network with gaps to fill",
+                                   description="Write the blog's network with its forward pass given and its "
+                                               "backward pass and update left as gaps, to rebuild from memory and "
+                                               "check with `run --frameworks numpy,FILE`. Never overwrites a file.")
+    exercise.add_argument("--out", metavar="FILE", default="my_network.py",
+                          help="the file to write (default: my_network.py)")
     cost = commands.add_parser("cost", help="time the default run against bare imports, twice over",
                                description="Wall time of the default run against the bare imports of its frameworks, "
                                            "and each framework's ratio to numpy in consecutive runs; writes cost.json.")
@@ -237,6 +256,26 @@ def command_report(args):
     if not os.path.isdir(args.source):
         raise ProblemError(f"--from '{args.source}' is not a directory")
     print(f"Report: {markdown.write(args.source)}")
+    return 0
+
+
+def command_exercise(args):
+    from compare.exercise import STARTER
+
+    path = args.out
+    if not path.endswith(".py"):
+        raise ProblemError(f"--out '{path}' must name a .py file, which `run --frameworks numpy,{path}` checks")
+    shown = path if os.path.isabs(path) or path.startswith(".") else f"./{path}"
+    text = STARTER.replace("./my_network.py", shown)
+    try:
+        with open(path, "x") as f:  # x: never over a file that exists
+            f.write(text)
+    except FileExistsError:
+        raise ProblemError(f"'{path}' exists: the exercise never overwrites a file (choose another --out)") from None
+    except OSError as err:
+        raise ProblemError(f"cannot write '{path}': {err.strerror or err}") from None
+    print(f"Wrote {path}: the blog's network, with its backward pass and its update left as three gaps (TODO 1 to 3).")
+    print(f"Fill them in, then check it against the reference: python -m compare run --frameworks numpy,{shown}")
     return 0
 
 
@@ -388,7 +427,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         with signals_handled():
-            commands = {"bench": command_bench, "cost": command_cost, "report": command_report}
+            commands = {"bench": command_bench, "cost": command_cost, "report": command_report,
+                    "exercise": command_exercise}
             return commands.get(args.command, command_run)(args)
     except ProblemError as err:
         print(f"compare: error: {err}", file=sys.stderr)

@@ -3,6 +3,7 @@
 Nothing is imported here: a framework's packages are looked for, not loaded, so one installed is enough.
 """
 import importlib.util
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,7 @@ class Framework:
     formulas: dict = field(default_factory=dict, hash=False)  # {option value, e.g. "bce": Formula}: declared
     probe: str = ""           # the module whose `step` exposes one step's quantities; "": the package's probe.py,
     #                           None: no step-local checks (the curves alone are compared)
+    own: bool = False         # your own implementation (compare.own): module is its file's path or its module name
 
     def missing(self):
         """The required import names that are not installed."""
@@ -136,3 +138,35 @@ FRAMEWORKS = {
 # opt-in: each costs one more import and repeats a framework already run, torch-compile also ~30 s of compiling.
 DEFAULT = tuple(name for name, fw in FRAMEWORKS.items() if not fw.options)
 REFERENCE = "numpy"
+
+
+def own_framework(item, registry):
+    """The Framework of your own code named on the command line (a path to a .py file, or an importable module
+    that is not a framework id); a ProblemError if it is neither, or if its id is taken."""
+    from compare import own
+    from compare.problem import ProblemError
+
+    if item.endswith(".py"):
+        if not os.path.isfile(item):
+            raise ProblemError(f"no file '{item}' (a framework id, a path to a .py file, or a module name)")
+    elif importlib.util.find_spec(item.split(".")[0]) is None or not all(part.isidentifier()
+                                                                      for part in item.split(".")):
+        raise ProblemError(f"unknown framework '{item}' (choose from {', '.join(registry)}, or give a path to a .py "
+                           f"file or an importable module of your own)")
+    target = own.target_of(item)
+    name = own.name_of(target)
+    if name in registry:
+        raise ProblemError(f"'{item}' would be called '{name}', which names a framework already: rename it")
+    return Framework(name, target, (), "", (), probe="compare.own", own=True)
+
+
+def with_own(items, registry):
+    """The ids of a run's --frameworks items in order, and the registry with your own code's frameworks added."""
+    registry, names = dict(registry), []
+    for item in items:
+        if item not in registry:
+            framework = own_framework(item, registry)
+            registry[framework.name] = framework
+            item = framework.name
+        names.append(item)
+    return names, registry

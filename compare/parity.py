@@ -122,7 +122,9 @@ def describe(diagnosis):
                   "update": "forward and gradients agree"}[quantity]
     name = {"forward": f"the output of layer {layer}",
             "loss": "the loss" if steps == 1 else f"the epoch's loss (its {steps} steps' mean)",
-            "gradient": f"the gradient of {parameter}", "update": f"the updated {parameter}"}[quantity]
+            # A layer's gradients come from the delta one layer up: the blog's w0 from l1_delta, w1 from l2_delta.
+            "gradient": f"the gradient of {parameter} (l{layer + 1}_delta)" if layer is not None else "a gradient",
+            "update": f"the updated {parameter}"}[quantity]
     text = f"{name} differs by {diagnosis['max_diff']:.1e} at epoch {epoch}"
     if diagnosis.get("agreeing"):
         text += f" ({', '.join(diagnosis['agreeing'])} agree{'s' if len(diagnosis['agreeing']) == 1 else ''})"

@@ -186,6 +186,23 @@ def optimizer_matrix():
     return "\n".join(lines) + f"\n\n{sum(counts.values())} verdicts: {total}. †: limited by a declared formula.\n"
 
 
+def exercise_check():
+    """The exercise solved, then each typical mistake (compare.exercise), checked by a real run: its rows."""
+    from compare import exercise
+
+    lines = ["$ python -m compare exercise", "$ # … fill in the three gaps, then:",
+             "$ python -m compare run --frameworks numpy,./my_network.py --repeats 0"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, mistakes in {"the gaps filled in as the blog does": {}, **exercise.MISTAKES}.items():
+            (Path(tmp) / "my_network.py").write_text(exercise.solved(mistakes))
+            proc = subprocess.run([sys.executable, "-m", "compare", "run", "--frameworks", "numpy,./my_network.py",
+                                   "--repeats", "0", "--out", "out"], capture_output=True, text=True, cwd=tmp)
+            rows = [line for line in proc.stdout.splitlines() if line.startswith(("framework ", "my_network"))]
+            lines += ["", f"# {name}: exit {proc.returncode}", *rows]
+            print(lines[-1], file=sys.stderr)
+    return "```\n" + "\n".join(lines) + "\n```\n"
+
+
 BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "420"]
 
 
@@ -206,7 +223,7 @@ def main():
               "cost": lambda: command_block(["cost"], "cost.json", cost.table),
               "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", report.bench_table),
               "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
-              "optimizer-matrix": optimizer_matrix,
+              "optimizer-matrix": optimizer_matrix, "exercise": exercise_check,
               "companion": lambda: "\n".join(markdown.companion_table()) + "\n"}
     names = [a for a in sys.argv[1:] if not a.startswith("-")] or (
         ["default-run", "usage"] if "--quick" in sys.argv else list(blocks))

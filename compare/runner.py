@@ -6,10 +6,11 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from compare import environment, parity, processes
-from compare.frameworks import FRAMEWORKS, REFERENCE
+from compare.frameworks import FRAMEWORKS, REFERENCE, with_own
 from compare.problem import ProblemError, save_weights
 from compare.results import SCHEMA
 
@@ -81,6 +82,7 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
         "network": config.network,
         "orders": None if config.orders() is None else config.orders().tolist(),
         "options": framework.options,
+        "own": framework.own,  # your own code: module is its path or module name (compare.own)
         "versions": list(framework.versions),
         "dataset": config.dataset,
         "weights_file": str(weights_file),
@@ -106,6 +108,9 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
         return {"status": "error", "reason": f"worker failed: {last}", "stderr": tail(proc.stderr)}
     try:
         response = json.loads(response_file.read_text())
+        if response.get("status") == "error" and isinstance(response.get("reason"), str):  # your code's, said so
+            return {"status": "error", "reason": response["reason"][:STDERR_LINE_CHARS],
+                    "contract": bool(response.get("contract")), "stderr": tail(proc.stderr)}
         if response.get("status") != "ok":
             raise ValueError("no 'ok' status")
         missing = [key for key, kind in RESPONSE_FIELDS.items() if not isinstance(response.get(key), kind)]
@@ -151,8 +156,8 @@ def determinism(config, weights_sha256, runs):
 
 def run(config, registry=None, progress=None):
     """Train every framework of config from the same initial weights; return the contents of results.json."""
-    registry = FRAMEWORKS if registry is None else registry
-    names = frameworks_to_run(config, registry)
+    names, registry = with_own(config.frameworks, FRAMEWORKS if registry is None else registry)
+    names = frameworks_to_run(replace(config, frameworks=tuple(names)), registry)
     weights, biases = config.initial_weights(), config.initial_biases()
     with tempfile.TemporaryDirectory(prefix="compare-run-") as work:
         work = Path(work)
@@ -202,6 +207,8 @@ def run(config, registry=None, progress=None):
 
 def exit_code(results):
     """0 when every framework that ran agrees with the reference (or within its declared limit), 1 when any
-    disagrees, failed, or the training diverged."""
+    disagrees, failed, or the training diverged; 2 when your own code does not follow the contract (bad input)."""
+    if any(run.get("contract") for run in results["runs"].values()):
+        return 2
     failed = any(run["status"] == "error" for run in results["runs"].values())
     return 0 if results["parity"]["ok"] and not failed else 1

@@ -6,12 +6,13 @@ The request names the implementation, the problem and the initial-weights file; 
 import importlib
 import importlib.metadata
 import json
+import os
 import sys
 import time
 
 import numpy as np
 
-from compare import environment, parity, probes, sensitivity, timing
+from compare import environment, own, parity, probes, sensitivity, timing
 from compare.problem import dataset, initial_weights, load_parameters
 
 
@@ -26,7 +27,7 @@ def train(request):
     """The parity run, timed by phase; then the same network, warm, trains on to time the steady state."""
     timings = {}
     with timing.phase(timings, "import_s"):
-        impl = importlib.import_module(request["module"])
+        impl = own.adapted(request["module"]) if request.get("own") else importlib.import_module(request["module"])
     environment.apply_threads(request["threads"])
     environment.apply_determinism()
     x, y = dataset(request["dataset"])
@@ -49,7 +50,7 @@ def train(request):
     curves = {key: np.concatenate([h[key] for h in histories]) for key in ("loss", "mean_abs_error")}
     response = {
         "status": "ok",
-        "version": versions(request["versions"]),
+        "version": os.path.basename(impl.path) if request.get("own") else versions(request["versions"]),
         "network": repr(net),
         "loss": curves["loss"].tolist(),
         "mean_abs_error": curves["mean_abs_error"].tolist(),
@@ -164,7 +165,14 @@ def main(argv):
     request_path, response_path = argv
     with open(request_path) as f:
         request = json.load(f)
-    response = bench(request) if request.get("kind") == "bench" else train(request)
+    try:
+        response = bench(request) if request.get("kind") == "bench" else train(request)
+    except own.ContractError as err:  # your own code does not follow the contract: one line, and exit 2
+        response = {"status": "error", "reason": str(err), "contract": True}
+    except Exception as err:  # noqa: BLE001 — your own code raised while it ran: its own line says where
+        if not request.get("own"):
+            raise
+        response = {"status": "error", "reason": own.located(err, own.source_path(request["module"]))}
     with open(response_path, "w") as f:
         json.dump(response, f)  # floats as repr: float64 values round-trip exactly
 
