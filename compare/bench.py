@@ -64,7 +64,8 @@ def run_framework(framework, config, cells, budget, workdir, on_cell):
                "budget_s": budget, "baseline": framework.name == REFERENCE, "threads": config.threads}
     request_file, response_file = workdir / f"{framework.name}.bench.json", workdir / f"{framework.name}.out.json"
     request_file.write_text(json.dumps(request))
-    command = [sys.executable, "-m", "compare.worker", str(request_file), str(response_file)]
+    command = [*environment.fixed_layout(), sys.executable, "-m", "compare.worker", str(request_file),
+               str(response_file)]
     grace = budget + IMPORT_GRACE_S
     with tempfile.TemporaryFile("w+") as stderr:
         proc = processes.start(command, env=worker_env(framework, config.threads, workdir), cwd=workdir, text=True,

@@ -61,6 +61,16 @@ def positive_float(text):
     return value
 
 
+def non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got '{text}'") from None
+    if not (value >= 0 and value != float("inf")):  # also refuses NaN
+        raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0, got '{text}'")
+    return value
+
+
 def framework_list(text, own=False):
     """Framework ids, or all; with own (run's), also your own code: a path to a .py file or a module name."""
     if text.strip() == "all":
@@ -141,6 +151,10 @@ def build_parser():
     run.add_argument("--repeats", type=non_negative_int, default=DEFAULT.repeats, metavar="N",
                      help=f"at least this many timed pairs of blocks for the steady-state time per epoch; "
                           f"0 skips it (default: {DEFAULT.repeats})")
+    run.add_argument("--timing-budget", type=non_negative_float, default=DEFAULT.timing_budget, metavar="S",
+                     help=f"seconds of timed pairs per framework, at most: pairs are timed until the 95%% interval "
+                          f"of its ratio to numpy is within ±5%%, or this is spent (default: "
+                          f"{DEFAULT.timing_budget:g})")
     run.add_argument("--jobs", type=positive_int, default=DEFAULT.jobs, metavar="N",
                      help=f"frameworks run at once; more give the parity verdict sooner, but timings that compete "
                           f"for the cores (default: {DEFAULT.jobs})")
@@ -325,6 +339,7 @@ def config_from(args):
                   output_activation=args.output_activation, loss=args.loss, bias=args.bias, seed=args.seed,
                   weights=args.weights, epochs=args.epochs, learning_rate=args.learning_rate, dtype=args.dtype,
                   out=args.out, timeout=args.timeout, threads=args.threads, repeats=args.repeats,
+                  timing_budget=args.timing_budget,
                   jobs=args.jobs)
 
 

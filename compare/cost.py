@@ -27,7 +27,7 @@ def checked(command, **kwargs):
 def bare_import_seconds(framework, threads, repeats):
     """Median wall time of `python -c "import <module>"` for the framework's packages, in a fresh process."""
     statement = "; ".join(f"import {name}" for name in framework.requires)
-    command = [sys.executable, "-c", statement]
+    command = [*environment.fixed_layout(), sys.executable, "-c", statement]  # as the workers start
     env = worker_env(framework, threads)
     times = [timeit.Timer(lambda: checked(command, env=env)).timeit(1) for _ in range(repeats)]
     return statistics.median(times)
@@ -41,9 +41,25 @@ def default_run(out):
 
 
 def ratios(run):
-    """Each framework's time per epoch over NumPy's, as the run's table shows it (measured in its own worker)."""
-    return {name: entry["timing"]["ratio_to_reference"] for name, entry in run["runs"].items()
+    """Each framework's time per epoch over NumPy's, as the run's table shows it (measured in its own worker), with
+    its 95 % interval: {name: [ratio, [low, high] or None]}."""
+    return {name: [entry["timing"]["ratio_to_reference"], entry["timing"].get("ratio_ci95")]
+            for name, entry in run["runs"].items()
             if entry["status"] == "ok" and "ratio_to_reference" in entry["timing"]}
+
+
+def covered(ratio_runs):
+    """Per framework, the test of the intervals: does each run's ratio fall inside every other run's 95 % interval?
+    {name: {"inside": bool, "misses": ["run 2's 4.9 outside run 1's 4.2–4.6", …]}}."""
+    out = {}
+    for name in ratio_runs[0]:
+        found = [run[name] for run in ratio_runs if name in run]
+        misses = [f"run {i + 1}'s {ratio:.3g} outside run {j + 1}'s "
+                  + ("(no interval)" if interval is None else f"{interval[0]:.3g}–{interval[1]:.3g}")
+                  for i, (ratio, _) in enumerate(found) for j, (_, interval) in enumerate(found)
+                  if i != j and (interval is None or not interval[0] <= ratio <= interval[1])]
+        out[name] = {"inside": not misses, "misses": misses}
+    return out
 
 
 def measure(runs=2, repeats=3):
@@ -57,7 +73,7 @@ def measure(runs=2, repeats=3):
             seconds, run = default_run(Path(tmp) / str(i))
             walls.append(seconds)
             ratio_runs.append(ratios(run))
-    first, last = ratio_runs[0], ratio_runs[-1]
+    first, last = ({name: value[0] for name, value in run.items()} for run in (ratio_runs[0], ratio_runs[-1]))
     return {
         "schema": 1,
         "environment": environment.describe(config.threads),
@@ -67,6 +83,7 @@ def measure(runs=2, repeats=3):
         "cost_ratio": statistics.median(walls) / sum(imports.values()),
         "ratio_to_numpy": ratio_runs,
         "ratio_change": {name: abs(last[name] - first[name]) / first[name] for name in first if name in last},
+        "intervals_cover": covered(ratio_runs),
     }
 
 
@@ -76,7 +93,14 @@ def table(data):
              + f" (total {data['bare_import_total_s']:.2f} s)",
              "default run, wall: " + ", ".join(f"{s:.2f} s" for s in data["default_run_s"])
              + f" → {data['cost_ratio']:.2f}× the bare imports"]
+    cover = data["intervals_cover"]
     for name, change in data["ratio_change"].items():
-        values = " then ".join(f"{run[name]:.3g}" for run in data["ratio_to_numpy"])
-        lines.append(f"{name} per epoch ÷ numpy's: {values} ({change:.0%} apart)")
+        values = ", ".join(f"{run[name][0]:.3g}" + ("" if not run[name][1] else
+                                                    f" [{run[name][1][0]:.3g}, {run[name][1][1]:.3g}]")
+                           for run in data["ratio_to_numpy"] if name in run)
+        test = ("each run inside the others' intervals" if cover[name]["inside"]
+                else "; ".join(cover[name]["misses"]))
+        lines.append(f"{name} per epoch ÷ numpy's: {values} ({change:.0%} apart): {test}")
+    inside = sum(entry["inside"] for entry in cover.values())
+    lines.append(f"{inside} of {len(cover)} frameworks: each run's ratio inside every other run's 95% interval")
     return "\n".join(lines)

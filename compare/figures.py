@@ -80,20 +80,48 @@ PHASES = [("import_s", "import"), ("build_s", "build"), ("first_epoch_s", "first
 
 
 def timing(results, path):
-    """Import, build, first epoch and steady-state time per epoch, per framework, log scale."""
+    """Import, build, first epoch and steady-state time per epoch, per framework, log scale (the steady state with
+    its 95 % interval); beside it, each framework's time per epoch over numpy's, with its 95 % interval."""
     runs = {name: run for name, run in ok_runs(results).items() if "epoch_median_s" in run["timing"]}
-    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.75 * max(1, len(runs))))
+    fig, (ax, rax) = plt.subplots(1, 2, figsize=(12, 0.9 + 0.75 * max(1, len(runs))),
+                                  gridspec_kw={"width_ratios": [3, 2]})
     height = 0.8 / len(PHASES)
     for i, (key, label) in enumerate(PHASES):
         values = [run["timing"][key] for run in runs.values()]
-        ax.barh(np.arange(len(runs)) + i * height, values, height=height, label=label)
+        errors = None
+        if key == "epoch_median_s":
+            errors = error_bars([(run["timing"][key], run["timing"].get("epoch_ci95_s")) for run in runs.values()])
+        ax.barh(np.arange(len(runs)) + i * height, values, height=height, label=label, xerr=errors, capsize=2)
     ax.set_yticks(np.arange(len(runs)) + 0.4 - height / 2, list(runs))
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlabel("seconds (log scale)")
     ax.set_title(f"Time by phase, {results['environment']['threads']} thread(s)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    ax.legend(loc="lower right", fontsize="small")
+    ratios = {name: run["timing"] for name, run in runs.items() if "ratio_to_reference" in run["timing"]}
+    if ratios:
+        rows = np.arange(len(ratios))
+        rax.errorbar([t["ratio_to_reference"] for t in ratios.values()], rows, fmt="o", capsize=4,
+                     xerr=error_bars([(t["ratio_to_reference"], t.get("ratio_ci95")) for t in ratios.values()]))
+        for row, t in zip(rows, ratios.values(), strict=True):
+            if "unstable" in t:
+                rax.annotate("unstable", (t["ratio_to_reference"], row), textcoords="offset points", xytext=(6, 6),
+                             fontsize="small", color="C3")
+        rax.axvline(1, color="0.5", linewidth=0.8)
+        rax.set_yticks(rows, list(ratios))
+        rax.invert_yaxis()
+        rax.set_xscale("log")
+        rax.set_xlabel(f"time per epoch ÷ {results['parity']['reference']}'s (log scale)")
+        rax.set_title("× numpy, with 95% intervals")
+    else:
+        rax.set_axis_off()
     save(fig, path)
+
+
+def error_bars(points):
+    """matplotlib's xerr, (2, n): each median's distance to its interval's ends (0 where it has none)."""
+    return np.array([[median - interval[0], interval[1] - median] if interval else [0.0, 0.0]
+                     for median, interval in points]).T
 
 
 def scaling(bench, path):

@@ -4,12 +4,18 @@ Every number is read from results.json or bench.json; every figure is drawn from
 implementations' source files.
 """
 from compare.frameworks import FRAMEWORKS
-from compare.report import bench_table, headline, notes, number, parity_cell, seconds, verdict
+from compare.report import bench_table, headline, notes, number, parity_cell, ratio_cell, seconds, timing_notes, verdict
 from compare.source import code_lines, source_file
 
 
 def cell(text):
     return str(text).replace("|", "\\|")
+
+
+def ratio_interval(timing):
+    """'9.1 ±6% (8.6–9.7)': the table's cell with the 95 % interval itself."""
+    interval = timing.get("ratio_ci95")
+    return ratio_cell(timing) + ("" if not interval else f" ({interval[0]:.3g}–{interval[1]:.3g})")
 
 
 def results_table(results):
@@ -35,7 +41,7 @@ def results_table(results):
             check = [number(entry["max_abs_loss_diff"], ".1e"), number(entry["max_abs_weight_diff"], ".1e"),
                      "-" if epoch is None else str(epoch),
                      "**FAIL**" if entry["verdict"] == "FAIL" else parity_cell(entry)]
-            ratio = f"{timing['ratio_to_reference']:.3g}" if "ratio_to_reference" in timing else "-"
+            ratio = cell(ratio_interval(timing)) if "ratio_to_reference" in timing else "-"
         lines.append("| " + " | ".join([name, cell(run["version"]), number(run["loss"][-1], ".10g"), *check,
                                         seconds(timing["train_s"]), seconds(timing.get("epoch_median_s")),
                                         ratio]) + " |")
@@ -105,7 +111,8 @@ def document(results=None, bench=None, figures=()):
     if results is not None:
         c = results["config"]
         out += [headline(results), "", f"**{verdict(results)}**", "", results_table(results), ""]
-        out += [f"- {note}" for note in notes(results)] + ([""] if notes(results) else [])
+        lines = notes(results) + timing_notes(results)
+        out += [f"- {note}" for note in lines] + ([""] if lines else [])
         out += ["Config: " + ", ".join(f"{k} = {v}" for k, v in c.items() if k != "out") + ".", ""]
         out += ["## Environment", "", *environment_lines(results["environment"]), ""]
         reference = results["parity"]["reference"]

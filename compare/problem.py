@@ -158,7 +158,8 @@ class Config:
     out: str = "results"         # directory of results.json
     timeout: float = 600.0       # seconds one framework's worker may take
     threads: int = 1             # threads every framework may use, the same for all
-    repeats: int = 5             # at least this many timed pairs for the steady state per epoch; 0 skips it
+    repeats: int = 6             # at least this many timed pairs for the steady state per epoch; 0 skips it
+    timing_budget: float = 1.5   # seconds of timed pairs per framework, at most, to make its ratio's interval tight
     jobs: int = 1                # workers run at once; more finish sooner, but their timings then compete
 
     def __post_init__(self):
@@ -208,6 +209,10 @@ class Config:
                 raise ProblemError(f"{name} must be a positive integer, got {value!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
             raise ProblemError(f"seed must be an integer in [0, 2**32), got {self.seed!r}")
+        if (isinstance(self.timing_budget, bool) or not isinstance(self.timing_budget, (int, float))
+                or not 0 <= self.timing_budget <= MAX_TIMEOUT):
+            raise ProblemError(f"timing budget must be a number of seconds from 0 to {MAX_TIMEOUT:g}, got "
+                               f"{self.timing_budget!r}")
         for name in ("learning_rate", "timeout"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:

@@ -220,7 +220,7 @@ def main():
     from compare import cost
 
     blocks = {"default-run": default_run, "usage": usage,
-              "cost": lambda: command_block(["cost"], "cost.json", cost.table),
+              "cost": lambda: command_block(["cost", "--runs", "3"], "cost.json", cost.table),
               "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", report.bench_table),
               "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
               "optimizer-matrix": optimizer_matrix, "exercise": exercise_check,

@@ -87,6 +87,27 @@ def notes(results):
     return out + [band_line(results, precision) for precision in dict.fromkeys(bands)]
 
 
+def ratio_cell(timing):
+    """'9.1 ±6%': the median of the pairs' ratios to numpy and how far its 95 % interval reaches (the wider side);
+    '±?' with too few pairs for one; '*' marks an unstable one (notes say why)."""
+    width = timing.get("ci95_half_width")
+    spread = "±?" if width is None else f"±{width:.0%}"
+    return f"{timing['ratio_to_reference']:.3g} {spread}" + ("*" if "unstable" in timing else "")
+
+
+def timing_notes(results):
+    """A line per framework whose ratio to numpy is unstable: its interval, and what the worker saw of the cause."""
+    out = []
+    for name, run in results["runs"].items():
+        timing = run.get("timing", {})
+        if run.get("status") == "ok" and "unstable" in timing and "ratio_ci95" in timing:
+            low, high = timing["ratio_ci95"] or (float("nan"), float("nan"))
+            out.append(f"*{name}: × numpy {timing['ratio_to_reference']:.3g} is unstable, its 95% interval "
+                       f"{low:.3g} to {high:.3g} after {timing['repeats']} pairs in {timing['timed_s']:.1f} s: "
+                       f"{timing['unstable']}.")
+    return out
+
+
 def rows(results):
     parity = results["parity"]
     yield ["framework", "version", "final loss", "max |Δloss|", "first bad epoch", "parity", "train time",
@@ -108,8 +129,8 @@ def rows(results):
             check = [number(entry["max_abs_loss_diff"], ".1e"), "-" if epoch is None else str(epoch),
                      parity_cell(entry)]
         epoch = run["timing"].get("epoch_median_s")
-        ratio = run["timing"].get("ratio_to_reference", 1.0 if name == parity["reference"] and epoch else None)
-        ratio = "-" if ratio is None else f"{ratio:.3g}"
+        ratio = ratio_cell(run["timing"]) if "ratio_to_reference" in run["timing"] else (
+            "1" if name == parity["reference"] and epoch else "-")
         yield [name, run["version"], number(run["loss"][-1], ".10g"), *check, seconds(run["timing"]["train_s"]),
                seconds(epoch), ratio]
 
@@ -124,7 +145,7 @@ def table(results):
             out.append(f"{row[0]:<{widths[0]}}  {row[1]}")
         else:
             out.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    out += ["", verdict(results), *notes(results)]
+    out += ["", verdict(results), *notes(results), *timing_notes(results)]
     return "\n".join(out)
 
 

@@ -92,11 +92,13 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
         "threads": config.threads,
         "steady_state": config.repeats > 0,
         "repeats": config.repeats,
+        "timing_budget": config.timing_budget,
     }
     request_file = workdir / f"{framework.name}.request.json"
     response_file = workdir / f"{framework.name}.response.json"
     request_file.write_text(json.dumps(request))
-    command = [sys.executable, "-m", "compare.worker", str(request_file), str(response_file)]
+    command = [*environment.fixed_layout(), sys.executable, "-m", "compare.worker", str(request_file),
+               str(response_file)]
     try:
         proc = processes.run(command, config.timeout, env=worker_env(framework, config.threads, workdir), cwd=workdir,
                              text=True, stdin=subprocess.DEVNULL)

@@ -62,14 +62,14 @@ def train(request):
         "predictions": net.predict(x).tolist(),
     }
     if request.get("steady_state", True):
-        reference, target_s = None, timing.TARGET_S
+        reference, budget_s = None, request.get("timing_budget", timing.BUDGET_S)
         if not request["is_reference"]:  # NumPy, timed in alternation as the yardstick
             ref_net = importlib.import_module(request["reference_module"]).Network(weights, lr, dtype, **network)
             reference = lambda n: ref_net.fit(x, y, n)  # noqa: E731
         else:
-            target_s = 0  # the reference's own steady state: no ratio rests on it, so the fewest repeats do
+            budget_s = 0  # the reference's own steady state: no ratio rests on it, so the fewest repeats do
         timings.update(timing.steady_state(lambda n: net.fit(x, y, n), repeats=request["repeats"],
-                                           reference=reference, target_s=target_s))
+                                           reference=reference, budget_s=budget_s))
     if request["is_reference"]:
         with timing.phase(timings, "sensitivity_s"):
             response["sensitivity"] = {precision: sensitivity.band(impl, response, weights, x, y, lr, dtype,
@@ -151,7 +151,7 @@ def bench(request, report=print):
             weights = initial_weights(request["seed"], [request["inputs"], cell["width"], 1])
             net = impl.Network(weights, request["learning_rate"], request["dtype"], **request.get("options", {}))
             epochs = lambda n: net.fit(x, y, n)  # noqa: B023, E731 — called here, within this cell
-            result = {**cell, **timing.steady_state(epochs, repeats=request["repeats"], target_s=0)}
+            result = {**cell, **timing.steady_state(epochs, repeats=request["repeats"], budget_s=0)}
             measured.append(result)
             del net, x, y
         response["cells"].append(result)

@@ -94,6 +94,11 @@ BAD = [
     (["--weights", "{huge}", "--dtype", "float32"], "w0 holds values float32 cannot hold (beyond ±3.4e+38)"),
     (["--hidden", "10000000000"], "hidden 10000000000 makes 40,000,000,000 weights; at most 10,000,000 are allowed"),
     (["--timeout", "3e6"], "timeout must be at most 1e+06, got 3e+06"),
+    (["--timing-budget", "-1"], "argument --timing-budget: must be a finite number ≥ 0, got '-1'"),
+    (["--timing-budget", "nan"], "argument --timing-budget: must be a finite number ≥ 0, got 'nan'"),
+    (["--timing-budget", "1e7"], "timing budget must be a number of seconds from 0 to 1e+06, got 10000000.0"),
+    (["--frameworks", "numpy,./nowhere.py"], "no file './nowhere.py' (a framework id, a path to a .py file, or a "
+                                             "module name)"),
     (["--epochs", "100000000000"], "epochs must be at most 1e+07, got 1e+11"),
     (["--threads", "100000"], "threads must be at most 1,024, got 100,000"),
     (["--out", "{text}/sub"], "cannot write to --out '{text}/sub'"),
@@ -123,8 +128,8 @@ def test_help_states_every_default():
     assert proc.returncode == 0
     flags = ("--frameworks", "--dataset", "--hidden", "--activation", "--output-activation", "--loss", "--bias",
              "--seed", "--weights", "--epochs", "--learning-rate", "--batch-size", "--shuffle", "--optimizer",
-             "--momentum", "--rho", "--beta1",
-             "--beta2", "--epsilon", "--dtype", "--timeout", "--threads", "--repeats", "--jobs", "--out")
+             "--momentum", "--rho", "--beta1", "--beta2", "--epsilon", "--dtype", "--timeout", "--threads",
+             "--repeats", "--timing-budget", "--jobs", "--out")
     for flag in flags:
         assert flag in proc.stdout
     assert proc.stdout.count("(default:") == len(flags)
