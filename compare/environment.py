@@ -31,9 +31,9 @@ def fixed_layout():
     """The command prefix that starts a worker with its address-space layout fixed (ASLR off for that process
     alone: `setarch <machine> -R`), or () where that cannot be done (no setarch, or the system refuses it).
 
-    Why: where a process's code and heap land moves a Python-heavy framework's time per epoch by up to a quarter
-    from one process to the next (Keras on JAX: 6.1 against 7.6 ms per epoch, in two runs), a difference no
-    measurement inside one process can see. With the layout fixed, consecutive runs time the same process.
+    Why: where a process's code and heap land moves a Python-heavy framework's time per epoch from one process to
+    the next, a difference no measurement inside one process can see. With the layout fixed, that part of it is
+    the same in every run (README: "What the intervals do and do not hold").
     """
     prefix = ("setarch", platform.machine(), "-R")
     if shutil.which("setarch") is None:

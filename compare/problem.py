@@ -159,7 +159,7 @@ class Config:
     timeout: float = 600.0       # seconds one framework's worker may take
     threads: int = 1             # threads every framework may use, the same for all
     repeats: int = 6             # at least this many timed pairs for the steady state per epoch; 0 skips it
-    timing_budget: float = 1.5   # seconds of timed pairs per framework, at most, to make its ratio's interval tight
+    timing_budget: float = 1.0   # seconds of timed pairs per framework, at most, to make its ratio's interval tight
     jobs: int = 1                # workers run at once; more finish sooner, but their timings then compete
 
     def __post_init__(self):

@@ -12,10 +12,11 @@ import time
 import timeit
 from contextlib import contextmanager
 
-MIN_BLOCK_S = 0.02  # the shortest timed block: many short blocks ride out the machine's drift better than few long
+MIN_BLOCK_S = 0.01  # the shortest timed block: many short blocks ride out the machine's drift better than few long
+MAX_FIXED_SHARE = 0.2  # … and long enough that a fit call's fixed cost is at most this share of it
 REPEATS = 6         # at least this many timed pairs of blocks after the warm-up (6: the fewest a 95 % interval
 #                     for a median can rest on)
-BUDGET_S = 1.5      # more pairs are timed until the interval is TIGHT, or the measurement has lasted this long …
+BUDGET_S = 1.0      # more pairs are timed until the interval is TIGHT, or the measurement has lasted this long …
 MAX_REPEATS = 61    # … or this many pairs were timed
 CONFIDENCE = 0.95
 TIGHT = 0.05        # a median whose 95 % interval reaches no further than ±5 % of it is measured enough
@@ -58,18 +59,27 @@ def seconds(fn, *args):
     return timeit.Timer(lambda: fn(*args)).timeit(number=1)
 
 
-def autorange(fit, min_block_s=MIN_BLOCK_S):
-    """The smallest n in 1, 2, 5, 10, 20, … for which fit(n) lasts at least min_block_s; this is also the warm-up.
+def autorange(fit, min_block_s=MIN_BLOCK_S, max_fixed_share=MAX_FIXED_SHARE):
+    """The smallest n in 1, 2, 5, 10, 20, … for which fit(n) lasts at least min_block_s and a call's fixed cost is
+    at most max_fixed_share of it; this is also the warm-up.
 
-    Each n is run once untimed before it is timed: a framework that compiles per number of epochs (JAX's lax.scan
-    loop) would otherwise count its compilation as a long block and settle on too small an n.
+    The fixed cost is estimated from the last two block sizes timed (t = fixed + n·epoch). A steady-state pair
+    subtracts two blocks, so their fixed costs' jitter lands on the epoch's time divided by n: a framework whose
+    every fit call builds a data pipeline (Keras) needs longer blocks than one without (NumPy). Each n is run once
+    untimed before it is timed: a framework that compiles per number of epochs (JAX's lax.scan loop) would
+    otherwise count its compilation as a long block and settle on too small an n.
     """
-    scale = 1
+    scale, timed = 1, []
     while True:
         for n in (scale, 2 * scale, 5 * scale):
             fit(n)
-            if seconds(fit, n) >= min_block_s:
-                return n
+            t = seconds(fit, n)
+            timed.append((n, t))
+            if t >= min_block_s and len(timed) >= 2:
+                (n1, t1), (n2, t2) = timed[-2:]
+                fixed = t1 - n1 * (t2 - t1) / (n2 - n1)
+                if fixed <= max_fixed_share * t:
+                    return n
         scale *= 10
 
 

@@ -20,12 +20,17 @@ def fake_clock(monkeypatch):
 
 def test_steady_state_cancels_the_fixed_cost_of_a_call(fake_clock):
     result = timing.steady_state(lambda n: 0.010 + 0.001 * n, repeats=5, min_block_s=0.02, budget_s=0)
-    assert result["block_epochs"] == 10  # 1, 2 and 5 epochs last under 20 ms; 10 epochs last 20 ms
+    # 10 epochs last 20 ms, but half of that is the call's fixed cost: from 50 epochs (60 ms) it is a sixth.
+    assert result["block_epochs"] == 50
     assert result["epoch_median_s"] == pytest.approx(0.001)
     assert result["call_overhead_s"] == pytest.approx(0.010)
     assert result["epoch_iqr_s"] == pytest.approx(0.0, abs=1e-15)
     assert result["repeats"] == 5
-    assert fake_clock[:4] == [1, 2, 5, 10] and fake_clock[4:6] == [10, 20]
+    assert fake_clock[:6] == [1, 2, 5, 10, 20, 50] and fake_clock[6:8] == [50, 100]
+
+
+def test_without_a_fixed_cost_the_shortest_block_will_do(fake_clock):
+    assert timing.autorange(lambda n: 0.001 * n, min_block_s=0.02) == 20
 
 
 def test_steady_state_ratio_to_a_reference(fake_clock):
@@ -63,11 +68,11 @@ def test_the_median_interval_covers_the_true_median_at_least_95_percent_of_the_t
 
 def jittered(values):
     """A fit whose per-epoch time follows `values`, one per timed pair (the fixed cost cancels: see above). A pair
-    starts with a block of 10 epochs; autorange times two of those before the pairs begin."""
+    starts with a block of 50 epochs; autorange runs two of those before the pairs begin."""
     state = {"pairs": -2, "epoch": values[0]}
 
     def fit(n):
-        if n == 10:
+        if n == 50:
             state["pairs"] += 1
             state["epoch"] = values[min(max(state["pairs"], 0), len(values) - 1)]
         return 0.010 + state["epoch"] * n
