@@ -55,7 +55,8 @@ def load(target):
     path = target if target.endswith(".py") else None
     try:
         if path:
-            spec = importlib.util.spec_from_file_location(name_of(target), path)
+            # Under a name of its own: a file called json.py must not stand in for the json the worker imports.
+            spec = importlib.util.spec_from_file_location(f"_own_{name_of(target)}", path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
             spec.loader.exec_module(module)
@@ -113,7 +114,7 @@ class TrainNetwork:
         return self.predictions
 
     def __repr__(self):
-        return f"train() of {self.train.__module__}"
+        return f"train() of {self.train.__module__.removeprefix('_own_')}"
 
 
 class Checked:

@@ -102,6 +102,8 @@ def test_nan_returned_fails_at_epoch_1(tmp_path, capsys):
                                                                 "loss.append(float('nan'))"}))
     entry = results["parity"]["frameworks"]["my_network"]
     assert code == 1 and entry["verdict"] == "FAIL" and entry["first_divergent_epoch"] == 1, out
+    assert "my_network: forward agrees; the loss differs by nan at epoch 1." in out
+    assert (tmp_path / "out" / "report.md").is_file()  # a NaN curve is drawn, not a failed report
 
 
 def test_an_endless_loop_times_out_and_the_other_frameworks_still_run(tmp_path, capsys):
