@@ -155,6 +155,10 @@ def build_parser():
                      help=f"seconds of timed pairs per framework, at most: pairs are timed until the 95%% interval "
                           f"of its ratio to numpy is within ±5%%, or this is spent (default: "
                           f"{DEFAULT.timing_budget:g})")
+    run.add_argument("--timing-processes", type=positive_int, default=DEFAULT.timing_processes, metavar="K",
+                     help=f"processes each framework is timed in: the one that trained it and K-1 replicas, so that "
+                          f"the interval holds what varies from one process to the next (default: "
+                          f"{DEFAULT.timing_processes})")
     run.add_argument("--jobs", type=positive_int, default=DEFAULT.jobs, metavar="N",
                      help=f"frameworks run at once; more give the parity verdict sooner, but timings that compete "
                           f"for the cores (default: {DEFAULT.jobs})")
@@ -339,8 +343,7 @@ def config_from(args):
                   output_activation=args.output_activation, loss=args.loss, bias=args.bias, seed=args.seed,
                   weights=args.weights, epochs=args.epochs, learning_rate=args.learning_rate, dtype=args.dtype,
                   out=args.out, timeout=args.timeout, threads=args.threads, repeats=args.repeats,
-                  timing_budget=args.timing_budget,
-                  jobs=args.jobs)
+                  timing_budget=args.timing_budget, timing_processes=args.timing_processes, jobs=args.jobs)
 
 
 _line_open = []  # a progress line waiting for its framework's status

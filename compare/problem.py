@@ -31,6 +31,7 @@ OPTIMIZERS = {"sgd": (), "momentum": ("momentum",), "nesterov": ("momentum",), "
 MAX_PARAMETERS = 10_000_000  # weights in all layers: 80 MB at float64, per copy each framework holds
 MAX_EPOCHS = 10_000_000      # each curve holds one float per epoch
 MAX_THREADS = 1024
+MAX_TIMING_PROCESSES = 20  # pyperf times in 20; each is one more import of the framework
 MAX_TIMEOUT = 1_000_000.0    # seconds (11.6 days): subprocess cannot wait much beyond 2.1e6
 
 
@@ -158,8 +159,9 @@ class Config:
     out: str = "results"         # directory of results.json
     timeout: float = 600.0       # seconds one framework's worker may take
     threads: int = 1             # threads every framework may use, the same for all
-    repeats: int = 6             # at least this many timed pairs for the steady state per epoch; 0 skips it
+    repeats: int = 6             # at least this many timed pairs per timing process for the steady state; 0 skips it
     timing_budget: float = 1.0   # seconds of timed pairs per framework, at most, to make its ratio's interval tight
+    timing_processes: int = 2    # processes each framework is timed in: the one that trained it, and replicas
     jobs: int = 1                # workers run at once; more finish sooner, but their timings then compete
 
     def __post_init__(self):
@@ -193,7 +195,8 @@ class Config:
         if parameters > MAX_PARAMETERS:
             raise ProblemError(f"hidden {','.join(map(str, self.hidden))} makes {parameters:,} weights; at most "
                                f"{MAX_PARAMETERS:,} are allowed")
-        for name, bound in (("epochs", MAX_EPOCHS), ("threads", MAX_THREADS), ("timeout", MAX_TIMEOUT)):
+        for name, bound in (("epochs", MAX_EPOCHS), ("threads", MAX_THREADS), ("timeout", MAX_TIMEOUT),
+                            ("timing_processes", MAX_TIMING_PROCESSES)):
             value = getattr(self, name)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value > bound:
                 raise ProblemError(f"{name} must be at most {bound:,g}, got {value:,g}")
@@ -203,7 +206,7 @@ class Config:
             raise ProblemError(f"unknown dtype '{self.dtype}' (choose from {', '.join(DTYPES)})")
         if isinstance(self.repeats, bool) or not isinstance(self.repeats, int) or self.repeats < 0:
             raise ProblemError(f"repeats must be a non-negative integer, got {self.repeats!r}")
-        for name in ("epochs", "threads", "jobs"):
+        for name in ("epochs", "threads", "jobs", "timing_processes"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise ProblemError(f"{name} must be a positive integer, got {value!r}")

@@ -1,15 +1,15 @@
 """The runner: one initial-weights file, one worker process per framework, then the parity check."""
 import hashlib
 import json
+import math
 import os
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from compare import environment, parity, processes
+from compare import environment, parity, processes, timekeeper
 from compare.frameworks import FRAMEWORKS, REFERENCE, with_own
 from compare.problem import ProblemError, save_weights
 from compare.results import SCHEMA
@@ -56,16 +56,13 @@ RESPONSE_FIELDS = {"version": str, "network": str, "loss": list, "mean_abs_error
                    "predictions": list, "timing": dict}
 
 
-def run_worker(framework, config, weights_file, workdir, reference=None, reference_run=None, band_precisions=()):
-    """Run one framework in its own process and return its entry of results.json's runs.
+def worker_request(framework, config, weights_file, reference=None, reference_run=None, band_precisions=()):
+    """What a worker is asked to do (JSON).
 
     reference: the reference's Framework, for the step-local checks; reference_run: the file of its finished run.
     band_precisions: for the reference, the precisions whose ulps its sensitivity runs nudge the weights by.
     """
-    missing = framework.missing()
-    if missing:
-        return {"status": "missing", "missing": missing, "install": framework.install_command}
-    request = {
+    return {
         "module": framework.module,
         "reference_module": FRAMEWORKS[REFERENCE].module,  # the timing yardstick
         "is_reference": reference is None,
@@ -90,36 +87,94 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
         "learning_rate": config.learning_rate,
         "dtype": config.dtype,
         "threads": config.threads,
-        "steady_state": config.repeats > 0,
-        "repeats": config.repeats,
-        "timing_budget": config.timing_budget,
+        "serve_timing": config.repeats > 0,  # the steady state, timed after the response is written
     }
-    request_file = workdir / f"{framework.name}.request.json"
-    response_file = workdir / f"{framework.name}.response.json"
-    request_file.write_text(json.dumps(request))
-    command = [*environment.fixed_layout(), sys.executable, "-m", "compare.worker", str(request_file),
-               str(response_file)]
+
+
+def worker_command(framework, workdir, request, kind=None):
+    """The command that runs a worker on `request` (written beside the others in workdir); kind "timing" for a
+    timing replica, whose response file is nowhere."""
+    suffix = "request" if kind is None else kind
+    request_file = workdir / f"{framework.name}.{suffix}.json"
+    request_file.write_text(json.dumps(request if kind is None else {**request, "kind": kind}))
+    response = workdir / f"{framework.name}.response.json" if kind is None else Path(os.devnull)
+    return [*environment.fixed_layout(), sys.executable, "-m", "compare.worker", str(request_file), str(response)]
+
+
+def run_worker(framework, config, weights_file, workdir, reference=None, reference_run=None, band_precisions=(),
+               lane=None):
+    """Run one framework in its own process and return its entry of results.json's runs; then time its steady state
+    in that process and the replicas the lane prepared (compare.timekeeper).
+
+    reference: the reference's Framework, for the step-local checks; reference_run: the file of its finished run.
+    band_precisions: for the reference, the precisions whose ulps its sensitivity runs nudge the weights by.
+    """
+    missing = framework.missing()
+    if missing:
+        if lane:
+            lane.started(framework.name)
+        return {"status": "missing", "missing": missing, "install": framework.install_command}
+    request = worker_request(framework, config, weights_file, reference, reference_run, band_precisions)
+    command = worker_command(framework, workdir, request)
+    response_file = Path(command[-1])
+    served = timekeeper.Served(command, config.timeout, on_quiet=lane.quiet if lane else None,
+                               env=worker_env(framework, config.threads, workdir), cwd=workdir)
+    if lane:
+        lane.started(framework.name)
+    timed = [served] if served.wait_ready() else []
+    response = finished_response(served if not timed else None, config, response_file)
+    failed = []
+    if lane:
+        replicas, failed = lane.take(framework.name)
+        timed += replicas
     try:
-        proc = processes.run(command, config.timeout, env=worker_env(framework, config.threads, workdir), cwd=workdir,
-                             text=True, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as err:
-        stderr = err.stderr.decode(errors="replace") if isinstance(err.stderr, bytes) else (err.stderr or "")
-        return {"status": "error", "reason": f"timed out after {config.timeout:g} s", "stderr": tail(stderr)}
-    if proc.returncode != 0:
-        last = tail(proc.stderr, 1) or f"exit code {proc.returncode}"
-        return {"status": "error", "reason": f"worker failed: {last}", "stderr": tail(proc.stderr)}
+        if response["status"] == "ok" and timed:
+            if lane:
+                lane.pause()  # nothing else runs while a framework is timed
+            try:
+                measured = timekeeper.measure(timed, math.ceil(config.repeats / len(timed)),
+                                              0 if reference is None else config.timing_budget)
+            finally:
+                if lane:
+                    lane.resume()
+            if measured:
+                response["timing"].update(measured)
+            if failed:
+                response["timing"]["timing_processes_failed"] = failed
+    finally:
+        for process in timed:
+            process.close()
+    if processes.stopping():
+        raise processes.Stopped("interrupted")
+    return response
+
+
+def finished_response(served, config, response_file):
+    """The worker's response from its file, once it wrote it; with `served` (a worker that ended without serving
+    timing rounds) its exit decides first: a timeout or a failure is the framework's error."""
+    if served is not None:
+        code, stderr = served.close(wait=True)
+        if processes.stopping():
+            raise processes.Stopped("interrupted")
+        if served.timed_out:
+            return {"status": "error", "reason": f"timed out after {config.timeout:g} s", "stderr": tail(stderr)}
+        if code != 0:
+            last = tail(stderr, 1) or f"exit code {code}"
+            return {"status": "error", "reason": f"worker failed: {last}", "stderr": tail(stderr)}
+    else:
+        stderr = ""
     try:
         response = json.loads(response_file.read_text())
         if response.get("status") == "error" and isinstance(response.get("reason"), str):  # your code's, said so
             return {"status": "error", "reason": response["reason"][:STDERR_LINE_CHARS],
-                    "contract": bool(response.get("contract")), "stderr": tail(proc.stderr)}
+                    "contract": bool(response.get("contract")), "stderr": tail(stderr)}
         if response.get("status") != "ok":
             raise ValueError("no 'ok' status")
         missing = [key for key, kind in RESPONSE_FIELDS.items() if not isinstance(response.get(key), kind)]
         if missing:
             raise ValueError(f"no {', '.join(missing)}")
     except (OSError, ValueError, AttributeError) as err:
-        return {"status": "error", "reason": f"unreadable worker response ({err})", "stderr": tail(proc.stderr)}
+        return {"status": "error", "reason": f"unreadable worker response ({err})", "stderr": tail(stderr)}
     return response
 
 
@@ -168,6 +223,14 @@ def run(config, registry=None, progress=None):
         weights_sha256 = hashlib.sha256(weights_file.read_bytes()).hexdigest()
 
         reference_run = work / "reference_run.json"
+        lane = None
+        if config.repeats > 0 and config.timing_processes > 1:
+            lane = timekeeper.Lane(
+                [(name, config.timing_processes - 1,
+                  worker_command(registry[name], work, worker_request(registry[name], config, weights_file,
+                                                                      registry[REFERENCE]), kind="timing"),
+                  {"env": worker_env(registry[name], config.threads, work), "cwd": work})
+                 for name in names[1:] if not registry[name].missing()], config.timeout)
 
         def one(name):
             if progress:
@@ -175,24 +238,29 @@ def run(config, registry=None, progress=None):
             if name == REFERENCE:
                 # Nudged at the run's precision, and at float32's where a framework holds only that (its limit).
                 precisions = dict.fromkeys([config.dtype] + ["float32" for _ in limits(names, registry, config.dtype)])
-                run = run_worker(registry[name], config, weights_file, work, band_precisions=precisions)
+                run = run_worker(registry[name], config, weights_file, work, band_precisions=precisions, lane=lane)
             else:
                 run = run_worker(registry[name], config, weights_file, work, registry[REFERENCE],
-                                 reference_run if reference_run.exists() else None)
+                                 reference_run if reference_run.exists() else None, lane=lane)
             if progress:
                 progress(name, run)
             return run
 
-        # The reference first: every other worker takes its step-local checks from the reference's states, and
-        # reads where its own curves part from the reference's run.
-        runs = {REFERENCE: one(REFERENCE)}
-        if runs[REFERENCE]["status"] == "ok":
-            reference_run.write_text(json.dumps({key: runs[REFERENCE][key] for key in parity.CURVES}))
-        # One worker at a time, so that no framework is timed while another competes for the cores; --jobs > 1
-        # trades that for a sooner parity verdict.
-        with ThreadPoolExecutor(max_workers=config.jobs) as pool:
-            others = names[1:]
-            runs.update(zip(others, pool.map(one, others), strict=True))
+        try:
+            # The reference first: every other worker takes its step-local checks from the reference's states, and
+            # reads where its own curves part from the reference's run.
+            runs = {REFERENCE: one(REFERENCE)}
+            if runs[REFERENCE]["status"] == "ok":
+                reference_run.write_text(json.dumps({key: runs[REFERENCE][key] for key in parity.CURVES}))
+            # One worker at a time, so that no framework is timed while another competes for the cores; --jobs > 1
+            # trades that for a sooner parity verdict.
+            with ThreadPoolExecutor(max_workers=config.jobs) as pool:
+                others = names[1:]
+                runs.update(zip(others, pool.map(one, others), strict=True))
+        finally:
+            if lane:
+                lane.close()
+        across_processes(runs)
     return {
         "schema": SCHEMA,
         "config": config.to_json(),
@@ -205,6 +273,16 @@ def run(config, registry=None, progress=None):
         "parity": parity.check(runs, config.dtype, reference=REFERENCE, limits=limits(names, registry, config.dtype),
                                formulas=formulas(names, registry, config)),
     }
+
+
+def across_processes(runs):
+    """NumPy's time per epoch from every process that timed it: its own worker's and, as the yardstick, every other
+    framework's timing processes (each a process of its own), with the interval over them."""
+    groups = [run["timing"].pop("reference_epochs_s", None) for run in runs.values() if run["status"] == "ok"]
+    reference = runs.get(REFERENCE, {})
+    if reference.get("status") == "ok" and reference["timing"].get("own_epochs_s"):
+        groups = reference["timing"].pop("own_epochs_s") + [group for found in groups if found for group in found]
+        reference["timing"].update(timekeeper.reference_across(groups))
 
 
 def exit_code(results):

@@ -5,6 +5,7 @@ fit call's fixed cost (Keras builds a data pipeline per call, for instance) canc
 `call_overhead_s`. n is chosen the way timeit's autorange chooses its loop count (1, 2, 5, 10, 20, …), so that one
 block lasts at least MIN_BLOCK_S and the timer's own cost (well under a microsecond) never matters.
 """
+import json
 import math
 import os
 import statistics
@@ -90,67 +91,161 @@ def marginal_epoch(fit, n):
     return (double - single) / n, 2 * single - double  # t(n) = overhead + n·epoch; t(2n) = overhead + 2n·epoch
 
 
-def steady_state(fit, repeats=REPEATS, min_block_s=MIN_BLOCK_S, reference=None, budget_s=BUDGET_S):
-    """Per-epoch seconds of fit(epochs) once warm: median, IQR and 95 % interval of (t(fit(2n)) − t(fit(n))) / n
-    over at least `repeats` pairs, and more until the interval of what is measured is TIGHT or the pairs have taken
-    budget_s seconds (at most MAX_REPEATS).
-
-    With a reference fit (NumPy's), each repeat also times the reference right after, in the same process, and
-    the ratio of the two is taken repeat by repeat: the machine's drift from one moment to the next cancels out,
-    and the pairs' ratios, not the times, decide when to stop. A result still wider than UNSTABLE is flagged, with
-    what the worker could see of the cause: its CPU time against the wall time, and the load average.
-    """
+def warm(fit, reference=None, min_block_s=MIN_BLOCK_S):
+    """Choose the block sizes (autorange, which is also the warm-up) and run each block size once untimed:
+    (n, m), m None without a reference."""
     n = autorange(fit, min_block_s)
     fit(2 * n)  # the other block size, warmed (compiled) too
-    m = autorange(reference, min_block_s) if reference else None
+    m = None
     if reference:
+        m = autorange(reference, min_block_s)
         reference(2 * m)
-    per_epoch, overhead, ratios, reference_epoch = [], [], [], []
-    start, cpu_start = timeit.default_timer(), time.process_time()
-    while True:
+    return n, m
+
+
+def pairs(fit, n, reference=None, m=None, seconds_s=0.0, at_least=1):
+    """Timed pairs for seconds_s (at least `at_least`): [[epoch_s, fixed_s, reference_epoch_s or None], …]. With a
+    reference fit (NumPy's), each pair also times the reference right after, in the same process, so that the ratio
+    of the two is taken pair by pair: the machine's drift from one moment to the next cancels out."""
+    taken, start = [], timeit.default_timer()
+    while len(taken) < at_least or timeit.default_timer() - start < seconds_s:
         epoch, fixed = marginal_epoch(fit, n)
-        per_epoch.append(epoch)
-        overhead.append(fixed)
-        if reference:
-            reference_epoch.append(marginal_epoch(reference, m)[0])
-            ratios.append(epoch / reference_epoch[-1])
-        decided = ratios or per_epoch
-        if len(per_epoch) >= max(repeats, 1) and (
-                half_width(median_interval(decided), statistics.median(decided)) <= TIGHT
-                or timeit.default_timer() - start >= budget_s or len(per_epoch) >= MAX_REPEATS):
+        taken.append([epoch, fixed, marginal_epoch(reference, m)[0] if reference else None])
+    return taken
+
+
+def steady_state(fit, repeats=REPEATS, min_block_s=MIN_BLOCK_S, reference=None, budget_s=BUDGET_S):
+    """Per-epoch seconds of fit(epochs) once warm, in this one process: median, IQR and 95 % interval of
+    (t(fit(2n)) − t(fit(n))) / n over at least `repeats` pairs, and more until the interval of what is measured is
+    TIGHT or the pairs have taken budget_s seconds (at most MAX_REPEATS). With a reference, the pairs' ratios, not
+    the times, decide when to stop. (A run times each framework in several processes: compare.timekeeper.)"""
+    n, m = warm(fit, reference, min_block_s)
+    taken, start, cpu_start = [], timeit.default_timer(), time.process_time()
+    while True:
+        taken += pairs(fit, n, reference, m)
+        if len(taken) >= max(repeats, 1) and (tight(summary([taken]))
+                                              or timeit.default_timer() - start >= budget_s
+                                              or len(taken) >= MAX_REPEATS):
             break
     wall = timeit.default_timer() - start
-    q1, _, q3 = statistics.quantiles(per_epoch, n=4, method="inclusive") if len(per_epoch) > 1 else (0.0, 0.0, 0.0)
-    result = {
-        "epoch_median_s": statistics.median(per_epoch),
-        "epoch_iqr_s": q3 - q1,
-        "epoch_ci95_s": median_interval(per_epoch),
-        "call_overhead_s": max(0.0, statistics.median(overhead)),
-        "block_epochs": n,
-        "repeats": len(per_epoch),
-        "timed_s": wall,
-        "cpu_share": (time.process_time() - cpu_start) / wall if wall > 0 else None,
-        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-    }
-    if reference:
-        result["ratio_to_reference"] = statistics.median(ratios)
-        result["ratio_ci95"] = median_interval(ratios)
-        result["reference_epoch_median_s"] = statistics.median(reference_epoch)  # NumPy's, in this worker
-    decided_median = result.get("ratio_to_reference", result["epoch_median_s"])
-    width = half_width(result.get("ratio_ci95", result["epoch_ci95_s"]), decided_median)
-    result["ci95_half_width"] = None if math.isinf(width) else width
-    if width > UNSTABLE and budget_s > 0:  # with no budget (the reference's own, a bench cell) nothing was tried
-        result["unstable"] = unstable_cause(result, os.cpu_count() or 1)
+    result = summary([taken], block_epochs=n, wall_s=wall, cpu_s=time.process_time() - cpu_start)
+    if budget_s > 0:  # with no budget (a bench cell) nothing was tried
+        flag_unstable(result)
     return result
 
 
+def serve(fit, reference, commands, replies, min_block_s=MIN_BLOCK_S):
+    """The worker's side of a timed run (compare.timekeeper): warm up, say so, then for each line of commands (a
+    number of seconds) time pairs for that long (at least one) and reply with them, until commands end. One JSON
+    object per line: {"ready": …} first, then {"pairs": […], "cpu_s": …, "wall_s": …} per round."""
+    n, m = warm(fit, reference, min_block_s)
+    reply(replies, {"ready": True, "block_epochs": n, "reference_block_epochs": m})
+    for line in commands:
+        cpu, wall = time.process_time(), timeit.default_timer()
+        taken = pairs(fit, n, reference, m, float(line))
+        reply(replies, {"pairs": taken, "cpu_s": time.process_time() - cpu, "wall_s": timeit.default_timer() - wall})
+
+
+def reply(replies, message):
+    replies.write(json.dumps(message) + "\n")
+    replies.flush()
+
+
+def t_quantile(probability, df):
+    from scipy import stats  # only where several processes were timed
+
+    return float(stats.t.ppf(probability, df))
+
+
+def between_processes(medians, confidence=CONFIDENCE):
+    """A confidence interval for the typical value of a process: Student's t on the logarithms of the processes'
+    medians (timings are multiplicative and skewed). It holds what varies from one process to the next (where its
+    code and heap land, the core it runs on), which no count of pairs inside one process can see."""
+    logs = [math.log(value) for value in medians]
+    k, centre = len(logs), statistics.fmean(logs)
+    reach = t_quantile(1 - (1 - confidence) / 2, k - 1) * statistics.stdev(logs) / math.sqrt(k)
+    return math.exp(centre - reach), math.exp(centre + reach)
+
+
+def interval(by_process, confidence=CONFIDENCE):
+    """The 95 % interval of a median measured in one or more processes (values grouped by process).
+
+    One process: the binomial order statistics of its values (median_interval). Several: the widest of
+    • Student's t over the processes' medians (between_processes): the spread from one process to the next;
+    • each process's own binomial interval, where it has one: the spread inside a process;
+    • the binomial interval of all values pooled.
+    Each alone holds the median at least 95 % of the time under its own assumption (t: processes that vary
+    log-normally; binomial: independent values); the union of intervals holds it whenever any of them does, so the
+    union is conservative, never narrower than what either the processes or the pairs show. None with no interval."""
+    groups = [list(values) for values in by_process if len(values)]
+    pooled = [value for values in groups for value in values]
+    found = [median_interval(values, confidence) for values in groups] + [median_interval(pooled, confidence)]
+    if len(groups) >= 2 and all(value > 0 for value in pooled):
+        found.append(between_processes([statistics.median(values) for values in groups], confidence))
+    found = [bounds for bounds in found if bounds is not None]
+    if len(groups) == 1 or not found:
+        return median_interval(pooled, confidence)
+    return min(low for low, _ in found), max(high for _, high in found)
+
+
+def summary(by_process, block_epochs=None, wall_s=None, cpu_s=None):
+    """What results.json records of a steady state timed in one or more processes, from each process's pairs
+    ([[epoch_s, fixed_s, reference_epoch_s or None], …] per process)."""
+    epochs = [[pair[0] for pair in taken] for taken in by_process]
+    pooled = [value for values in epochs for value in values]
+    quartiles = statistics.quantiles(pooled, n=4, method="inclusive") if len(pooled) > 1 else (0.0, 0.0, 0.0)
+    result = {
+        "epoch_median_s": statistics.median(pooled),
+        "epoch_iqr_s": quartiles[2] - quartiles[0],
+        "epoch_ci95_s": interval(epochs),
+        "call_overhead_s": max(0.0, statistics.median(pair[1] for taken in by_process for pair in taken)),
+        "block_epochs": block_epochs,
+        "repeats": len(pooled),
+        "processes": len(by_process),
+        "timed_s": wall_s,
+        "cpu_share": cpu_s / wall_s if cpu_s is not None and wall_s else None,
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
+    if all(pair[2] for taken in by_process for pair in taken):
+        ratios = [[pair[0] / pair[2] for pair in taken] for taken in by_process]
+        references = [pair[2] for taken in by_process for pair in taken]
+        result["ratio_to_reference"] = statistics.median(value for values in ratios for value in values)
+        result["ratio_ci95"] = interval(ratios)
+        result["reference_epoch_median_s"] = statistics.median(references)  # NumPy's, in these processes
+        if len(by_process) > 1:
+            result["process_ratios"] = [statistics.median(values) for values in ratios]
+    elif len(by_process) > 1:
+        result["process_epochs_s"] = [statistics.median(values) for values in epochs]
+    median = result.get("ratio_to_reference", result["epoch_median_s"])
+    width = half_width(result.get("ratio_ci95", result["epoch_ci95_s"]), median)
+    result["ci95_half_width"] = None if math.isinf(width) else width
+    return result
+
+
+def tight(result):
+    """Measured enough: the interval of what decides (the ratio, or the time without a reference) reaches no
+    further than TIGHT from the median."""
+    return result["ci95_half_width"] is not None and result["ci95_half_width"] <= TIGHT
+
+
+def flag_unstable(result, cores=None):
+    """Mark a result whose interval is still wider than UNSTABLE (or missing) with the likely cause."""
+    width = result["ci95_half_width"]
+    if width is None or width > UNSTABLE:
+        result["unstable"] = unstable_cause(result, cores or os.cpu_count() or 1)
+
+
 def unstable_cause(result, cores):
-    """Why an interval stayed wide, where the worker can see it: too few pairs, the worker's share of a core (its
-    CPU time over the wall time, below 0.9 when another process takes the core), the load average."""
+    """Why an interval stayed wide, where the workers can see it: too few pairs, processes that disagree, the
+    share of a core the timed processes had (their CPU time over the wall time, below 0.9 when another process takes
+    the core), the load average."""
     if result["repeats"] < REPEATS:
         return f"only {result['repeats']} pairs: too few for a 95 % interval"
     share, load = result["cpu_share"], result["load_average"]
     causes = []
+    medians = result.get("process_ratios") or result.get("process_epochs_s")
+    if medians and half_width(between_processes(medians), statistics.median(medians)) > UNSTABLE:
+        causes.append("its processes disagree (medians " + ", ".join(f"{value:.3g}" for value in medians) + ")")
     if share is not None and share < 0.9:
         causes.append(f"the worker had {share:.0%} of a core while timed")
     if load is not None and load > cores - 0.5:

@@ -23,30 +23,71 @@ def versions(distributions):
     return found[0] + (f" ({extra})" if extra else "")
 
 
-def train(request):
-    """The parity run, timed by phase; then the same network, warm, trains on to time the steady state."""
-    timings = {}
-    with timing.phase(timings, "import_s"):
-        impl = own.adapted(request["module"]) if request.get("own") else importlib.import_module(request["module"])
+def implementation(request):
+    """The module the request names (your own code adapted to the contract: compare.own)."""
+    return own.adapted(request["module"]) if request.get("own") else importlib.import_module(request["module"])
+
+
+def setup(request):
+    """The threads and determinism switches applied; the data, the initial weights and the network's options:
+    (x, y, weights, network options)."""
     environment.apply_threads(request["threads"])
     environment.apply_determinism()
     x, y = dataset(request["dataset"])
     weights, biases = load_parameters(request["weights_file"])
-    lr, dtype, epochs = request["learning_rate"], request["dtype"], request["epochs"]
-    options = request.get("options", {})
     network = dict(request.get("network", {}))  # the network's options beyond the blog's; a variant's beside them
     if biases is not None:
         network["biases"] = biases
     if request.get("orders") is not None:  # --shuffle: each epoch's order of the rows, the same for every worker
         network["orders"] = np.array(request["orders"])
+    return x, y, weights, network
+
+
+def build(request, impl, weights, network):
+    return impl.Network(weights, request["learning_rate"], request["dtype"], **network, **request.get("options", {}))
+
+
+def timed_fits(request, net, x, y, weights, network):
+    """What the steady state times: the network training on, and (but for the reference) NumPy's network beside it,
+    timed in alternation as the yardstick."""
+    fit = lambda n: net.fit(x, y, n)  # noqa: E731
+    if request["is_reference"]:
+        return fit, None
+    ref_net = importlib.import_module(request["reference_module"]).Network(
+        weights, request["learning_rate"], request["dtype"], **network)
+    return fit, lambda n: ref_net.fit(x, y, n)
+
+
+def timing_replica(request):
+    """Another process for the steady state alone: import, build, one epoch (where a framework compiles), ready."""
+    impl = implementation(request)
+    x, y, weights, network = setup(request)
+    net = build(request, impl, weights, network)
+    net.fit(x, y, 1)
+    return {"status": "ok"}, timed_fits(request, net, x, y, weights, network)
+
+
+def train(request, replies=None):
+    """The parity run, timed by phase; then (the response written) the same network, warm, trains on for the
+    steady state, timed round by round as the runner asks (compare.timekeeper). Replies, when given, hear when the
+    phases after the import begin and end: nothing else should run meanwhile."""
+    timings = {}
+    with timing.phase(timings, "import_s"):
+        impl = implementation(request)
+    if replies:
+        timing.reply(replies, {"quiet": True})
+    x, y, weights, network = setup(request)
     with timing.phase(timings, "build_s"):
-        net = impl.Network(weights, lr, dtype, **network, **options)
+        net = build(request, impl, weights, network)
+    lr, dtype, epochs = request["learning_rate"], request["dtype"], request["epochs"]
     with timing.phase(timings, "first_epoch_s"):  # tracing and compilation happen here
         histories = [net.fit(x, y, 1)]
     with timing.phase(timings, "train_s"):  # the epochs after the first; the first is added below
         if epochs > 1:
             histories.append(net.fit(x, y, epochs - 1))
     timings["train_s"] += timings["first_epoch_s"]
+    if replies:
+        timing.reply(replies, {"quiet": False})
     curves = {key: np.concatenate([h[key] for h in histories]) for key in ("loss", "mean_abs_error")}
     response = {
         "status": "ok",
@@ -58,18 +99,9 @@ def train(request):
         **({"step_loss": np.concatenate([h["step_loss"] for h in histories]).tolist()}
            if all("step_loss" in h for h in histories) else {}),
         "final_weights": [w.tolist() for w in net.get_weights()],
-        **({} if biases is None else {"final_biases": [b.tolist() for b in net.get_biases()]}),
+        **({} if "biases" not in network else {"final_biases": [b.tolist() for b in net.get_biases()]}),
         "predictions": net.predict(x).tolist(),
     }
-    if request.get("steady_state", True):
-        reference, budget_s = None, request.get("timing_budget", timing.BUDGET_S)
-        if not request["is_reference"]:  # NumPy, timed in alternation as the yardstick
-            ref_net = importlib.import_module(request["reference_module"]).Network(weights, lr, dtype, **network)
-            reference = lambda n: ref_net.fit(x, y, n)  # noqa: E731
-        else:
-            budget_s = 0  # the reference's own steady state: no ratio rests on it, so the fewest repeats do
-        timings.update(timing.steady_state(lambda n: net.fit(x, y, n), repeats=request["repeats"],
-                                           reference=reference, budget_s=budget_s))
     if request["is_reference"]:
         with timing.phase(timings, "sensitivity_s"):
             response["sensitivity"] = {precision: sensitivity.band(impl, response, weights, x, y, lr, dtype,
@@ -83,7 +115,7 @@ def train(request):
     timings["effective_threads"] = environment.effective_threads()
     response["timing"] = timings
     response["determinism"] = environment.determinism()
-    return response
+    return response, timed_fits(request, net, x, y, weights, network)
 
 
 def probe(request, impl, weights, x, y, run, network):
@@ -165,16 +197,31 @@ def main(argv):
     request_path, response_path = argv
     with open(request_path) as f:
         request = json.load(f)
-    try:
-        response = bench(request) if request.get("kind") == "bench" else train(request)
-    except own.ContractError as err:  # your own code does not follow the contract: one line, and exit 2
-        response = {"status": "error", "reason": str(err), "contract": True}
-    except Exception as err:  # noqa: BLE001 — your own code raised while it ran: its own line says where
-        if not request.get("own"):
-            raise
-        response = {"status": "error", "reason": own.located(err, own.source_path(request["module"]))}
+    if request.get("kind") == "bench":  # its progress lines go to stdout
+        response, fits = bench(request), None
+    else:
+        # Standard output carries the timing rounds (compare.timekeeper); whatever a framework prints goes to stderr.
+        replies = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)
+        try:
+            response, fits = (timing_replica(request) if request.get("kind") == "timing"
+                              else train(request, replies if request.get("serve_timing") else None))
+        except own.ContractError as err:  # your own code does not follow the contract: one line, and exit 2
+            response, fits = {"status": "error", "reason": str(err), "contract": True}, None
+        except Exception as err:  # noqa: BLE001 — your own code raised while it ran: its own line says where
+            if not request.get("own"):
+                raise
+            response, fits = {"status": "error", "reason": own.located(err, own.source_path(request["module"]))}, None
     with open(response_path, "w") as f:
         json.dump(response, f)  # floats as repr: float64 values round-trip exactly
+    if fits and request.get("serve_timing"):
+        try:
+            timing.serve(*fits, sys.stdin, replies)
+        except Exception as err:  # noqa: BLE001 — your own code raised while timed
+            if not request.get("own"):
+                raise
+            print(own.located(err, own.source_path(request["module"])), file=sys.stderr)
+            sys.exit(1)
 
 
 if __name__ == "__main__":

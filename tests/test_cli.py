@@ -129,7 +129,7 @@ def test_help_states_every_default():
     flags = ("--frameworks", "--dataset", "--hidden", "--activation", "--output-activation", "--loss", "--bias",
              "--seed", "--weights", "--epochs", "--learning-rate", "--batch-size", "--shuffle", "--optimizer",
              "--momentum", "--rho", "--beta1", "--beta2", "--epsilon", "--dtype", "--timeout", "--threads",
-             "--repeats", "--timing-budget", "--jobs", "--out")
+             "--repeats", "--timing-budget", "--timing-processes", "--jobs", "--out")
     for flag in flags:
         assert flag in proc.stdout
     assert proc.stdout.count("(default:") == len(flags)
@@ -221,8 +221,14 @@ def test_the_default_run(tmp_path):
                                "repeats", "threads", "peak_memory_mb"}
         assert 0 < timing["epoch_median_s"] < timing["train_s"] and timing["threads"] == 1
         assert timing["repeats"] >= Config().repeats
-        if name != "numpy":
-            assert timing["ratio_to_reference"] > 0
+        if name != "numpy":  # timed in the worker and its replica; the interval holds what differs between them
+            assert timing["ratio_to_reference"] > 0 and timing["processes"] == Config().timing_processes
+            low, high = timing["ratio_ci95"]
+            assert low <= min(timing["process_ratios"]) <= max(timing["process_ratios"]) <= high
+            assert len(timing["process_ratios"]) == 2 and "reference_epochs_s" not in timing
+        else:  # NumPy's time per epoch, from its worker and every other framework's timing processes
+            assert timing["processes"] == 1 + 2 * (len(installed) - 1)
+            assert timing["epoch_ci95_s"][0] <= timing["epoch_median_s"] <= timing["epoch_ci95_s"][1]
     assert results["runs"]["torch"]["timing"]["effective_threads"]["torch_intra_op"] == 1
     assert results["runs"]["keras"]["timing"]["effective_threads"]["tensorflow_intra_op"] == 1
     assert results["runs"]["tensorflow"]["timing"]["effective_threads"]["tensorflow_intra_op"] == 1

@@ -97,3 +97,67 @@ def test_a_ratio_still_wide_when_the_budget_is_spent_is_flagged_unstable(fake_cl
     assert share == "the worker had 40% of a core while timed"
     load = timing.unstable_cause({**result, "cpu_share": 1.0, "load_average": 3.2}, cores=2)
     assert load == "load average 3.2 on 2 cores"
+
+
+def test_one_process_gives_the_binomial_interval_of_its_values():
+    values = [1.0, 1.1, 0.9, 1.05, 0.95, 1.2, 0.8]
+    assert timing.interval([values]) == timing.median_interval(values)
+
+
+def test_processes_that_disagree_widen_the_interval_beyond_every_process_and_the_pooled_values():
+    rng = np.random.default_rng(1)
+    fast, slow = 1.0 + 0.01 * rng.standard_normal(20), 1.2 + 0.01 * rng.standard_normal(20)
+    low, high = timing.interval([fast, slow])
+    # Each process alone is tight (±1 %), and so is the binomial interval of the 40 values pooled; the two processes'
+    # medians are 20 % apart, and Student's t with one degree of freedom says how little two processes pin down.
+    t_low, t_high = timing.between_processes([np.median(fast), np.median(slow)])
+    assert (low, high) == (pytest.approx(t_low), pytest.approx(t_high))
+    assert low < 0.5 and high > 2.0
+    pooled = timing.median_interval(np.concatenate([fast, slow]))
+    assert low <= pooled[0] and pooled[1] <= high
+
+
+def test_processes_that_agree_keep_the_interval_their_pairs_give():
+    rng = np.random.default_rng(2)
+    groups = [1.0 + 0.05 * rng.standard_normal(30) for _ in range(3)]
+    low, high = timing.interval(groups)
+    for group in groups:  # never narrower than any process's own interval
+        own = timing.median_interval(group)
+        assert low <= own[0] and own[1] <= high
+    assert high / low < 1.15
+
+
+def test_the_interval_over_processes_covers_a_next_runs_median_when_processes_differ():
+    """The test that the single-process interval failed: every process has its own offset (where its code and heap
+    land), so each run's pairs agree among themselves but not with the next run's. The interval over two processes
+    must hold another run's median most of the time; the one-process interval rarely does."""
+    rng = np.random.default_rng(3)
+
+    def run(processes):
+        return [1.0 + 0.03 * rng.standard_normal() + 0.01 * rng.standard_normal(12) for _ in range(processes)]
+
+    def holds(processes):
+        hits = 0
+        for _ in range(400):
+            first, second = run(processes), run(processes)
+            low, high = timing.interval(first)
+            hits += low <= np.median(np.concatenate(second)) <= high
+        return hits / 400
+
+    assert holds(1) < 0.5 and holds(2) > 0.9
+
+
+def test_a_served_worker_replies_with_its_pairs_round_by_round(fake_clock):
+    import io
+    import json
+
+    replies = io.StringIO()
+    timing.serve(lambda n: 0.010 + 0.001 * n, lambda n: 0.0001 * n, io.StringIO("0\n0\n"), replies,
+                 min_block_s=0.02)
+    ready, *rounds = [json.loads(line) for line in replies.getvalue().splitlines()]
+    assert ready == {"ready": True, "block_epochs": 50, "reference_block_epochs": 200}
+    assert len(rounds) == 2 and all(len(r["pairs"]) == 1 for r in rounds)  # a round takes at least one pair
+    epoch, fixed, reference = rounds[0]["pairs"][0]
+    assert epoch == pytest.approx(0.001) and fixed == pytest.approx(0.010) and reference == pytest.approx(0.0001)
+    summary = timing.summary([rounds[0]["pairs"], rounds[1]["pairs"]])
+    assert summary["ratio_to_reference"] == pytest.approx(10.0) and summary["processes"] == 2
