@@ -15,7 +15,7 @@ from compare.problem import ProblemError, save_weights
 from compare.results import SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent  # the project, so that workers import the same packages
-STDERR_TAIL_LINES = 15
+STDERR_TAIL_LINES = 20
 
 
 def frameworks_to_run(config, registry):

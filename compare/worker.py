@@ -115,7 +115,7 @@ def train(request, replies=None):
     timings["effective_threads"] = environment.effective_threads()
     response["timing"] = timings
     response["determinism"] = environment.determinism()
-    return response, timed_fits(request, net, x, y, weights, network)
+    return response, timed_fits(request, net, x, y, weights, network) if request.get("serve_timing") else None
 
 
 def probe(request, impl, weights, x, y, run, network):

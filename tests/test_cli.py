@@ -6,7 +6,6 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -299,15 +298,16 @@ def test_the_reference_alone_compares_nothing_and_says_so(tmp_path, capsys):
 
 
 def test_a_worker_answering_ok_with_fields_missing_is_an_unreadable_row(tmp_path, monkeypatch, capsys):
-    real = runner.processes.run
+    real = runner.worker_command
 
-    def half(command, timeout, **kwargs):
-        if not str(command[-2]).endswith("torch.request.json"):
-            return real(command, timeout, **kwargs)
-        Path(command[-1]).write_text('{"status": "ok", "loss": [0.5]}')
-        return subprocess.CompletedProcess(command, 0, "", "")
+    def half(framework, workdir, request, kind=None):
+        command = real(framework, workdir, request, kind)
+        if framework.name != "torch" or kind:
+            return command
+        answer = "import sys; open(sys.argv[2], 'w').write('{\"status\": \"ok\", \"loss\": [0.5]}')"
+        return [sys.executable, "-c", answer, *command[-2:]]
 
-    monkeypatch.setattr(runner.processes, "run", half)
+    monkeypatch.setattr(runner, "worker_command", half)
     code = cli.main(["--frameworks", "numpy,torch,jax", "--repeats", "0", "--epochs", "5", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 1
