@@ -18,6 +18,7 @@ from pathlib import Path
 from compare import environment, processes
 from compare.frameworks import DEFAULT, FRAMEWORKS, REFERENCE
 from compare.problem import ProblemError
+from compare.results import BENCH_SCHEMA
 from compare.runner import tail, worker_env
 
 IMPORT_GRACE_S = 120  # beyond its budget, the time a bench worker has to import its framework before it is killed
@@ -35,7 +36,7 @@ class BenchConfig:
     dtype: str = "float64"
     learning_rate: float = 0.01  # small, so that random targets keep the sigmoids out of saturation
     threads: int = 1
-    repeats: int = 3             # timed pairs of blocks per cell
+    repeats: int = 6             # timed pairs of blocks per cell (6: the fewest a 95 % interval rests on)
     budget: float = 600.0        # seconds for the whole sweep, shared by the frameworks
     seed: int = 0
     out: str = "results"
@@ -61,7 +62,8 @@ def run_framework(framework, config, cells, budget, workdir, on_cell):
     request = {"kind": "bench", "module": framework.module, "options": framework.options,
                "versions": list(framework.versions), "cells": cells, "inputs": config.inputs, "dtype": config.dtype,
                "learning_rate": config.learning_rate, "repeats": config.repeats, "seed": config.seed,
-               "budget_s": budget, "baseline": framework.name == REFERENCE, "threads": config.threads}
+               "budget_s": budget, "baseline": framework.name == REFERENCE, "threads": config.threads,
+               "reference": None if framework.name == REFERENCE else FRAMEWORKS[REFERENCE].module}
     request_file, response_file = workdir / f"{framework.name}.bench.json", workdir / f"{framework.name}.out.json"
     request_file.write_text(json.dumps(request))
     command = [*environment.fixed_layout(), sys.executable, "-m", "compare.worker", str(request_file),
@@ -95,27 +97,27 @@ def run_framework(framework, config, cells, budget, workdir, on_cell):
 
 
 def crossovers(frameworks, reference=REFERENCE):
-    """Per framework and batch size: the smallest width from which the framework is faster than the reference at
-    every larger width measured for both, or None if it never is."""
-    def times(entry):
-        return {(c["width"], c["batch"]): c["epoch_median_s"] for c in entry.get("cells", []) if "epoch_median_s" in c}
-
-    ref = times(frameworks.get(reference, {}))
+    """Per framework and batch size, from each cell's ratio to NumPy (timed in alternation in the framework's own
+    worker): None if the framework is never faster, else the smallest width from which its median ratio stays
+    below 1 at every larger width measured, with that cell's ratio and 95 % interval. `straddles_1` says that some
+    interval from there on reaches 1 (or there is none: too few pairs), so that "faster" is not certain there;
+    `surely_from` is the smallest width from which every interval lies below 1 (None if none does)."""
     found = {}
     for name, entry in frameworks.items():
         if name == reference or entry.get("status") != "ok":
             continue
-        mine = times(entry)
+        cells = [c for c in entry.get("cells", []) if "ratio_to_reference" in c]
         found[name] = {}
-        for batch in sorted({b for _, b in ref}):
-            widths = sorted(w for (w, b) in mine if b == batch and (w, b) in ref)
-            faster = [mine[(w, batch)] < ref[(w, batch)] for w in widths]
-            overtakes = None
-            for i, w in enumerate(widths):
-                if all(faster[i:]):
-                    overtakes = w
-                    break
-            found[name][str(batch)] = overtakes
+        for batch in sorted({c["batch"] for c in cells}):
+            row = sorted((c for c in cells if c["batch"] == batch), key=lambda c: c["width"])
+            faster = [c["ratio_to_reference"] < 1 for c in row]
+            surely = [c.get("ratio_ci95") is not None and c["ratio_ci95"][1] < 1 for c in row]
+            first = next((i for i in range(len(row)) if all(faster[i:])), None)
+            sure = next((i for i in range(len(row)) if all(surely[i:])), None)
+            found[name][str(batch)] = None if first is None else {
+                "width": row[first]["width"], "ratio": row[first]["ratio_to_reference"],
+                "ratio_ci95": row[first].get("ratio_ci95"), "straddles_1": not all(surely[first:]),
+                "surely_from": None if sure is None else row[sure]["width"]}
     return found
 
 
@@ -139,7 +141,7 @@ def bench(config, progress=None):
             results[name] = run_framework(FRAMEWORKS[name], config, cells, share, Path(work),
                                           progress or (lambda *_: None))
     return {
-        "schema": 1,
+        "schema": BENCH_SCHEMA,
         "config": {**asdict(config), "frameworks": names},
         "environment": environment.describe(config.threads),
         "skipped_for_memory": too_big,

@@ -137,9 +137,10 @@ def scaling(bench, path):
                 continue
             widths, times = zip(*cells, strict=True)
             ax.plot(widths, times, marker="o", color=colors[name], label=name)
-            width = bench["crossovers"].get(name, {}).get(str(batch))
-            if width is not None:
-                ax.plot([width], [dict(cells)[width]], marker="*", markersize=16, color=colors[name])
+            found = bench["crossovers"].get(name, {}).get(str(batch))
+            if found is not None:  # a hollow star where an interval from there on reaches 1
+                ax.plot([found["width"]], [dict(cells)[found["width"]]], marker="*", markersize=16,
+                        color=colors[name], markerfacecolor="none" if found["straddles_1"] else colors[name])
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_title(f"batch {batch}")
@@ -147,5 +148,5 @@ def scaling(bench, path):
     axes[0][0].set_ylabel("seconds per epoch")
     handles = [plt.Line2D([], [], color=colors[name], marker="o", label=name) for name in bench["frameworks"]]
     axes[0][-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
-    fig.suptitle("Time per epoch as the network grows (★: from here on faster than numpy)")
+    fig.suptitle("Time per epoch as the network grows (★: from here on faster than numpy, paired; ☆: not surely)")
     save(fig, path)

@@ -1,4 +1,5 @@
 """Reporting: the table a person reads at a glance, made from the contents of results.json alone."""
+from compare.frameworks import REFERENCE
 from compare.parity import tolerance
 
 
@@ -193,6 +194,25 @@ def verdict(results):
     return "; ".join(parts) + "."
 
 
+def crossover(name, found):
+    """'jax at width 64 (× numpy 0.46 [0.41, 0.52])', and where an interval from there on reaches 1, says so."""
+    interval = found["ratio_ci95"]
+    text = f"{name} at width {found['width']} (× numpy {found['ratio']:.3g}" + (
+        f" [{interval[0]:.3g}, {interval[1]:.3g}]" if interval else "")
+    if found["straddles_1"]:
+        text += ": straddles 1, " + (f"surely faster from width {found['surely_from']}" if found["surely_from"]
+                                     else "not surely faster at any width")
+    return text + ")"
+
+
+def bench_ratio(cell):
+    """A cell's ratio to NumPy: '0.44', '0.97~' where its interval reaches across 1, '-' where there is none."""
+    if cell is None or "ratio_to_reference" not in cell:
+        return "-"
+    interval = cell.get("ratio_ci95")
+    return f"{cell['ratio_to_reference']:.3g}" + ("~" if interval is None or interval[0] <= 1 <= interval[1] else "")
+
+
 def bench_table(data):
     """Time per epoch for each batch size and width, one column per framework, and where each overtakes numpy."""
     names = [name for name, entry in data["frameworks"].items() if entry["status"] == "ok"]
@@ -209,8 +229,14 @@ def bench_table(data):
                 cells.append(("-" if cell is None else "skipped" if "skipped" in cell
                               else seconds(cell["epoch_median_s"])).rjust(12))
             out.append("  ".join([str(width).rjust(6)] + cells))
-        overtakes = [f"{name} at width {w}" for name, by_batch in data["crossovers"].items()
-                     if (w := by_batch.get(str(batch))) is not None]
+        if any("ratio_to_reference" in cell for name in names for cell in times[name].values()):
+            out.append("× numpy, paired in each framework's worker (~: its 95 % interval reaches across 1)")
+            for width in config["widths"]:
+                out.append("  ".join([str(width).rjust(6)] + [
+                    ("1" if name == REFERENCE else bench_ratio(times[name].get((width, batch)))).rjust(12)
+                    for name in names]))
+        overtakes = [crossover(name, found) for name, by_batch in data["crossovers"].items()
+                     if (found := by_batch.get(str(batch))) is not None]
         out.append("faster than numpy from: " + (", ".join(overtakes) if overtakes else "none in this range"))
     for name, entry in data["frameworks"].items():
         if entry["status"] != "ok":

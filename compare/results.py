@@ -7,7 +7,8 @@ from contextlib import contextmanager
 
 from compare.problem import ProblemError
 
-SCHEMA = 1
+SCHEMA = 1        # results.json's
+BENCH_SCHEMA = 2  # bench.json's: 2 since its crossovers rest on ratios to NumPy timed in each framework's worker
 
 
 def jsonable(value):
@@ -84,8 +85,9 @@ def read_document(path):
         data = read_json(path)
     except (OSError, UnicodeDecodeError, ValueError) as err:
         raise ProblemError(f"'{path}' is not readable JSON: {err}") from None
-    fields = FIELDS[os.path.basename(path)]
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not all(key in data for key in fields):
-        raise ProblemError(f"'{path}' is not a {os.path.basename(path)} of schema {SCHEMA} (with "
+    name = os.path.basename(path)
+    fields, schema = FIELDS[name], BENCH_SCHEMA if name == "bench.json" else SCHEMA
+    if not isinstance(data, dict) or data.get("schema") != schema or not all(key in data for key in fields):
+        raise ProblemError(f"'{path}' is not a {name} of schema {schema} (with "
                            f"{', '.join(fields)})")
     return data

@@ -140,7 +140,8 @@ def predict_seconds(measured, cell, repeats):
         return 0.0
     largest = max(measured, key=lambda c: c["width"] * c["batch"])
     scale = cell["width"] * cell["batch"] / (largest["width"] * largest["batch"])
-    return scale * (largest["epoch_median_s"] * (1 + 3 * repeats) + largest["call_overhead_s"] * (1 + 2 * repeats))
+    epochs = largest["epoch_median_s"] + largest.get("reference_epoch_median_s", 0.0)  # NumPy's, timed beside it
+    return scale * (epochs * (1 + 3 * repeats) + largest["call_overhead_s"] * (1 + 2 * repeats))
 
 
 def against_plain_loop(impl, repeats=7):
@@ -163,9 +164,13 @@ def against_plain_loop(impl, repeats=7):
 
 def bench(request, report=print):
     """Steady-state time per epoch for each cell (width, batch) of a sweep, on random data of that shape, within
-    the request's budget: a cell that would not fit in what is left is skipped and marked so."""
+    the request's budget: a cell that would not fit in what is left is skipped and marked so. With a reference
+    (NumPy's implementation), each timed block of the framework is followed by one of NumPy training the same
+    network on the same data, here in the same process, so that each cell's ratio to NumPy is taken pair by pair,
+    as a run's is."""
     start = time.monotonic()
     impl = importlib.import_module(request["module"])
+    reference = importlib.import_module(request["reference"]) if request.get("reference") else None
     environment.apply_threads(request["threads"])
     rng = np.random.default_rng(request["seed"])
     response = {"status": "ok", "version": versions(request["versions"]), "cells": []}
@@ -183,9 +188,14 @@ def bench(request, report=print):
             weights = initial_weights(request["seed"], [request["inputs"], cell["width"], 1])
             net = impl.Network(weights, request["learning_rate"], request["dtype"], **request.get("options", {}))
             epochs = lambda n: net.fit(x, y, n)  # noqa: B023, E731 — called here, within this cell
-            result = {**cell, **timing.steady_state(epochs, repeats=request["repeats"], budget_s=0)}
+            numpy_epochs = None
+            if reference:
+                numpy_net = reference.Network(weights, request["learning_rate"], request["dtype"])
+                numpy_epochs = lambda m: numpy_net.fit(x, y, m)  # noqa: B023, E731
+            result = {**cell, **timing.steady_state(epochs, repeats=request["repeats"], reference=numpy_epochs,
+                                                    budget_s=0)}
             measured.append(result)
-            del net, x, y
+            del net, x, y, numpy_epochs
         response["cells"].append(result)
         report(json.dumps(result), flush=True)  # one line per cell: the runner's progress bar reads it
     response["peak_memory_mb"] = timing.peak_memory_mb()

@@ -4,20 +4,40 @@ import subprocess
 import sys
 import time
 
-from compare import bench
+from compare import bench, report
 from compare.bench import BenchConfig, crossovers
 from compare.frameworks import Framework
 
 
-def entry(times):
-    return {"status": "ok", "cells": [{"width": w, "batch": b, "epoch_median_s": t} for (w, b), t in times.items()]}
+def entry(ratios):
+    """A framework's cells: {(width, batch): (ratio to NumPy, its 95 % interval)}."""
+    return {"status": "ok", "cells": [{"width": w, "batch": b, "epoch_median_s": 1.0, "ratio_to_reference": r,
+                                       "ratio_ci95": ci} for (w, b), (r, ci) in ratios.items()]}
 
 
 def test_crossover_is_the_width_from_which_a_framework_stays_faster():
-    numpy = entry({(4, 8): 1.0, (16, 8): 2.0, (64, 8): 4.0, (256, 8): 8.0, (4, 64): 1.0, (16, 64): 1.0})
-    fast_late = entry({(4, 8): 3.0, (16, 8): 1.0, (64, 8): 5.0, (256, 8): 2.0, (4, 64): 2.0, (16, 64): 2.0})
-    found = crossovers({"numpy": numpy, "other": fast_late})
-    assert found == {"other": {"8": 256, "64": None}}  # faster at 16 but slower again at 64: the crossover is 256
+    other = entry({(4, 8): (3.0, [2.5, 3.5]), (16, 8): (0.5, [0.4, 0.6]), (64, 8): (1.2, [1.1, 1.3]),
+                   (256, 8): (0.5, [0.45, 0.55]), (4, 64): (2.0, [1.8, 2.2]), (16, 64): (2.0, [1.8, 2.2])})
+    found = crossovers({"numpy": {"status": "ok", "cells": []}, "other": other})
+    # faster at 16 but slower again at 64: the crossover is 256
+    assert found == {"other": {"8": {"width": 256, "ratio": 0.5, "ratio_ci95": [0.45, 0.55], "straddles_1": False,
+                                     "surely_from": 256},
+                               "64": None}}
+
+
+def test_a_crossover_whose_interval_reaches_across_1_says_so():
+    other = entry({(4, 8): (1.5, [1.2, 1.8]), (16, 8): (0.9, [0.7, 1.1]), (64, 8): (0.5, [0.4, 0.6]),
+                   (256, 8): (0.3, None)})  # too few pairs for an interval: not surely faster either
+    found = crossovers({"other": other})["other"]["8"]
+    assert found["width"] == 16 and found["straddles_1"] and found["surely_from"] is None
+    found = crossovers({"other": entry({(16, 8): (0.9, [0.7, 1.1]), (64, 8): (0.5, [0.4, 0.6])})})["other"]["8"]
+    assert (found["width"], found["straddles_1"], found["surely_from"]) == (16, True, 64)
+    line = report.bench_table({"config": {"inputs": 3, "dtype": "float64", "threads": 1, "batches": [8],
+                                          "widths": [16, 64]},
+                               "frameworks": {"other": entry({(16, 8): (0.9, [0.7, 1.1]), (64, 8): (0.5, [0.4, 0.6])})},
+                               "crossovers": {"other": {"8": found}}, "skipped_for_memory": []})
+    assert "other at width 16 (× numpy 0.9 [0.7, 1.1]: straddles 1, surely faster from width 64)" in line
+    assert line.splitlines()[-3:-1] == ["    16          0.9~", "    64           0.5"]
 
 
 def test_cells_run_cheapest_first():
@@ -27,7 +47,7 @@ def test_cells_run_cheapest_first():
 
 def test_a_small_sweep(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "compare", "bench", "--frameworks", "numpy,torch", "--widths", "4,32",
-                           "--batches", "4,16", "--repeats", "2", "--budget", "120", "--out", str(tmp_path)],
+                           "--batches", "4,16", "--repeats", "6", "--budget", "120", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     data = json.loads((tmp_path / "bench.json").read_text())
@@ -35,6 +55,11 @@ def test_a_small_sweep(tmp_path):
         cells = data["frameworks"][name]["cells"]
         assert [(c["width"], c["batch"]) for c in cells] == [(4, 4), (4, 16), (32, 4), (32, 16)]
         assert all(c["epoch_median_s"] > 0 for c in cells)
+    for cell in data["frameworks"]["torch"]["cells"]:  # NumPy timed beside torch in torch's worker, pair by pair
+        assert cell["reference_epoch_median_s"] > 0 and cell["repeats"] == 6
+        low, high = cell["ratio_ci95"]
+        assert low <= cell["ratio_to_reference"] <= high
+    assert "ratio_to_reference" not in data["frameworks"]["numpy"]["cells"][0]
     assert set(data["crossovers"]["torch"]) == {"4", "16"}
     assert data["frameworks"]["numpy"]["against_plain_loop"]["ratio"] > 0
     assert "batch 16" in proc.stdout and "faster than numpy from:" in proc.stdout

@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from compare import markdown, results, runner
+from compare.bench import crossovers
 from compare.frameworks import FRAMEWORKS, Framework
 from compare.problem import Config
 from compare.source import code_lines
@@ -79,14 +80,25 @@ def test_a_failed_framework_is_said_so(tmp_path, monkeypatch):
 
 def test_a_bench_report(tmp_path):
     cells = [{"width": w, "batch": 4, "epoch_median_s": t} for w, t in ((4, 1e-4), (64, 2e-4))]
-    bench = {"schema": 1, "config": {"batches": [4], "widths": [4, 64], "inputs": 3, "dtype": "float64", "threads": 1},
-             "frameworks": {"numpy": {"status": "ok", "cells": cells},
-                            "torch": {"status": "ok", "cells": [{**c, "epoch_median_s": 1.5e-4} for c in cells]}},
-             "crossovers": {"torch": {"4": 64}}, "skipped_for_memory": []}
+    paired = [{**cells[0], "epoch_median_s": 1.5e-4, "ratio_to_reference": 1.5, "ratio_ci95": [1.4, 1.6]},
+              {**cells[1], "epoch_median_s": 1.5e-4, "ratio_to_reference": 0.75, "ratio_ci95": [0.7, 0.8]}]
+    bench = {"schema": results.BENCH_SCHEMA,
+             "config": {"batches": [4], "widths": [4, 64], "inputs": 3, "dtype": "float64", "threads": 1},
+             "frameworks": {"numpy": {"status": "ok", "cells": cells}, "torch": {"status": "ok", "cells": paired}},
+             "crossovers": crossovers({"torch": {"status": "ok", "cells": paired}}), "skipped_for_memory": []}
     results.write_json(tmp_path / "bench.json", bench)
     text = markdown.write(tmp_path).read_text()
-    assert "faster than numpy from: torch at width 64" in text and "](scaling.png)" in text
+    assert "faster than numpy from: torch at width 64 (× numpy 0.75 [0.7, 0.8])" in text
+    assert "](scaling.png)" in text
     png_size(tmp_path / "scaling.png")
+
+
+def test_a_bench_json_of_the_earlier_schema_is_refused_in_one_line(tmp_path):
+    results.write_json(tmp_path / "bench.json", {"schema": 1, "config": {}, "frameworks": {}, "crossovers": {}})
+    proc = subprocess.run([sys.executable, "-m", "compare", "report", "--from", str(tmp_path)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "is not a bench.json of schema 2" in proc.stderr
 
 
 @pytest.mark.parametrize("make", [lambda p: p / "missing", lambda p: p])
