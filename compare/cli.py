@@ -212,8 +212,9 @@ def add_bench_parser(commands):
     sweep.add_argument("--threads", type=positive_int, default=d.threads, metavar="N",
                        help=f"threads every framework may use (default: {d.threads})")
     sweep.add_argument("--repeats", type=positive_int, default=d.repeats, metavar="N",
-                       help=f"timed pairs per cell, each a block of the framework and one of NumPy in its worker; "
-                            f"from 6 on, each cell's ratio has a 95 %% interval (default: {d.repeats})")
+                       help="timed pairs per cell, each a block of the framework and one of NumPy in its worker; "
+                            "from 6 on, each cell's ratio has a 95 %% interval, from 10 on one that leaves out the "
+                            f"most extreme pair on each side (default: {d.repeats})")
     sweep.add_argument("--budget", type=positive_float, default=d.budget, metavar="S",
                        help="seconds for the whole sweep; cells that would not fit are skipped "
                             f"(default: {d.budget:g})")

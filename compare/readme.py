@@ -203,7 +203,7 @@ def exercise_check():
     return "```\n" + "\n".join(lines) + "\n```\n"
 
 
-BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "420"]
+BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "900"]
 
 
 def command_block(args, json_name, render):

@@ -206,11 +206,15 @@ def crossover(name, found):
 
 
 def bench_ratio(cell):
-    """A cell's ratio to NumPy: '0.44', '0.97~' where its interval reaches across 1, '-' where there is none."""
+    """A cell's ratio to NumPy: '0.44', '0.97~' where its interval reaches across 1 (or to 0), 'noise' where the
+    median is not above 0, '-' where there is none."""
     if cell is None or "ratio_to_reference" not in cell:
         return "-"
+    if cell["ratio_to_reference"] <= 0:
+        return "noise"
     interval = cell.get("ratio_ci95")
-    return f"{cell['ratio_to_reference']:.3g}" + ("~" if interval is None or interval[0] <= 1 <= interval[1] else "")
+    unsure = interval is None or interval[0] <= 1 <= interval[1] or interval[0] <= 0
+    return f"{cell['ratio_to_reference']:.3g}" + ("~" if unsure else "")
 
 
 def bench_table(data):

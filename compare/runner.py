@@ -36,6 +36,7 @@ def worker_env(framework, threads, workdir=None):
     # TensorFlow's INFO notices (oneDNN, missing CUDA) stay out of the log; its warnings and errors do not.
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     env.update(environment.thread_env(threads))
+    env.update(environment.malloc_env(env))
     if "jax" in framework.requires:
         env["XLA_FLAGS"] = environment.xla_flags(threads, env.get("XLA_FLAGS", ""))
     env.update(framework.env)

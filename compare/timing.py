@@ -103,26 +103,35 @@ def warm(fit, reference=None, min_block_s=MIN_BLOCK_S):
     return n, m
 
 
-def pairs(fit, n, reference=None, m=None, seconds_s=0.0, at_least=1):
+def pairs(fit, n, reference=None, m=None, seconds_s=0.0, at_least=1, settle=False):
     """Timed pairs for seconds_s (at least `at_least`): [[epoch_s, fixed_s, reference_epoch_s or None], …]. With a
     reference fit (NumPy's), each pair also times the reference right after, in the same process, so that the ratio
-    of the two is taken pair by pair: the machine's drift from one moment to the next cancels out."""
+    of the two is taken pair by pair: the machine's drift from one moment to the next cancels out.
+
+    With `settle`, each side first runs one block untimed. On large arrays the first call after the other side's
+    pays for what that side left behind (its freed memory faulted back in): NumPy's first 16384 × 1024 epoch after a
+    torch block took twice its time, which t(2m) − t(m) turns into an epoch of almost nothing."""
     taken, start = [], timeit.default_timer()
     while len(taken) < at_least or timeit.default_timer() - start < seconds_s:
+        if settle:
+            fit(n)
         epoch, fixed = marginal_epoch(fit, n)
+        if reference and settle:
+            reference(m)
         taken.append([epoch, fixed, marginal_epoch(reference, m)[0] if reference else None])
     return taken
 
 
-def steady_state(fit, repeats=REPEATS, min_block_s=MIN_BLOCK_S, reference=None, budget_s=BUDGET_S):
+def steady_state(fit, repeats=REPEATS, min_block_s=MIN_BLOCK_S, reference=None, budget_s=BUDGET_S, settle=False):
     """Per-epoch seconds of fit(epochs) once warm, in this one process: median, IQR and 95 % interval of
     (t(fit(2n)) − t(fit(n))) / n over at least `repeats` pairs, and more until the interval of what is measured is
     TIGHT or the pairs have taken budget_s seconds (at most MAX_REPEATS). With a reference, the pairs' ratios, not
-    the times, decide when to stop. (A run times each framework in several processes: compare.timekeeper.)"""
+    the times, decide when to stop; `settle` as for pairs. (A run times each framework in several processes:
+    compare.timekeeper.)"""
     n, m = warm(fit, reference, min_block_s)
     taken, start, cpu_start = [], timeit.default_timer(), time.process_time()
     while True:
-        taken += pairs(fit, n, reference, m)
+        taken += pairs(fit, n, reference, m, settle=settle)
         if len(taken) >= max(repeats, 1) and (tight(summary([taken]))
                                               or timeit.default_timer() - start >= budget_s
                                               or len(taken) >= MAX_REPEATS):

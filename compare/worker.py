@@ -141,7 +141,8 @@ def predict_seconds(measured, cell, repeats):
     largest = max(measured, key=lambda c: c["width"] * c["batch"])
     scale = cell["width"] * cell["batch"] / (largest["width"] * largest["batch"])
     epochs = largest["epoch_median_s"] + largest.get("reference_epoch_median_s", 0.0)  # NumPy's, timed beside it
-    return scale * (epochs * (1 + 3 * repeats) + largest["call_overhead_s"] * (1 + 2 * repeats))
+    # per pair and side: an untimed block to settle, then fit(n) and fit(2n); the warm-up besides
+    return scale * (epochs * (1 + 4 * repeats) + largest["call_overhead_s"] * (1 + 3 * repeats))
 
 
 def against_plain_loop(impl, repeats=7):
@@ -167,7 +168,7 @@ def bench(request, report=print):
     the request's budget: a cell that would not fit in what is left is skipped and marked so. With a reference
     (NumPy's implementation), each timed block of the framework is followed by one of NumPy training the same
     network on the same data, here in the same process, so that each cell's ratio to NumPy is taken pair by pair,
-    as a run's is."""
+    as a run's is; each side settles with an untimed block first (timing.pairs)."""
     start = time.monotonic()
     impl = importlib.import_module(request["module"])
     reference = importlib.import_module(request["reference"]) if request.get("reference") else None
@@ -193,7 +194,7 @@ def bench(request, report=print):
                 numpy_net = reference.Network(weights, request["learning_rate"], request["dtype"])
                 numpy_epochs = lambda m: numpy_net.fit(x, y, m)  # noqa: B023, E731
             result = {**cell, **timing.steady_state(epochs, repeats=request["repeats"], reference=numpy_epochs,
-                                                    budget_s=0)}
+                                                    budget_s=0, settle=True)}
             measured.append(result)
             del net, x, y, numpy_epochs
         response["cells"].append(result)

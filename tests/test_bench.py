@@ -30,6 +30,12 @@ def test_a_crossover_whose_interval_reaches_across_1_says_so():
                    (256, 8): (0.3, None)})  # too few pairs for an interval: not surely faster either
     found = crossovers({"other": other})["other"]["8"]
     assert found["width"] == 16 and found["straddles_1"] and found["surely_from"] is None
+    # a median ratio below 0 is noise (NumPy's t(2m) − t(m) came out negative), never "faster"
+    noisy = entry({(16, 8): (0.5, [0.4, 0.6]), (64, 8): (-0.2, [-3.0, 0.5])})
+    assert crossovers({"other": noisy})["other"]["8"] is None
+    reaching_0 = entry({(16, 8): (0.5, [-0.1, 0.6]), (64, 8): (0.5, [0.4, 0.6])})
+    found = crossovers({"other": reaching_0})["other"]["8"]
+    assert (found["width"], found["straddles_1"], found["surely_from"]) == (16, True, 64)
     found = crossovers({"other": entry({(16, 8): (0.9, [0.7, 1.1]), (64, 8): (0.5, [0.4, 0.6])})})["other"]["8"]
     assert (found["width"], found["straddles_1"], found["surely_from"]) == (16, True, 64)
     line = report.bench_table({"config": {"inputs": 3, "dtype": "float64", "threads": 1, "batches": [8],
@@ -47,7 +53,7 @@ def test_cells_run_cheapest_first():
 
 def test_a_small_sweep(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "compare", "bench", "--frameworks", "numpy,torch", "--widths", "4,32",
-                           "--batches", "4,16", "--repeats", "6", "--budget", "120", "--out", str(tmp_path)],
+                           "--batches", "4,16", "--budget", "120", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     data = json.loads((tmp_path / "bench.json").read_text())
@@ -56,7 +62,7 @@ def test_a_small_sweep(tmp_path):
         assert [(c["width"], c["batch"]) for c in cells] == [(4, 4), (4, 16), (32, 4), (32, 16)]
         assert all(c["epoch_median_s"] > 0 for c in cells)
     for cell in data["frameworks"]["torch"]["cells"]:  # NumPy timed beside torch in torch's worker, pair by pair
-        assert cell["reference_epoch_median_s"] > 0 and cell["repeats"] == 6
+        assert cell["reference_epoch_median_s"] > 0 and cell["repeats"] == 10
         low, high = cell["ratio_ci95"]
         assert low <= cell["ratio_to_reference"] <= high
     assert "ratio_to_reference" not in data["frameworks"]["numpy"]["cells"][0]

@@ -22,3 +22,14 @@ def test_each_keras_id_chooses_its_backend_in_its_own_worker():
                 for name in ("keras", "keras-jax", "keras-torch")}
     assert backends == {"keras": "tensorflow", "keras-jax": "jax", "keras-torch": "torch"}
     assert runner.worker_env(FRAMEWORKS["keras-jax"], 1)["JAX_ENABLE_X64"] == "1"
+
+
+def test_every_worker_starts_with_the_same_malloc_thresholds_unless_the_environment_sets_its_own(monkeypatch):
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1048576")
+    for name in ("numpy", "torch", "keras-jax"):
+        env = runner.worker_env(FRAMEWORKS[name], 1)
+        assert env["MALLOC_MMAP_THRESHOLD_"] == str(32 * 2**20)  # glibc's dynamic threshold, fixed at its maximum
+        assert env["MALLOC_TRIM_THRESHOLD_"] == "1048576"           # the environment's own, left alone
+    assert environment.describe(1)["malloc"] == {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
+                                                 "MALLOC_TRIM_THRESHOLD_": "1048576"}

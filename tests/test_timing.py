@@ -39,6 +39,25 @@ def test_steady_state_ratio_to_a_reference(fake_clock):
     assert result["ratio_to_reference"] == pytest.approx(10.0)
 
 
+def test_settled_pairs_leave_the_cost_of_switching_sides_out(fake_clock):
+    """The first call after the other side's pays 1 ms more (what that side left behind): unsettled, NumPy's
+    t(2m) − t(m) loses it and its epoch comes out 0.1 ms short; settled, both sides are exact."""
+    last = [None]
+
+    def side(name, per_epoch):
+        def fit(n):
+            switched, last[0] = last[0] != name, name
+            return per_epoch * n + (0.001 if switched else 0.0)
+        return fit
+
+    framework, numpy = side("framework", 0.001), side("numpy", 0.0001)
+    unsettled = timing.pairs(framework, 10, numpy, 10, at_least=3)
+    assert [pair[2] for pair in unsettled] == pytest.approx([0.0] * 3)  # 1 ms of epochs, less the 1 ms paid first
+    settled = timing.pairs(framework, 10, numpy, 10, at_least=3, settle=True)
+    assert [pair[0] for pair in settled] == pytest.approx([0.001] * 3)
+    assert [pair[2] for pair in settled] == pytest.approx([0.0001] * 3)
+
+
 def test_phase_accumulates():
     timings = {}
     with timing.phase(timings, "a"):
