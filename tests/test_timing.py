@@ -180,3 +180,13 @@ def test_a_served_worker_replies_with_its_pairs_round_by_round(fake_clock):
     assert epoch == pytest.approx(0.001) and fixed == pytest.approx(0.010) and reference == pytest.approx(0.0001)
     summary = timing.summary([rounds[0]["pairs"], rounds[1]["pairs"]])
     assert summary["ratio_to_reference"] == pytest.approx(10.0) and summary["processes"] == 2
+
+
+def test_the_cost_test_of_the_intervals_names_each_miss_in_the_units_shown():
+    from compare import cost
+
+    runs = [{"numpy": [18.8e-6, [15.2e-6, 19.5e-6]], "torch": [4.6, [4.5, 4.7]]},
+            {"numpy": [19.2e-6, [18.9e-6, 19.8e-6]], "torch": [4.65, [4.4, 4.8]]}]
+    found = cost.covered(runs)
+    assert found["torch"] == {"inside": True, "misses": []}
+    assert found["numpy"] == {"inside": False, "misses": ["run 1's 18.8 outside run 2's 18.9–19.8"]}  # µs
