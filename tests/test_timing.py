@@ -190,3 +190,30 @@ def test_the_cost_test_of_the_intervals_names_each_miss_in_the_units_shown():
     found = cost.covered(runs)
     assert found["torch"] == {"inside": True, "misses": []}
     assert found["numpy"] == {"inside": False, "misses": ["run 1's 18.8 outside run 2's 18.9–19.8"]}  # µs
+
+
+class ScriptedProcess:
+    """A served process (compare.timekeeper.Served) that answers each round with one pair of a fixed ratio."""
+
+    def __init__(self, ratio):
+        self.ratio, self.pairs = ratio, []
+        self.cpu_s = self.wall_s = 0.0
+        self.block_epochs = 10
+
+    def round(self, seconds):
+        self.pairs.append([self.ratio * 1e-5 * (1 + 0.01 * (len(self.pairs) % 3)), 0.0, 1e-5])
+        self.wall_s += seconds
+        return True
+
+
+def test_processes_timed_in_turn_give_one_interval_over_them():
+    from compare import timekeeper
+
+    worker, replica = ScriptedProcess(2.0), ScriptedProcess(3.0)
+    both = timekeeper.measure([worker, replica], 4, 0)  # no budget: each process stops at its share of pairs
+    assert len(worker.pairs) == 4 and len(replica.pairs) == 4
+    assert both["processes"] == 2 and both["repeats"] == 8
+    assert both["process_ratios"] == pytest.approx([2.01, 3.015])
+    low, high = both["ratio_ci95"]
+    assert low < 2.0 and high > 3.0  # two processes this far apart: an interval that holds both
+    assert [len(group) for group in both["reference_epochs_s"]] == [4, 4]
