@@ -4,6 +4,7 @@ Two questions a reader asks of the timing table. Does the comparison cost much m
 it compares (each bare import timed in a fresh process, as the workers do)? And does a second run tell the same
 story (each framework's time per epoch as a ratio to NumPy's, from consecutive runs)?
 """
+import math
 import statistics
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import tempfile
 import timeit
 from pathlib import Path
 
-from compare import environment, processes, results
+from compare import environment, processes, results, timing
 from compare.frameworks import FRAMEWORKS, REFERENCE
 from compare.problem import Config
 from compare.runner import frameworks_to_run, worker_env
@@ -55,7 +56,7 @@ def ratios(run):
 
 def covered(ratio_runs):
     """Per framework, the test of the intervals: does each run's ratio fall inside every other run's 95 % interval?
-    {name: {"inside": bool, "misses": ["run 2's 4.9 outside run 1's 4.2–4.6", …]}}."""
+    {name: {"inside": bool, "comparisons": how many, "misses": ["run 2's 4.9 outside run 1's 4.2–4.6", …]}}."""
     out = {}
     for name in ratio_runs[0]:
         found = [run[name] for run in ratio_runs if name in run]
@@ -64,8 +65,27 @@ def covered(ratio_runs):
                   + ("(no interval)" if interval is None else f"{interval[0] * scale:.3g}–{interval[1] * scale:.3g}")
                   for i, (ratio, _) in enumerate(found) for j, (_, interval) in enumerate(found)
                   if i != j and (interval is None or not interval[0] <= ratio <= interval[1])]
-        out[name] = {"inside": not misses, "misses": misses}
+        out[name] = {"inside": not misses, "comparisons": len(found) * (len(found) - 1), "misses": misses}
     return out
+
+
+def calibrated(runs, confidence=timing.CONFIDENCE):
+    """What the test of the intervals gives when the intervals are right, as a yardstick for what it finds.
+
+    Take each run's estimate as normal about the true value, with the standard error se that its interval's
+    half-width implies (z·se, z = 1.96 at 95 %), the same in every run. Run i's estimate is inside run j's interval
+    when |Xᵢ − Xⱼ| ≤ z·se, and Xᵢ − Xⱼ has the standard error √2·se: one comparison holds with probability
+    P(|Z| ≤ z/√2), 0.834 at 95 %. Every run is inside every other run's interval when the range of the runs'
+    estimates is at most z·se: P(range of `runs` standard normals ≤ z) = runs·∫ φ(x) (Φ(x + z) − Φ(x))^(runs − 1) dx,
+    0.652 for three runs. An interval at 95 % holds the true value, not another run's estimate, which has an error
+    of its own; so calibrated intervals miss one comparison in six, and a framework's every comparison of three
+    runs one time in three. {"comparison": …, "every_comparison": …}."""
+    from scipy import integrate, stats  # only where the cost is measured
+
+    z = stats.norm.ppf(1 - (1 - confidence) / 2)
+    every = integrate.quad(lambda x: stats.norm.pdf(x) * (stats.norm.cdf(x + z) - stats.norm.cdf(x)) ** (runs - 1),
+                           -math.inf, math.inf)[0]
+    return {"comparison": float(2 * stats.norm.cdf(z / math.sqrt(2)) - 1), "every_comparison": float(runs * every)}
 
 
 def measure(runs=2, repeats=3):
@@ -80,8 +100,9 @@ def measure(runs=2, repeats=3):
             walls.append(seconds)
             ratio_runs.append(ratios(run))
     first, last = ({name: value[0] for name, value in run.items()} for run in (ratio_runs[0], ratio_runs[-1]))
+    cover = covered(ratio_runs)
     return {
-        "schema": 1,
+        "schema": 2,
         "environment": environment.describe(config.threads),
         "bare_import_s": imports,
         "bare_import_total_s": sum(imports.values()),
@@ -89,8 +110,17 @@ def measure(runs=2, repeats=3):
         "cost_ratio": statistics.median(walls) / sum(imports.values()),
         "ratio_to_numpy": ratio_runs,
         "ratio_change": {name: abs(last[name] - first[name]) / first[name] for name in first if name in last},
-        "intervals_cover": covered(ratio_runs),
+        "intervals_cover": cover,
+        "comparisons_inside": [sum(entry["comparisons"] - len(entry["misses"]) for entry in cover.values()),
+                               sum(entry["comparisons"] for entry in cover.values())],
+        "calibrated": calibrated(runs),
     }
+
+
+def at_least(count, frameworks, probability):
+    """The chance that `count` or more of `frameworks` pass, each with `probability` (independently)."""
+    return sum(math.comb(frameworks, k) * probability**k * (1 - probability) ** (frameworks - k)
+               for k in range(count, frameworks + 1))
 
 
 def table(data):
@@ -110,6 +140,12 @@ def table(data):
                 else "; ".join(cover[name]["misses"]))
         what = "µs per epoch, across each run's processes" if name == REFERENCE else "per epoch ÷ numpy's"
         lines.append(f"{name} {what}: {values} ({change:.0%} apart): {test}")
-    inside = sum(entry["inside"] for entry in cover.values())
-    lines.append(f"{inside} of {len(cover)} frameworks: each run's ratio inside every other run's 95% interval")
+    inside, (held, made), ideal = sum(entry["inside"] for entry in cover.values()), data["comparisons_inside"], \
+        data["calibrated"]
+    lines.append(f"{held} of {made} comparisons: a run's ratio inside another run's 95% interval ({held / made:.0%}; "
+                 f"calibrated 95% intervals: {ideal['comparison']:.0%})")
+    lines.append(f"{inside} of {len(cover)} frameworks: each run's ratio inside every other run's 95% interval "
+                 f"(calibrated 95% intervals pass {ideal['every_comparison'] * len(cover):.1f} of {len(cover)} on "
+                 f"average, and {inside} or more {at_least(inside, len(cover), ideal['every_comparison']):.0%} of the "
+                 "time)")
     return "\n".join(lines)
