@@ -78,8 +78,8 @@ def calibrated(runs, confidence=timing.CONFIDENCE):
     P(|Z| ≤ z/√2), 0.834 at 95 %. Every run is inside every other run's interval when the range of the runs'
     estimates is at most z·se: P(range of `runs` standard normals ≤ z) = runs·∫ φ(x) (Φ(x + z) − Φ(x))^(runs − 1) dx,
     0.652 for three runs. An interval at 95 % holds the true value, not another run's estimate, which has an error
-    of its own; so calibrated intervals miss one comparison in six, and a framework's every comparison of three
-    runs one time in three. {"comparison": …, "every_comparison": …}."""
+    of its own: so calibrated intervals miss one comparison in six, and one framework in three misses at least one
+    of its six comparisons among three runs. {"comparison": …, "every_comparison": …}."""
     from scipy import integrate, stats  # only where the cost is measured
 
     z = stats.norm.ppf(1 - (1 - confidence) / 2)
@@ -140,8 +140,8 @@ def table(data):
                 else "; ".join(cover[name]["misses"]))
         what = "µs per epoch, across each run's processes" if name == REFERENCE else "per epoch ÷ numpy's"
         lines.append(f"{name} {what}: {values} ({change:.0%} apart): {test}")
-    inside, (held, made), ideal = sum(entry["inside"] for entry in cover.values()), data["comparisons_inside"], \
-        data["calibrated"]
+    inside, (held, made) = sum(entry["inside"] for entry in cover.values()), data["comparisons_inside"]
+    ideal = data["calibrated"]
     lines.append(f"{held} of {made} comparisons: a run's ratio inside another run's 95% interval ({held / made:.0%}; "
                  f"calibrated 95% intervals: {ideal['comparison']:.0%})")
     lines.append(f"{inside} of {len(cover)} frameworks: each run's ratio inside every other run's 95% interval "
