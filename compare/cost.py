@@ -119,8 +119,9 @@ def measure(runs=2, repeats=3):
 
 def at_least(count, frameworks, probability):
     """The chance that `count` or more of `frameworks` pass, each with `probability` (independently)."""
-    return sum(math.comb(frameworks, k) * probability**k * (1 - probability) ** (frameworks - k)
-               for k in range(count, frameworks + 1))
+    from scipy import stats
+
+    return float(stats.binom.sf(count - 1, frameworks, probability))
 
 
 def table(data):
