@@ -9,14 +9,19 @@ checks from "the update differs" to the layer or gradient where it does.
 This module loads such a file in the worker, wraps `train` as a Network, checks what comes back, and is the
 file's probe (`step`). A file that does not follow the contract raises ContractError, whose message is one line.
 """
+import ast
 import importlib
 import importlib.util
 import inspect
+import json
 import os
 import sys
 import traceback
+from dataclasses import replace
 
 import numpy as np
+
+from compare.problem import Config, ProblemError
 
 
 class ContractError(Exception):
@@ -71,22 +76,122 @@ def load(target):
     return module, path
 
 
-class TrainNetwork:
-    """The Network contract over your `train` function: each fit trains on from the weights the last one returned."""
+# What a file may declare of the network it implements (module-level NETWORK = {...}): Config's fields.
+DECLARABLE = ("hidden", "activation", "output_activation", "loss", "bias", "optimizer", "momentum", "rho", "beta1",
+              "beta2", "epsilon", "batch_size", "shuffle", "learning_rate")
+# Each keyword option a run may hand your code, beside the flag that sets it and the NETWORK key that declares it.
+FLAGS = {"biases": ("--bias", "bias"), "orders": ("--shuffle", "shuffle"), "batch_size": ("--batch-size", "batch_size")}
 
-    def __init__(self, train, weights, learning_rate, dtype, **network):
+
+def declared_network(path):
+    """The network a file declares it implements, NETWORK = {...} at its top level, read without running the file:
+    {} where it declares none; a ContractError where NETWORK is not a dict of Config's options."""
+    if path is None or not path.endswith(".py") or not os.path.isfile(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
         try:
-            inspect.signature(train).bind(None, None, weights, 1, learning_rate, dtype, **network)
-        except TypeError as err:
-            raise ContractError(f"train(x, y, weights, epochs, learning_rate, dtype) cannot take this run's options "
-                                f"({', '.join(network) or 'none'}): {err}") from None
-        self.train, self.learning_rate, self.dtype, self.network = train, learning_rate, dtype, network
-        self.weights = [np.array(w, dtype=dtype) for w in weights]
-        self.biases = network.get("biases")
-        self.predictions = None
+            tree = ast.parse(f.read(), filename=path)
+        except SyntaxError:
+            return {}  # loading it says where, in the worker
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "NETWORK" for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                value = None
+            if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+                raise ContractError(f"{os.path.basename(path)} line {node.lineno}: NETWORK must be a dict of plain "
+                                    f"values, e.g. {{\"activation\": \"tanh\", \"bias\": True}}")
+            unknown = [key for key in value if key not in DECLARABLE]
+            if unknown:
+                raise ContractError(f"{os.path.basename(path)} line {node.lineno}: NETWORK declares {unknown[0]!r}, "
+                                    f"not an option of the run (choose from {', '.join(DECLARABLE)})")
+            return value
+    return {}
 
-    def fit(self, x, y, epochs):
-        out = self.train(x.astype(self.dtype), y.astype(self.dtype), [w.copy() for w in self.weights], epochs,
+
+def adopted(config, frameworks):
+    """The run's Config with the network your files declare (NETWORK) in place of options the run leaves at the
+    blog's defaults, and {name: what each file declares}; a ProblemError where a file and the command line (or two
+    files) ask for different values of one option."""
+    changes, declared = {}, {}
+    for framework in frameworks:
+        try:
+            network = declared_network(source_path(framework.module))
+        except ContractError as err:
+            raise ProblemError(str(err)) from None
+        if not network:
+            continue
+        declared[framework.name] = network
+        for key, value in network.items():
+            value = tuple(value) if key == "hidden" and isinstance(value, list) else value
+            value = (value,) if key == "hidden" and isinstance(value, int) else value
+            ours, default = getattr(config, key), getattr(Config, key)
+            if ours != default and ours != value or changes.get(key, value) != value:
+                theirs = changes.get(key, ours)
+                raise ProblemError(f"{framework.name} declares {key} {value!r} in its NETWORK, but this run asks for "
+                                   f"{theirs!r}: leave the option out to run the file's own network, or run the file "
+                                   f"alone")
+            changes[key] = value
+    return (replace(config, **changes) if changes else config), declared
+
+
+def accepts(function, name):
+    """Whether function (or a class's constructor) takes a keyword argument `name`, by name or through **kwargs."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return True  # a builtin or C function: let the call say
+    return any(p.kind is p.VAR_KEYWORD or (p.name == name and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+               for p in parameters)
+
+
+def flag(name, value):
+    """The command-line flag that sets option `name` to `value`: '--activation tanh', '--bias'."""
+    if name in FLAGS:
+        return FLAGS[name][0] + ("" if name in ("biases", "orders") else f" {value}")
+    return f"--{name.replace('_', '-')} {value:g}" if isinstance(value, float) else f"--{name.replace('_', '-')} {value}"
+
+
+def takes(function, options, declared, what):
+    """The options `function` is handed: each it takes by name; one it does not take is dropped where the file
+    declares it implements that value (NETWORK), and otherwise refused in one line that names it."""
+    out = {}
+    for name, value in options.items():
+        if accepts(function, name):
+            out[name] = value
+            continue
+        key = FLAGS.get(name, (None, name))[1]
+        mine = declared.get(key)
+        if name in ("biases", "orders") and mine is True or (mine is not None and mine == value):
+            continue
+        declaration = json.dumps({key: True if name in ("biases", "orders") else value})
+        raise ContractError(f"{what} does not take {name}=, which this run sets ({flag(name, value)}): take it as a "
+                            f"keyword argument, or declare NETWORK = {declaration.replace('true', 'True')} if the "
+                            f"file implements that network alone")
+    return out
+
+
+class TrainNetwork:
+    """The Network contract over your `train` function.
+
+    train may keep whatever state it likes (biases, an optimizer's averages, the epoch a shuffle's order is at), so
+    a run is never split between calls: each fit calls train once, from the run's initial state, for every epoch so
+    far, and returns the epochs it adds. The worker's fit(1) then fit(epochs − 1) is thus one call of train for the
+    whole run (`replays`), whose numbers are the run's. `fit_afresh` is what the steady state times: train for n
+    epochs from the initial state, once per call."""
+
+    replays = True
+
+    def __init__(self, train, weights, learning_rate, dtype, declared=None, **network):
+        self.train, self.learning_rate, self.dtype = train, learning_rate, dtype
+        self.network = takes(train, network, declared or {}, "train(x, y, weights, epochs, learning_rate, dtype)")
+        self.initial = [np.array(w, dtype=dtype) for w in weights]
+        self.weights, self.biases = list(self.initial), network.get("biases")
+        self.predictions, self.done = None, 0
+
+    def call(self, x, y, epochs):
+        out = self.train(x.astype(self.dtype), y.astype(self.dtype), [w.copy() for w in self.initial], epochs,
                          self.learning_rate, self.dtype, **self.network)
         if not isinstance(out, dict):
             raise ContractError(f"train returned {type(out).__name__}, not a dict with loss, mean_abs_error, weights "
@@ -95,14 +200,24 @@ class TrainNetwork:
         if missing:
             raise ContractError(f"train's dict has no {', '.join(missing)} (it needs loss, mean_abs_error, weights "
                                 f"and predictions)")
-        shapes, expected = [np.shape(w) for w in out["weights"]], [w.shape for w in self.weights]
-        if shapes != expected:  # before they go back into train
-            raise ContractError(f"the weights came back as shapes {shapes}, expected {expected} (in, out)")
         self.weights, self.predictions = list(out["weights"]), out["predictions"]
         if out.get("biases") is not None:
             self.biases = list(out["biases"])
-        return {"loss": out["loss"], "mean_abs_error": out["mean_abs_error"],
-                **({"step_loss": out["step_loss"]} if "step_loss" in out else {})}
+        return out
+
+    def fit(self, x, y, epochs):
+        out = self.call(x, y, self.done + epochs)
+        history = {key: np.asarray(out[key])[self.done:] if np.ndim(out[key]) == 1 else out[key]
+                   for key in ("loss", "mean_abs_error")}
+        if "step_loss" in out:
+            steps = len(np.asarray(out["step_loss"])) // (self.done + epochs) if self.done + epochs else 0
+            history["step_loss"] = np.asarray(out["step_loss"])[self.done * steps:]
+        self.done += epochs
+        return history
+
+    def fit_afresh(self, x, y, epochs):
+        out = self.call(x, y, epochs)
+        return {key: out[key] for key in ("loss", "mean_abs_error")}
 
     def get_weights(self):
         return self.weights
@@ -120,10 +235,13 @@ class TrainNetwork:
 class Checked:
     """Your Network, with what it returns checked against the contract: a ContractError names what is wrong."""
 
-    def __init__(self, network_class, weights, learning_rate, dtype, **network):
+    def __init__(self, make, weights, learning_rate, dtype, **network):
         self.shapes = [np.shape(w) for w in weights]
         self.rows = None
-        self.net = network_class(weights, learning_rate, dtype, **network)
+        self.net = make(weights, learning_rate, dtype, **network)
+        self.replays = getattr(self.net, "replays", False)  # compare.worker: the run is one call of train
+        if hasattr(self.net, "fit_afresh"):
+            self.fit_afresh = self.net.fit_afresh
 
     def fit(self, x, y, epochs):
         self.rows = len(x)
@@ -147,7 +265,9 @@ class Checked:
         arrays = [array(w, f"w{i}") for i, w in enumerate(weights)]
         shapes = [a.shape for a in arrays]
         if shapes != self.shapes:
-            raise ContractError(f"the weights came back as shapes {shapes}, expected {self.shapes} (in, out)")
+            flipped = [shape[::-1] for shape in shapes] == self.shapes
+            raise ContractError(f"the weights came back as shapes {shapes}, expected {self.shapes} (in, out)"
+                                + (": transposed, (out, in)?" if flipped else ""))
         return arrays
 
     def get_biases(self):
@@ -181,28 +301,60 @@ def curve(values, what):
 
 class Adapted:
     """Your module as the worker and the probes see an impl_* package: a Network (yours, or one over your train),
-    checked; `source`, your module itself."""
+    checked; `source`, your module itself; `declared`, the network it declares it implements (NETWORK)."""
 
     def __init__(self, module, path):
         self.source, self.path = module, path
+        self.declared = declared_network(path)
         network = getattr(module, "Network", None)
         train = getattr(module, "train", None)
         if inspect.isclass(network):
-            self.network_class = network
+            self.callee, self.what = network, "Network(weights, learning_rate, dtype)"
         elif callable(train):
-            self.network_class = lambda *args, **kwargs: TrainNetwork(train, *args, **kwargs)
+            self.callee, self.what = train, "train(x, y, weights, epochs, learning_rate, dtype)"
         else:
             raise ContractError(f"{os.path.basename(path)} has no Network class and no train function: one of them "
                                 f"is the contract (README: 'Your own implementation, checked')")
 
+    def make(self, weights, learning_rate, dtype, **network):
+        if self.callee is getattr(self.source, "train", None) and not inspect.isclass(self.callee):
+            return TrainNetwork(self.callee, weights, learning_rate, dtype, self.declared, **network)
+        state = {"optimizer_state": network.pop("optimizer_state")} if "optimizer_state" in network else {}
+        return self.callee(weights, learning_rate, dtype, **takes(self.callee, network, self.declared, self.what),
+                           **state)
+
     def Network(self, weights, learning_rate, dtype, **network):  # noqa: N802 — the contract's name
-        return Checked(self.network_class, weights, learning_rate, dtype, **network)
+        return Checked(self.make, weights, learning_rate, dtype, **network)
 
 
 def adapted(target):
     """Load your file or module and wrap it (see Adapted); a ContractError if it cannot be."""
     module, path = load(target)
     return Adapted(module, path)
+
+
+class Exited(BaseException):
+    """Raised in place of os._exit where your code calls it in the worker (guard_exits), so its row can say so; not
+    an Exception, so that an `except Exception` in your code does not swallow it, as it would not swallow the exit."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+def guard_exits():
+    """In the worker that runs your code: os._exit raises Exited instead of ending the process unanswered."""
+    def _exit(code=0):
+        raise Exited(code)
+
+    os._exit = _exit
+
+
+def exited(err, path):
+    """One line for sys.exit(), exit() or os._exit() called while your code ran."""
+    call = "os._exit" if isinstance(err, Exited) else "sys.exit"
+    return (f"{where(err, path)}: {call}({'' if err.code is None else repr(err.code)}) would end the process that "
+            f"runs your code, before it answers: return train's dict (or fit's) instead")
 
 
 def located(err, path):
@@ -212,13 +364,31 @@ def located(err, path):
     return f"{where(err, path)}: {type(err).__name__}: {err}"
 
 
+# State the probes hand your code at a step past the first, the keyword that takes it, and what it is.
+HANDED = {"optimizer_state": "the reference's optimizer state (its b, m, v and t)", "biases": "the reference's biases",
+          "orders": "the epoch's order of the rows"}
+HOW_TO_OBSERVE = "add forward(x, weights) and backward(layers, y, weights) to compare them"
+
+
 def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **options):
     """The probe of your code (see impl_numpy/probe.py): the layers and gradients from your forward and backward if
-    you wrote them (None if not), the loss and the weights after one step from fit. An optimizer's state cannot be
-    handed to your code: past epoch 1 with a stateful optimizer, nothing is compared."""
-    if optimizer_state is not None:
+    you wrote them (None if not), the loss and the weights after one step from fit.
+
+    The step starts from the reference's state, handed to your code as keyword arguments: its biases (biases=), the
+    epoch's order of the rows (orders=) and, past epoch 1 with a stateful optimizer, its optimizer state
+    (optimizer_state=, {"t", "slots": one {"b"} or {"m", "v"} per parameter, weights then biases}). Where your code
+    takes no such keyword, this step compares nothing, and says so (`skipped`): starting from another state, it
+    would claim a difference that is not there."""
+    handed = {"optimizer_state": optimizer_state, **{name: options.get(name) for name in ("biases", "orders")}}
+    if handed["biases"] is not None and not any(np.any(b) for b in handed["biases"]):
+        handed["biases"] = None  # zeros, where a file that keeps its own biases starts them
+    cannot = [name for name, value in handed.items() if value is not None and not accepts(module.callee, name)]
+    if cannot:
         return {"layers": None, "loss": None, "gradients": None, "bias_gradients": None, "weights": None,
-                "biases": None}
+                "biases": None, "skipped": f"{module.what} takes no {' or '.join(n + '=' for n in cannot)}, so "
+                                           f"{' and '.join(HANDED[n] for n in cannot)} cannot be handed to it "
+                                           f"(take {' and '.join(n + '=' for n in cannot)} to have these steps "
+                                           f"checked)"}
     source = module.source
     x, y = x.astype(dtype), y.astype(dtype)
     layers = gradients = None
@@ -234,7 +404,9 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
                 gradients = [array(g, "a gradient") for g in got]
         except (ContractError, TypeError, ValueError):
             layers = gradients = None  # not the shape step-local checks can read: the update alone is compared
-    net = module.Network(weights, learning_rate, dtype, **options)
+    state = {} if optimizer_state is None else {"optimizer_state": optimizer_state}
+    net = module.Network(weights, learning_rate, dtype, **options, **state)
     loss = net.fit(x, y, 1)["loss"][0]
     return {"layers": layers, "loss": loss, "gradients": gradients, "bias_gradients": None,
-            "weights": net.get_weights(), "biases": net.get_biases()}
+            "weights": net.get_weights(), "biases": net.get_biases(),
+            **({"how_to_observe": HOW_TO_OBSERVE} if layers is None and "biases" not in options else {})}

@@ -15,6 +15,9 @@ Each framework gets one verdict:
 """
 import numpy as np
 
+from compare import difference
+from compare.difference import max_abs_diff, scaled_diff
+
 # Tolerances on scaled_diff: absolute for values up to 1 in size (every loss, error and prediction of the blog's
 # network, most of its weights), relative above. float64: 1e-12 ≈ 4500 ulps of a loss near 1, far above the few ulps
 # that a different summation order or sigmoid kernel costs, far below any real difference in the maths. float32: 1e-5 ≈
@@ -32,27 +35,6 @@ BAND_MARGIN = 10
 def tolerance(dtype):
     """The absolute tolerance at `dtype`."""
     return TOLERANCE[dtype]
-
-
-def scaled_diff(a, b):
-    """|a − b| element by element, per unit of |b| where |b| > 1: absolute below 1 in size, relative above.
-
-    A float64 value is only known to one ulp of its size: 2e-16 near 1, but 1e-6 near 1e10 and 1e284 near 1e300. A
-    loss or weight that grows large (a diverging run, an unbounded activation) is judged by its relative error.
-    Equal values, infinities of one sign and NaN against NaN differ by 0; NaN against a number by NaN.
-    """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    same = (a == b) | (np.isnan(a) & np.isnan(b))
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(same, 0.0, np.abs(a - b) / np.maximum(1.0, np.abs(b)))
-
-
-def max_abs_diff(a, b):
-    """The largest scaled_diff(a, b); infinite when the shapes differ, NaN when a value is NaN in only one."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        return float("inf")
-    return float(np.max(scaled_diff(a, b))) if a.size else 0.0
 
 
 def diverged_at(run):
@@ -81,70 +63,259 @@ def first_divergent_epoch(reference, run, tol):
     return min(bad) if bad else None
 
 
-def step_differences(reference, framework, steps=1):
-    """(quantity, layer, parameter, max scaled difference) of one probed step, in the order the maths computes them:
-    each layer's output, the loss, the gradients from the last layer down (backpropagation's order; a layer's
-    weights, then its bias), the updated weights and biases. A quantity the framework's probe could not expose (None)
-    is left out; a missing layer differs by inf.
+def implied_rate(probe):
+    """The learning rate by which a probe's step implies the gradient it used, or None: only with plain SGD and one
+    step an epoch, where the step from the reference's state is exactly −learning_rate × that gradient, and only
+    where the framework's probe exposes no gradients of its own (a reader's train() without backward)."""
+    framework = probe["framework"]
+    if (probe.get("optimizer", "sgd") != "sgd" or probe.get("steps", 1) != 1 or probe.get("before") is None
+            or framework.get("gradients") is not None or framework.get("weights") is None):
+        return None
+    return probe.get("learning_rate")
 
-    steps: the optimizer steps the probed epoch takes (its mini-batches). With more than one, the epoch's loss is
-    the mean of its steps' losses, each after the updates before it: it comes after the updates, which it depends on.
+
+def step_differences(probe):
+    """Every quantity one probed step compared, in the order the maths computes them: each layer's output (l1 …
+    lN), the loss, the gradients from the output layer down (backpropagation's order; a layer's weights, then its
+    bias), the updates in the same order. Each: {quantity, layer (the weight matrix's index: w0's is 0; for
+    forward, l1's is 0), parameter ("w", "b" or None), diff (the largest scaled difference, as judged), shown (the
+    size a message gives), implied, ours, theirs (what a shape is read from: an update's step, where the state before
+    it is known)}. A quantity the framework's probe could not expose (None) is left out; a missing layer differs by
+    inf.
+
+    Where the step implies the gradient (implied_rate), the gradient is −Δw/learning_rate on each side, judged by the
+    update it came from (so a rounding of Δw is not magnified by 1/learning_rate), and the update is not compared
+    twice. probe["steps"]: the optimizer steps the probed epoch takes (its mini-batches). With more than one, the
+    epoch's loss is the mean of its steps' losses, each after the updates before it: it comes after the updates.
     """
+    reference, framework, steps = probe["reference"], probe["framework"], probe.get("steps", 1)
+    before = probe.get("before") or {}
+
     def pairs(key):
         ours, theirs = framework.get(key), reference.get(key)
         if ours is None or theirs is None:
             return {}
-        return {i: max_abs_diff(ours[i], theirs[i]) if i < min(len(ours), len(theirs)) else float("inf")
+        return {i: (ours[i] if i < len(ours) else None, theirs[i] if i < len(theirs) else None)
                 for i in range(max(len(ours), len(theirs)))}
 
-    out = [("forward", i, None, diff) for i, diff in pairs("layers").items()]
+    def compared(quantity, layer, parameter, ours, theirs, **extra):
+        diff = float("inf") if ours is None or theirs is None else max_abs_diff(ours, theirs)
+        return {"quantity": quantity, "layer": layer, "parameter": parameter, "diff": diff, "shown": diff,
+                "implied": False, "ours": ours, "theirs": theirs, **extra}
+
+    out = [compared("forward", i, None, *pair) for i, pair in pairs("layers").items()]
     loss = []
     if framework.get("loss") is not None and reference.get("loss") is not None:
-        loss = [("loss", None, None, max_abs_diff(framework["loss"], reference["loss"]))]
+        loss = [compared("loss", None, None, framework["loss"], reference["loss"])]
     out += loss if steps == 1 else []
-    for quantity, keys, order in (("gradient", ("gradients", "bias_gradients"), -1),
-                                  ("update", ("weights", "biases"), 1)):
-        by_parameter = {name: pairs(key) for name, key in zip("wb", keys, strict=True)}
-        layers = sorted(set(by_parameter["w"]) | set(by_parameter["b"]))[::order]
-        out += [(quantity, i, name, by_parameter[name][i]) for i in layers for name in "wb" if i in by_parameter[name]]
+    rate = implied_rate(probe)
+    by_parameter = {name: pairs(key) for name, key in (("w", "weights"), ("b", "biases"))}
+    starts = {"w": before.get("weights"), "b": before.get("biases")}
+    layers = sorted(set(by_parameter["w"]) | set(by_parameter["b"]), reverse=True)  # the output layer first
+
+    def step(name, i, after):  # the update's step from the state before it, where that state is known
+        start = starts[name]
+        if after is None or start is None or i >= len(start):
+            return after
+        return (np.asarray(after, dtype=np.float64) - np.asarray(start[i], dtype=np.float64)).tolist()
+
+    updates = []
+    for i in layers:
+        for name in "wb":
+            if i in by_parameter[name]:
+                ours, theirs = by_parameter[name][i]
+                updated = compared("update", i, name, ours, theirs)
+                updates.append({**updated, "ours": step(name, i, ours), "theirs": step(name, i, theirs)})
+    if rate:
+        gradients = []
+        for update in updates:
+            ours, theirs = (None if a is None else (-np.asarray(a, dtype=np.float64) / rate).tolist()
+                            for a in (update["ours"], update["theirs"]))
+            shown = float("inf") if ours is None or theirs is None else max_abs_diff(ours, theirs)
+            gradients.append({**update, "quantity": "gradient", "shown": shown, "implied": True, "ours": ours,
+                              "theirs": theirs})
+        out += gradients
+    else:
+        by_parameter = {name: pairs(key) for name, key in (("w", "gradients"), ("b", "bias_gradients"))}
+        out += [compared("gradient", i, name, *by_parameter[name][i])
+                for i in sorted(set(by_parameter["w"]) | set(by_parameter["b"]), reverse=True)
+                for name in "wb" if i in by_parameter[name]]
+        out += updates
     return out + (loss if steps > 1 else [])
 
 
+def layer_name(layer, depth):
+    """The blog's name of a layer's output: 'l1 (the hidden layer)', 'l2 (the output, ŷ)'."""
+    if layer == depth - 1:
+        return f"l{layer + 1} (the output, ŷ)"
+    return f"l{layer + 1} (the hidden layer)" if depth == 2 else f"l{layer + 1} (hidden layer {layer + 1})"
+
+
+def parameter_name(comparison):
+    return f"{comparison['parameter'] or 'w'}{comparison['layer']}"
+
+
+def quantity_name(comparison, depth, steps=1):
+    """'the gradient of w1 (l2_delta)', 'w1's step', 'the loss' …, in the blog's names."""
+    quantity, layer, parameter = comparison["quantity"], comparison["layer"], parameter_name(comparison)
+    if quantity == "forward":
+        return layer_name(layer, depth)
+    if quantity == "loss":
+        return "the loss" if steps == 1 else f"the epoch's loss (its {steps} steps' mean)"
+    if quantity == "gradient":  # a layer's gradients come from the delta one layer up: w0's from l1_delta
+        return f"the gradient of {parameter} (l{layer + 1}_delta)" + (", implied by the step," if comparison["implied"]
+                                                                       else "")
+    return f"the updated {parameter}"
+
+
+def agreeing_name(comparison):
+    """How an agreeing neighbour of the same quantity is named: 'l1', 'w1's', 'w0'."""
+    if comparison["quantity"] == "forward":
+        return f"l{comparison['layer'] + 1}"
+    return parameter_name(comparison) + ("'s" if comparison["quantity"] == "gradient" else "")
+
+
+# What each kind of quantity is called where it agrees, and what is missing where a probe could not observe it.
+AGREED = {"forward": "the forward pass ({layers})", "loss": "the loss", "gradient": "the gradients",
+          "update": "the updates"}
+UNOBSERVED = {"forward": "the layers", "gradient": "the gradients"}
+
+
+def cause(comparison, k, rows, loss):
+    """A likely cause where a scale k fits one, in the blog's maths (its loss ½·Σ(y − ŷ)²); else None."""
+    if loss != "half-sse" or k is None:
+        return None
+    quantity = comparison["quantity"]
+    if quantity in ("gradient", "update"):
+        return {2: "every delta doubled — the derivative of Σ(y − ŷ)² without the ½?",
+                -1: "the step goes uphill: a sign",
+                1 / rows: "a mean where the blog sums",
+                2 / rows: "the mean squared error's gradient, 2/rows × the blog's: a mean, and no ½"}.get(k)
+    if quantity == "loss":
+        return {2: "Σ(y − ŷ)² without the ½?", 1 / rows: "a mean where the blog sums",
+                2 / rows: "the mean squared error where the blog sums ½·Σ"}.get(k)
+    return None
+
+
+def shape(comparison, others, probe, tol, data, network):
+    """The shape of a comparison that differs, read from its numbers: {"scale", "scale_also", "shape", "cause"}."""
+    d = difference
+    ours, theirs, quantity = comparison["ours"], comparison["theirs"], comparison["quantity"]
+    out = {"scale": None, "scale_also": [], "shape": None, "cause": None}
+    if ours is None or theirs is None:
+        return out
+    depth = len(probe["reference"].get("weights") or probe["reference"].get("layers") or [None, None])
+    rows = len(data[1]) if data else len(np.asarray(probe["reference"]["layers"][-1]))
+    loss = (network or {}).get("loss", "half-sse")
+    k = d.scale(ours, theirs, tol)
+    if k is not None:
+        also = [agreeing_name(other).removesuffix("'s") for other in others
+                if other["quantity"] == quantity and other["ours"] is not None and other["theirs"] is not None
+                and d.fits(other["ours"], k * np.asarray(other["theirs"], dtype=np.float64), tol)]
+        out.update(scale=k, scale_also=also, cause=cause(comparison, k, rows, loss))
+        return out
+    if quantity == "forward":
+        activation = d.activations(network, depth)[comparison["layer"]]
+        if d.reapplied(ours, theirs, activation, tol):
+            out.update(shape="squashed twice", cause=f"{layer_name(comparison['layer'], depth).split(' ')[0]} is the "
+                       f"reference's passed through {activation} once more: the activation applied twice")
+    elif quantity == "gradient" and data is not None and probe.get("before"):
+        before = probe["before"]
+        slip = d.slip(ours, comparison["layer"], data[0], data[1], before["weights"], before.get("biases"),
+                      network, tol)
+        if slip:
+            activation = d.activations(network, depth)[comparison["layer"]]
+            out.update(shape=slip, cause=d.SLIP_TEXT[slip].format(f=activation))
+    return out
+
+
+def transposed_update(comparison, probe, tol):
+    """Whether the framework's updated weights are the reference's transposed (square, so the shapes cannot tell)."""
+    if comparison["quantity"] not in ("update", "gradient") or comparison["parameter"] != "w":
+        return False
+    ours, theirs = (probe[side].get("weights") for side in ("framework", "reference"))
+    i = comparison["layer"]
+    return ours is not None and theirs is not None and difference.transposed(ours[i], theirs[i], tol)
+
+
 def describe(diagnosis):
-    """'forward and loss agree; the gradient of w0 differs by 3.1e-01 at epoch 1 (w1's agrees)'."""
-    quantity, layer, epoch = diagnosis["quantity"], diagnosis["layer"], diagnosis["epoch"]
-    parameter = f"{diagnosis.get('parameter') or 'w'}{layer}"
-    steps = diagnosis.get("steps", 1)
-    before = {"forward": "", "loss": "forward agrees", "gradient": "forward and loss agree",
-              "update": "forward, loss and gradients agree"}[quantity]
-    if steps > 1:  # the epoch's loss comes after its steps' updates (step_differences)
-        before = {"forward": "", "loss": "forward, gradients and updates agree", "gradient": "forward agrees",
-                  "update": "forward and gradients agree"}[quantity]
-    name = {"forward": f"the output of layer {layer}",
-            "loss": "the loss" if steps == 1 else f"the epoch's loss (its {steps} steps' mean)",
-            # A layer's gradients come from the delta one layer up: the blog's w0 from l1_delta, w1 from l2_delta.
-            "gradient": f"the gradient of {parameter} (l{layer + 1}_delta)" if layer is not None else "a gradient",
-            "update": f"the updated {parameter}"}[quantity]
-    text = f"{name} differs by {diagnosis['max_diff']:.1e} at epoch {epoch}"
-    if diagnosis.get("agreeing"):
+    """'the loss agrees; the gradient of w1 (l2_delta), implied by the step, is exactly 2× the reference's (w0's
+    too) at epoch 1, off by 4.1e-02: every delta doubled — …; not observed: the layers and the gradients themselves
+    (…)'."""
+    depth, steps = diagnosis.get("depth", 2), diagnosis.get("steps", 1)
+    comparison = {"quantity": diagnosis["quantity"], "layer": diagnosis["layer"],
+                  "parameter": diagnosis.get("parameter"), "implied": diagnosis.get("implied", False)}
+    name = quantity_name(comparison, depth, steps)
+    agreed = [AGREED[kind].format(layers=", ".join(f"l{i + 1}" for i in range(depth)))
+              + (" implied by the step" if kind == "gradient" and diagnosis.get("implied") else "")
+              for kind in diagnosis.get("agreed", [])]
+    before = (", ".join(agreed[:-1]) + " and " + agreed[-1] if len(agreed) > 1 else "".join(agreed))
+    before += (" agree" if len(agreed) > 1 or (agreed and agreed[0].startswith(("the gradients", "the updates")))
+               else " agrees") if agreed else ""
+    size = f"{diagnosis['max_diff']:.1e}"
+    k, epoch = diagnosis.get("scale"), diagnosis["epoch"]
+    if diagnosis.get("shape") == "transposed":
+        text = f"{name} is the reference's transposed at epoch {epoch} (off by {size})"
+    elif k is not None:
+        what = (f"{parameter_name(comparison)}'s step" if diagnosis["quantity"] == "update" else name)
+        also = diagnosis.get("scale_also") or []
+        text = (f"{what} is exactly {difference.times(k)}"
+                + (f" ({', '.join(a + chr(39) + 's' for a in also)} too)" if also else "")
+                + f" at epoch {epoch}, off by {size}")
+    else:
+        text = f"{name} differs by {size} at epoch {epoch}"
+    if diagnosis.get("agreeing") and k is None:
         text += f" ({', '.join(diagnosis['agreeing'])} agree{'s' if len(diagnosis['agreeing']) == 1 else ''})"
+    if diagnosis["quantity"] == "loss" and "forward" in diagnosis.get("unobserved", []) and steps == 1:
+        text += ": the forward pass or the loss formula"
+    if diagnosis.get("cause"):
+        text += f": {diagnosis['cause']}"
+    missing = [UNOBSERVED[kind] + (" themselves" if kind == "gradient" and diagnosis.get("implied") else "")
+               for kind in diagnosis.get("unobserved", [])]
+    if missing:  # one clause: what was not observed, and how to observe it
+        before += (", " if before else "") + f"{' and '.join(missing)} {'were' if missing else 'was'} not observed" + (
+            f" ({diagnosis['how_to_observe']})" if diagnosis.get("how_to_observe") else "")
     return f"{before}; {text}" if before else text
 
 
-def diagnose(probes, tol):
+def skipped(probes):
+    """The probed epochs whose step compared nothing, and why (the framework's probe says): {"epochs", "why"}, or
+    None where every probe compared something."""
+    empty = [probe for probe in probes if probe["framework"].get("skipped")]
+    if not empty:
+        return None
+    return {"epochs": [probe["epoch"] for probe in empty], "why": empty[0]["framework"]["skipped"]}
+
+
+def diagnose(probes, tol, data=None, network=None):
     """The first quantity that differs beyond tol, at the earliest probed epoch where one does; None when every
-    step agrees. {"epoch", "quantity", "layer", "parameter" ("w", "b" or null), "max_diff", "agreeing", "message"}."""
+    step agrees. {"epoch", "quantity", "layer", "parameter" ("w", "b" or null), "max_diff", "agreeing" (the same
+    quantity's others, compared before it and agreeing), "agreed" (the kinds of quantity compared before it, all
+    agreeing), "observed", "unobserved" (forward or gradient, where the probe could not see them), "implied", "scale"
+    (k where the quantity is k × the reference's at every element, else null), "scale_also", "shape", "cause",
+    "message"}. data: the run's (x, y) and network: its options, where the shape of a slip is to be tested."""
     for probe in probes:
-        steps = probe.get("steps", 1)
-        diffs = step_differences(probe["reference"], probe["framework"], steps)
-        for n, (quantity, layer, parameter, diff) in enumerate(diffs):
-            if not diff <= tol:  # NaN differs too
-                agreeing = [(f"layer {other}" if quantity == "forward" else f"{name}{other}")
-                            + ("'s" if quantity == "gradient" else "")
-                            for q, other, name, _ in diffs[:n] if q == quantity]
-                diagnosis = {"epoch": probe["epoch"], "quantity": quantity, "layer": layer, "parameter": parameter,
-                             "max_diff": diff, "agreeing": agreeing, "steps": steps}
-                return {**diagnosis, "message": describe(diagnosis)}
+        diffs = step_differences(probe)
+        for n, comparison in enumerate(diffs):
+            if comparison["diff"] <= tol:  # NaN differs too
+                continue
+            quantity = comparison["quantity"]
+            observed = list(dict.fromkeys(c["quantity"] for c in diffs))
+            earlier = list(dict.fromkeys(c["quantity"] for c in diffs[:n] if c["quantity"] != quantity))
+            agreeing = [agreeing_name(other) for other in diffs[:n] if other["quantity"] == quantity]
+            found = shape(comparison, diffs[n + 1:], probe, tol, data, network)
+            if found["scale"] is None and found["shape"] is None and transposed_update(comparison, probe, tol):
+                found.update(shape="transposed", cause=f"{parameter_name(comparison)} handed back transposed: the "
+                             f"contract's weights are (in, out)")
+            depth = len(probe["reference"].get("weights") or []) or 2
+            unobserved = [kind for kind in UNOBSERVED if kind not in observed]
+            diagnosis = {"epoch": probe["epoch"], "quantity": quantity, "layer": comparison["layer"],
+                         "parameter": comparison["parameter"], "max_diff": comparison["shown"],
+                         "agreeing": agreeing, "agreed": earlier, "observed": observed, "unobserved": unobserved,
+                         "implied": comparison["implied"], "steps": probe.get("steps", 1), "depth": depth, **found,
+                         **({"how_to_observe": probe["framework"]["how_to_observe"]}
+                            if unobserved and probe["framework"].get("how_to_observe") else {})}
+            return {**diagnosis, "message": describe(diagnosis)}
     return None
 
 
@@ -258,22 +429,24 @@ def declared(entry, probes, diagnosis, formulas, ulp, tol):
 
 
 def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limit_band=None, formulas=None,
-                ulp=None):
+                ulp=None, data=None, network=None):
     """The parity entry of one framework's run against the reference run.
 
     limit: why this framework cannot hold the run's dtype (from the registry), to be checked at limit_tol instead.
     Where the curves part, the run's probes (step-local checks) and the reference's sensitivity band (compare.
     sensitivity: nudged at the run's precision, or at float32's, limit_band, for a limited framework) decide
     between FAIL and sensitive. formulas: the framework's declared formulas for the run's loss and optimizer, which
-    may explain its first difference (see declared; ulp: the run's dtype's at 1): limited, as declared.
+    may explain its first difference (see declared; ulp: the run's dtype's at 1): limited, as declared. data: the
+    run's (x, y), network: its options, for the shape of a difference (see diagnose).
     """
     diffs = differences(reference, run)
     epoch, finals_ok = agrees(reference, run, tol)
     probes = run.get("probes", [])
-    diagnosis = diagnose(probes, tol)
+    diagnosis = diagnose(probes, tol, data, network)
     ok = epoch is None and finals_ok and diagnosis is None
     entry = {**diffs, "first_divergent_epoch": epoch, "ok": ok, "verdict": "pass" if ok else "FAIL",
-             "diagnosis": diagnosis, "probed_epochs": [probe["epoch"] for probe in probes]}
+             "diagnosis": diagnosis, "probed_epochs": [probe["epoch"] for probe in probes],
+             "skipped_checks": skipped(probes)}
     ref_diverged, run_diverged = diverged_at(reference), diverged_at(run)
     if ref_diverged is not None or run_diverged is not None:
         entry["diverged_at_epoch"] = run_diverged
@@ -288,13 +461,13 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limi
             if limit:  # its steps judged at the looser tolerance its declared limit allows
                 entry["limit"], entry["limit_tolerance"] = limit, limit_tol
                 tol = limit_tol
-                entry["diagnosis"] = diagnosis = diagnose(probes, tol)
+                entry["diagnosis"] = diagnosis = diagnose(probes, tol, data, network)
             declared(entry, probes, diagnosis, formulas, ulp, tol)
     elif not ok:
         if limit:  # judged at the looser tolerance its declared limit allows, steps and curves alike
             entry["limit"], entry["limit_tolerance"] = limit, limit_tol
             tol = limit_tol
-            entry["diagnosis"] = diagnosis = diagnose(probes, tol)
+            entry["diagnosis"] = diagnosis = diagnose(probes, tol, data, network)
             limit_epoch, limit_finals_ok = agrees(reference, run, tol)
             if diagnosis is None and limit_epoch is None and limit_finals_ok:
                 entry["verdict"] = "limited"
@@ -308,11 +481,13 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limi
     return entry
 
 
-def check(runs, dtype, reference="numpy", limits=None, formulas=None):
+def check(runs, dtype, reference="numpy", limits=None, formulas=None, data=None, network=None):
     """The parity block of results.json: every run that finished, compared with the reference.
 
     limits: {framework: why it cannot hold dtype}; such a run is checked at float32's tolerance as well.
     formulas: {framework: [its declared formulas for the run's loss and optimizer, {"what", "margin", "kind"}]}.
+    data, network: the run's (x, y) and its options (activation, output_activation, loss), for the shape of a
+    difference.
     """
     tol, limits, formulas = tolerance(dtype), limits or {}, formulas or {}
     ref = runs.get(reference, {})
@@ -327,7 +502,8 @@ def check(runs, dtype, reference="numpy", limits=None, formulas=None):
             frameworks[name] = {"ok": None, "reason": run.get("status")}  # not run: neither agrees nor disagrees
         else:
             frameworks[name] = compare_run(ref, run, tol, limits.get(name), tolerance("float32"), bands.get(dtype),
-                                           bands.get("float32"), formulas.get(name), float(np.finfo(dtype).eps))
+                                           bands.get("float32"), formulas.get(name), float(np.finfo(dtype).eps),
+                                           data, network)
     verdicts = [entry["verdict"] for entry in frameworks.values() if entry["ok"] is not None]
     diverged = diverged_at(ref) if ref.get("status") == "ok" else None
     return {
@@ -335,6 +511,7 @@ def check(runs, dtype, reference="numpy", limits=None, formulas=None):
         "tolerance": tol,
         "frameworks": frameworks,
         "reference_diverged_at_epoch": diverged,
+        **({"reference_first_nonfinite": ref["first_nonfinite"]} if diverged and ref.get("first_nonfinite") else {}),
         "sensitivity": {precision: band_summary(band, tol if precision == dtype else tolerance(precision))
                         for precision, band in bands.items()},
         # A diverged run agrees with nothing worth trusting: the comparison holds only when training stayed finite.

@@ -25,8 +25,8 @@ def epochs(total, *partings):
 
 
 def plain(quantities):
-    """A probe's quantities as JSON: nested lists of floats."""
-    return {key: None if value is None else
+    """A probe's quantities as JSON: nested lists of floats (a probe's word on what it could not compare, text)."""
+    return {key: value if value is None or isinstance(value, str) else
             [np.asarray(v, dtype=np.float64).tolist() for v in value] if isinstance(value, list) else float(value)
             for key, value in quantities.items()}
 
@@ -65,7 +65,11 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
             slots = [a for p in at_epoch["optimizer_state"]["slots"] for a in p.values()]
         if not all(np.isfinite(a).all() for a in state + (network.get("biases") or []) + slots):
             break
-        probes.append({"epoch": epoch, "steps": steps_per_epoch,
+        # The state the step starts from, and what it takes: where the framework's probe exposes no gradients, a
+        # plain SGD step implies them (compare.parity.implied_rate).
+        probes.append({"epoch": epoch, "steps": steps_per_epoch, "optimizer": network.get("optimizer", "sgd"),
+                       "learning_rate": float(learning_rate),
+                       "before": plain({"weights": state, "biases": network.get("biases")}),
                        "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype, **at_epoch)),
                        "framework": plain(probe.step(impl, state, x, y, learning_rate, dtype, **at_epoch,
                                                      **(options or {})))})

@@ -36,12 +36,36 @@ def parity_cell(entry):
     return entry["verdict"]
 
 
-def parting(entry):
-    """'the curves part at epoch 48 (max |Δloss| 4.1e-01)', or the final quantity that differs."""
+def parting(entry, tol=None):
+    """'the curves part at epoch 48 (max |Δloss| 4.1e-01)', or the final quantity that differs most: the
+    predictions, where they differ and the weights agree within tol."""
     if entry["first_divergent_epoch"] is not None:
         return (f"the curves part at epoch {entry['first_divergent_epoch']} (max |Δloss| "
                 f"{number(entry['max_abs_loss_diff'], '.1e')})")
-    return f"the final weights differ by {number(entry['max_abs_weight_diff'], '.1e')}"
+    weights, predictions = entry["max_abs_weight_diff"], entry["max_abs_prediction_diff"]
+    if tol is not None and weights is not None and weights <= tol and not predictions <= tol:
+        return (f"the predictions differ by {number(predictions, '.1e')} while the final weights agree (within "
+                f"{tol:.0e}): predictions made from other inputs than x, changed in place?")
+    return f"the final weights differ by {number(weights, '.1e')}"
+
+
+def checks_line(entry):
+    """'all 12 step-local checks agree, epoch 48 among them', and which were skipped and why."""
+    skipped = entry.get("skipped_checks") or {"epochs": []}
+    compared = [e for e in entry["probed_epochs"] if e not in skipped["epochs"]]
+    text = f"all {len(compared)} step-local check{'s' if len(compared) != 1 else ''} agree"
+    if entry["first_divergent_epoch"] in compared:
+        text += f", epoch {entry['first_divergent_epoch']} among them"
+    if skipped["epochs"]:
+        text += f" ({len(skipped['epochs'])} skipped, epochs {span(skipped['epochs'])}: {skipped['why']})"
+    return text
+
+
+def span(epochs):
+    """'2–50' for a run of epochs, '2, 7 and 9' otherwise."""
+    if epochs == list(range(epochs[0], epochs[-1] + 1)) and len(epochs) > 2:
+        return f"{epochs[0]}–{epochs[-1]}"
+    return ", ".join(map(str, epochs[:-1])) + (" and " if len(epochs) > 1 else "") + str(epochs[-1])
 
 
 def band_line(results, precision):
@@ -73,15 +97,18 @@ def notes(results):
             out.append(f"{name}: agrees only within float32's {entry['limit_tolerance']:.0e}, as declared: "
                        f"{entry['limit']}.")
         elif verdict == "FAIL" and diagnosis:
-            out.append(f"{name}: {diagnosis['message']}.")
+            out.append(f"{name}: {diagnosis['message']}" + ("" if diagnosis["message"].endswith("?") else "."))
         elif "unexplained" in entry:
             bands.append("float32" if entry.get("limit") else results["config"]["dtype"])
-            checks = f"all {len(entry['probed_epochs'])} step-local checks agree"
-            if entry["first_divergent_epoch"]:
-                checks += f", epoch {entry['first_divergent_epoch']} among them"
+            checks = checks_line(entry)
             within = "within" if verdict == "sensitive" else "beyond"
-            out.append(f"{name}: {parting(entry)}, {within} {results['parity']['reference']}'s own band; {checks}"
-                       + (": unexplained." if verdict == "FAIL" else "."))
+            tol = entry.get("limit_tolerance") or results["parity"]["tolerance"]
+            text = parting(entry, tol)
+            if text.startswith("the predictions"):  # the weights agree: no band or step is what explains it
+                out.append(f"{name}: {text}; {checks}.")
+            else:
+                out.append(f"{name}: {text}, {within} {results['parity']['reference']}'s own band; {checks}"
+                           + (": unexplained." if verdict == "FAIL" else "."))
         if entry.get("limit") and (verdict not in ("limited", "diverged") or "formula" in entry):
             out.append(f"{name}: judged at float32's {entry['limit_tolerance']:.0e} for its declared float64 limit: "
                        f"{entry['limit']}.")
@@ -140,7 +167,11 @@ def table(results):
     """The run as aligned text: a headline, one row per framework, and the verdict."""
     lines = list(rows(results))
     widths = [max(len(row[i]) for row in lines if i < len(row) and len(row) > 2) for i in range(len(lines[0]))]
-    out = [headline(results), ""]
+    out = [headline(results)]
+    out += [f"{name} declares the network it implements (NETWORK = {network}): the run takes "
+            f"{', '.join(f'{key} {value}' for key, value in network.items())} from it"
+            for name, network in results.get("declared_networks", {}).items()]
+    out.append("")
     for row in lines:
         if len(row) == 2:  # a framework that did not run: its message spans the row
             out.append(f"{row[0]:<{widths[0]}}  {row[1]}")
@@ -163,8 +194,9 @@ def verdict(results):
     parts = []
     if diverged is not None:
         alike = by_verdict["diverged"] + [ref]
-        parts.append(f"Training diverged (inf or NaN) at epoch {diverged} in {', '.join(alike)}: the learning rate "
-                     f"is too large for a comparison to mean anything")
+        parts.append(f"Training diverged (inf or NaN) at epoch {diverged} in {', '.join(alike)}"
+                     + first_nonfinite(parity.get("reference_first_nonfinite"), runs[ref])
+                     + "; a comparison past it means nothing")
     if failed:
         parts.append(f"{', '.join(failed)} failed to run")
     unjudged = [name for name, entry in parity["frameworks"].items() if "reason" in entry and name in ran]
@@ -192,6 +224,19 @@ def verdict(results):
     if missing:
         parts.append(f"not installed: {', '.join(missing)}")
     return "; ".join(parts) + "."
+
+
+def first_nonfinite(found, run):
+    """': the first NaN came from …, at epoch 1, step 2', as the reference's replay found it; else what the loss did
+    before it (rising steps are a sign of too large a learning rate, and only then is it said)."""
+    if found:
+        gloss = " (0/0, ∞ − ∞ or 0·∞)" if found["error"] == "invalid value" else ""
+        return (f": its first {found['error']}{gloss} came at epoch {found['epoch']}, step {found['step']}, in "
+                f"{found['quantity']} ({found['file']} line {found['line']}: {found['code']})")
+    loss = [v for v in run.get("loss", []) if v is not None]
+    if len(loss) > 1 and loss[-1] > loss[0]:
+        return f" after its loss rose from {loss[0]:.3g} to {loss[-1]:.3g}: too large a learning rate?"
+    return ""
 
 
 def crossover(name, found):

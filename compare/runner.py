@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from compare import environment, parity, processes, timekeeper
+from compare import environment, own, parity, processes, timekeeper
 from compare.frameworks import FRAMEWORKS, REFERENCE, with_own
-from compare.problem import ProblemError, save_weights
+from compare.problem import ProblemError, dataset, save_weights
 from compare.results import SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent  # the project, so that workers import the same packages
@@ -215,6 +215,7 @@ def determinism(config, weights_sha256, runs):
 def run(config, registry=None, progress=None):
     """Train every framework of config from the same initial weights; return the contents of results.json."""
     names, registry = with_own(config.frameworks, FRAMEWORKS if registry is None else registry)
+    config, declared = own.adopted(config, [registry[name] for name in names if registry[name].own])
     names = frameworks_to_run(replace(config, frameworks=tuple(names)), registry)
     weights, biases = config.initial_weights(), config.initial_biases()
     with tempfile.TemporaryDirectory(prefix="compare-run-") as work:
@@ -269,10 +270,13 @@ def run(config, registry=None, progress=None):
         "layers": [weights[0].shape[0]] + [w.shape[1] for w in weights],
         "initial_weights": [w.tolist() for w in weights],
         **({} if biases is None else {"initial_biases": [b.tolist() for b in biases]}),
+        **({"declared_networks": declared} if declared else {}),
         "runs": runs,
         "determinism": determinism(config, weights_sha256, runs),
         "parity": parity.check(runs, config.dtype, reference=REFERENCE, limits=limits(names, registry, config.dtype),
-                               formulas=formulas(names, registry, config)),
+                               formulas=formulas(names, registry, config), data=dataset(config.dataset),
+                               network={"activation": config.activation, "output_activation": config.output_activation,
+                                        "loss": config.loss}),
     }
 
 

@@ -5,7 +5,9 @@ The request names the implementation, the problem and the initial-weights file; 
 """
 import importlib
 import importlib.metadata
+import inspect
 import json
+import linecache
 import os
 import sys
 import time
@@ -49,8 +51,8 @@ def build(request, impl, weights, network):
 
 def timed_fits(request, net, x, y, weights, network):
     """What the steady state times: the network training on, and (but for the reference) NumPy's network beside it,
-    timed in alternation as the yardstick."""
-    fit = lambda n: net.fit(x, y, n)  # noqa: E731
+    timed in alternation as the yardstick. A reader's train() trains afresh for each timed block (compare.own)."""
+    fit = lambda n: getattr(net, "fit_afresh", net.fit)(x, y, n)  # noqa: E731
     if request["is_reference"]:
         return fit, None
     ref_net = importlib.import_module(request["reference_module"]).Network(
@@ -85,7 +87,10 @@ def train(request, replies=None):
     with timing.phase(timings, "train_s"):  # the epochs after the first; the first is added below
         if epochs > 1:
             histories.append(net.fit(x, y, epochs - 1))
-    timings["train_s"] += timings["first_epoch_s"]
+    if not getattr(net, "replays", False):
+        timings["train_s"] += timings["first_epoch_s"]
+    elif epochs == 1:  # a reader's train(): its last call is the whole run (compare.own.TrainNetwork)
+        timings["train_s"] = timings["first_epoch_s"]
     if replies:
         timing.reply(replies, {"quiet": False})
     curves = {key: np.concatenate([h[key] for h in histories]) for key in ("loss", "mean_abs_error")}
@@ -102,6 +107,9 @@ def train(request, replies=None):
         **({} if "biases" not in network else {"final_biases": [b.tolist() for b in net.get_biases()]}),
         "predictions": net.predict(x).tolist(),
     }
+    if request["is_reference"] and parity.diverged_at(response) is not None:
+        response["first_nonfinite"] = first_nonfinite(impl, weights, x, y, lr, dtype, network,
+                                                      parity.diverged_at(response))
     if request["is_reference"]:
         with timing.phase(timings, "sensitivity_s"):
             response["sensitivity"] = {precision: sensitivity.band(impl, response, weights, x, y, lr, dtype,
@@ -116,6 +124,46 @@ def train(request, replies=None):
     response["timing"] = timings
     response["determinism"] = environment.determinism()
     return response, timed_fits(request, net, x, y, weights, network) if request.get("serve_timing") else None
+
+
+# NumPy's floating-point errors, the NaN-making first (0/0, ∞ − ∞, 0·∞): the first a replay meets is reported.
+ERRORS = ("invalid value", "divide by zero", "overflow")
+
+
+def first_nonfinite(impl, weights, x, y, learning_rate, dtype, network, epochs):
+    """Where the reference's run first made a NaN or an infinity: its run replayed up to `epochs` with NumPy's
+    floating-point errors reported (np.errstate's call), the first invalid value (0/0, ∞ − ∞), else division by
+    zero, else overflow; {"error", "epoch", "step", "quantity", "function", "file", "line", "code"}, or None."""
+    net, seen, where = impl.Network(weights, learning_rate, dtype, **network), {}, {"epoch": 0, "step": 0}
+    step = net.step
+
+    def counted(*args):
+        where["step"] += 1
+        return step(*args)
+
+    def call(error, flag):
+        frame = inspect.currentframe().f_back
+        if error not in seen and frame is not None:
+            code = frame.f_code
+            optimizer = code.co_name in frame.f_globals.get("OPTIMIZERS", {})
+            seen[error] = {"error": error, **where, "function": code.co_name, "optimizer": optimizer,
+                           "file": "/".join(code.co_filename.split(os.sep)[-2:]),  # impl_numpy/network.py
+                           "line": frame.f_lineno, "code": linecache.getline(code.co_filename, frame.f_lineno).strip()}
+
+    net.step = counted
+    with np.errstate(all="call", under="ignore", call=call):
+        for epoch in range(1, epochs + 1):
+            where.update(epoch=epoch, step=0)
+            net.fit(x, y, 1)
+            if "invalid value" in seen:
+                break
+    found = next((seen[error] for error in ERRORS if error in seen), None)
+    if found:
+        name = found["function"]
+        found["quantity"] = (f"the update ({name}'s step)" if found.pop("optimizer") else
+                             {"backward": "the backward pass", "forward": "the forward pass", "step": "the step",
+                              "fit": "the loss or mean |error|"}.get(name, f"{name}()"))
+    return found
 
 
 def probe(request, impl, weights, x, y, run, network):
@@ -214,9 +262,15 @@ def main(argv):
         # Standard output carries the timing rounds (compare.timekeeper); whatever a framework prints goes to stderr.
         replies = os.fdopen(os.dup(1), "w")
         os.dup2(2, 1)
+        if request.get("own"):
+            own.guard_exits()
         try:
             response, fits = (timing_replica(request) if request.get("kind") == "timing"
                               else train(request, replies if request.get("serve_timing") else None))
+        except (SystemExit, own.Exited) as err:  # your own code ended its process: said in its row
+            if not request.get("own"):
+                raise
+            response, fits = {"status": "error", "reason": own.exited(err, own.source_path(request["module"]))}, None
         except own.ContractError as err:  # your own code does not follow the contract: one line, and exit 2
             response, fits = {"status": "error", "reason": str(err), "contract": True}, None
         except Exception as err:  # noqa: BLE001 — your own code raised while it ran: its own line says where

@@ -152,13 +152,16 @@ def probe(epoch=1, **changes):
 
 
 @pytest.mark.parametrize("changes, quantity, layer, message", [
-    ({"layers": (0, 1e-3), "loss": (None, 1.0)}, "forward", 0, "the output of layer 0 differs by 1.0e-03 at epoch 3"),
-    ({"loss": (None, 1e-6), "gradients": (0, 1.0)}, "loss", None, "forward agrees; the loss differs by 1.0e-06"),
-    ({"gradients": (0, 0.31)}, "gradient", 0, "forward and loss agree; the gradient of w0 (l1_delta) differs by "
-                                               "3.1e-01 at epoch 3 (w1's agrees)"),
+    ({"layers": (0, 1e-3), "loss": (None, 1.0)}, "forward", 0, "l1 (the hidden layer) differs by 1.0e-03 at epoch 3"),
+    ({"loss": (None, 1e-6), "gradients": (0, 1.0)}, "loss", None, "the forward pass (l1, l2) agrees; the loss differs "
+                                                                   "by 1.0e-06"),
+    ({"gradients": (0, 0.31)}, "gradient", 0, "the forward pass (l1, l2) and the loss agree; the gradient of w0 "
+                                               "(l1_delta) differs by 3.1e-01 at epoch 3 (w1's agrees)"),
     ({"gradients": (1, 0.5), "weights": (0, 1.0)}, "gradient", 1, "the gradient of w1 (l2_delta) differs"),
-    ({"weights": (1, 1e-9)}, "update", 1, "forward, loss and gradients agree; the updated w1 differs by 1.0e-09 at "
-                                          "epoch 3 (w0 agrees)"),
+    # The updates from the output layer down, as the gradients: w1's first.
+    ({"weights": (1, 1e-9)}, "update", 1, "the forward pass (l1, l2), the loss and the gradients agree; the updated w1 "
+                                          "differs by 1.0e-09 at epoch 3"),
+    ({"weights": (0, 1e-9)}, "update", 0, "the updated w0 differs by 1.0e-09 at epoch 3 (w1 agrees)"),
 ])
 def test_the_first_quantity_that_differs_is_named_in_the_order_the_maths_computes_them(changes, quantity, layer,
                                                                                         message):

@@ -33,12 +33,16 @@ def test_the_exercise_solved_passes(tmp_path, capsys):
     assert "All 2 frameworks that ran agree with numpy within 1e-12." in out
 
 
-EXPECTED = {  # each mistake of compare.exercise: the quantity that differs first, and the message
-    "l1_delta without sigmoid'": (("gradient", 0), "forward and loss agree; the gradient of w0 (l1_delta) differs by"),
-    "the update's sign flipped": (("update", 0), "forward, loss and gradients agree; the updated w0 differs by"),
-    "the loss averaged instead of summed": (("loss", None), "forward agrees; the loss differs by"),
+EXPECTED = {  # each mistake of compare.exercise: the quantity that differs first, its scale, and the message
+    "l1_delta without sigmoid'": (("gradient", 0, None), "the forward pass (l1, l2) and the loss agree; the gradient "
+                                                         "of w0 (l1_delta) differs by"),
+    "the update's sign flipped": (("update", 1, -1), "the forward pass (l1, l2), the loss and the gradients agree; "
+                                                     "w1's step is exactly −1× the reference's (w0's too) at epoch 1"),
+    "the loss averaged instead of summed": (("loss", None, 0.25), "the forward pass (l1, l2) agrees; the loss is "
+                                                                  "exactly 1/4 of the reference's at epoch 1"),
     # forward() itself is right, called at float64; train's weights in float32 show first in the loss.
-    "float32 arithmetic in a float64 run": (("loss", None), "forward agrees; the loss differs by"),
+    "float32 arithmetic in a float64 run": (("loss", None, None), "the forward pass (l1, l2) agrees; the loss differs "
+                                                                  "by"),
 }
 MISTAKES = {name: (exercise.MISTAKES[name], *EXPECTED[name]) for name in exercise.MISTAKES}
 
@@ -49,7 +53,7 @@ def test_each_typical_mistake_fails_at_epoch_1_with_the_quantity_named(tmp_path,
     entry = results["parity"]["frameworks"]["my_network"]
     assert code == 1 and entry["verdict"] == "FAIL", out
     diagnosis = entry["diagnosis"]
-    assert (diagnosis["epoch"], diagnosis["quantity"], diagnosis["layer"]) == (1, *where)
+    assert (diagnosis["epoch"], diagnosis["quantity"], diagnosis["layer"], diagnosis["scale"]) == (1, *where)
     assert f"my_network: {message}" in out and "at epoch 1" in diagnosis["message"]
 
 
@@ -102,7 +106,7 @@ def test_nan_returned_fails_at_epoch_1(tmp_path, capsys):
                                                                 "loss.append(float('nan'))"}))
     entry = results["parity"]["frameworks"]["my_network"]
     assert code == 1 and entry["verdict"] == "FAIL" and entry["first_divergent_epoch"] == 1, out
-    assert "my_network: forward agrees; the loss differs by nan at epoch 1." in out
+    assert "my_network: the forward pass (l1, l2) agrees; the loss differs by nan at epoch 1." in out
     assert (tmp_path / "out" / "report.md").is_file()  # a NaN curve is drawn, not a failed report
 
 
@@ -131,8 +135,8 @@ def test_assert_matches_reference_passes_a_correct_file_and_raises_the_diagnosis
     wrong.write_text(exercise.solved(exercise.MISTAKES["l1_delta without sigmoid'"]))
     results = assert_matches_reference(str(right), epochs=5)
     assert results["parity"]["frameworks"]["right"]["verdict"] == "pass"
-    with pytest.raises(AssertionError, match=r"^wrong: forward and loss agree; the gradient of w0 \(l1_delta\) "
-                                             r"differs by .* at epoch 1"):
+    with pytest.raises(AssertionError, match=r"^wrong: the forward pass \(l1, l2\) and the loss agree; the gradient "
+                                             r"of w0 \(l1_delta\) differs by .* at epoch 1"):
         assert_matches_reference(str(wrong), epochs=5)
 
 
