@@ -85,6 +85,18 @@ def reapplied(ours, theirs, activation, tol):
         return fits(ours, ACTIVATIONS[activation][0](np.asarray(theirs, dtype=np.float64)), tol)
 
 
+def layer_of_transposed(ours, below, w, bias, activation, tol):
+    """Whether ours is the layer that w transposed gives from the layer below it (square, so it runs)."""
+    from impl_numpy.network import ACTIVATIONS  # the reference's own table of activations
+
+    w = np.asarray(w, dtype=np.float64)
+    if w.ndim != 2 or w.shape[0] != w.shape[1]:
+        return False
+    with np.errstate(all="ignore"):
+        z = np.asarray(below, dtype=np.float64) @ w.T + (0 if bias is None else np.asarray(bias, dtype=np.float64))
+        return fits(ours, ACTIVATIONS[activation][0](z), tol)
+
+
 # Slips in the backward pass: each layer's slope f'(z), written (as the blog writes sigmoid's) in terms of the
 # layer's output a = f(z), taken of the wrong thing. slope(d, f, a, z): d is the derivative in terms of the output.
 SLIPS = {
@@ -98,9 +110,11 @@ SLIP_TEXT = {
 }
 
 
-def slipped_gradients(slip, x, y, weights, biases, network):
-    """The gradients the reference's backward pass gives from weights (and biases) with each layer's slope taken as
-    `slip` (SLIPS) takes it: what a file with that slip computes from the same state."""
+def slipped_gradients(slip, at, x, y, weights, biases, network):
+    """The gradients the reference's backward pass gives from weights (and biases) with layer `at`'s slope (l{at+1}'s)
+    taken as `slip` (SLIPS) takes it, the others as they should be: what a file with that slip computes from the
+    same state. The layers above it agree where its gradient is the first to differ, so only its own slope is in
+    question."""
     from impl_numpy.network import ACTIVATIONS, LOSSES  # the reference's own tables
 
     names = activations(network, len(weights))
@@ -112,7 +126,7 @@ def slipped_gradients(slip, x, y, weights, biases, network):
 
         def slope(i):  # layer i + 1's slope (l{i+1})
             f, d = ACTIVATIONS[names[i]]
-            return SLIPS[slip](d, f, layers[i + 1], zs[i])
+            return SLIPS[slip](d, f, layers[i + 1], zs[i]) if i == at else d(layers[i + 1])
 
         delta = -LOSSES[(network or {}).get("loss", "half-sse")][1](np.asarray(y, dtype=np.float64), layers[-1]) \
             * slope(len(weights) - 1)
@@ -129,6 +143,6 @@ def slip(ours, layer, x, y, weights, biases, network, tol):
     if x is None or weights is None:
         return None
     for name in SLIPS:
-        if fits(ours, slipped_gradients(name, x, y, weights, biases, network)[layer], tol):
+        if fits(ours, slipped_gradients(name, layer, x, y, weights, biases, network)[layer], tol):
             return name
     return None

@@ -150,7 +150,8 @@ def flag(name, value):
     """The command-line flag that sets option `name` to `value`: '--activation tanh', '--bias'."""
     if name in FLAGS:
         return FLAGS[name][0] + ("" if name in ("biases", "orders") else f" {value}")
-    return f"--{name.replace('_', '-')} {value:g}" if isinstance(value, float) else f"--{name.replace('_', '-')} {value}"
+    option = f"--{name.replace('_', '-')}"
+    return f"{option} {value:g}" if isinstance(value, float) else f"{option} {value}"
 
 
 def takes(function, options, declared, what):

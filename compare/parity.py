@@ -219,6 +219,13 @@ def shape(comparison, others, probe, tol, data, network):
         if d.reapplied(ours, theirs, activation, tol):
             out.update(shape="squashed twice", cause=f"{layer_name(comparison['layer'], depth).split(' ')[0]} is the "
                        f"reference's passed through {activation} once more: the activation applied twice")
+        elif data is not None and probe.get("before"):
+            i = comparison["layer"]
+            below = data[0] if i == 0 else probe["reference"]["layers"][i - 1]
+            biases = (probe["before"].get("biases") or [None] * depth)[i]
+            if d.layer_of_transposed(ours, below, probe["before"]["weights"][i], biases, activation, tol):
+                out.update(shape="transposed", cause=f"it is what w{i} transposed gives: weights copied in (out, in) "
+                           f"where the contract's are (in, out), which a square w{i} lets run")
     elif quantity == "gradient" and data is not None and probe.get("before"):
         before = probe["before"]
         slip = d.slip(ours, comparison["layer"], data[0], data[1], before["weights"], before.get("biases"),
@@ -254,14 +261,18 @@ def describe(diagnosis):
                else " agrees") if agreed else ""
     size = f"{diagnosis['max_diff']:.1e}"
     k, epoch = diagnosis.get("scale"), diagnosis["epoch"]
-    if diagnosis.get("shape") == "transposed":
+    if diagnosis.get("shape") == "transposed" and diagnosis["quantity"] != "forward":
         text = f"{name} is the reference's transposed at epoch {epoch} (off by {size})"
     elif k is not None:
         what = (f"{parameter_name(comparison)}'s step" if diagnosis["quantity"] == "update" else name)
         also = diagnosis.get("scale_also") or []
-        text = (f"{what} is exactly {difference.times(k)}"
-                + (f" ({', '.join(a + chr(39) + 's' for a in also)} too)" if also else "")
-                + f" at epoch {epoch}, off by {size}")
+        if k == 0 and diagnosis["quantity"] == "update":
+            text = (f"{parameter_name(comparison)} did not move at epoch {epoch}"
+                    + (f" ({', '.join(also)} neither)" if also else "") + f", where the reference's moved by {size}")
+        else:
+            text = (f"{what} is exactly {difference.times(k)}" + (f" ({', '.join(a + chr(39) + 's' for a in also)} "
+                                                                   f"too)" if also else "")
+                    + f" at epoch {epoch}, off by {size}")
     else:
         text = f"{name} differs by {size} at epoch {epoch}"
     if diagnosis.get("agreeing") and k is None:

@@ -44,8 +44,7 @@ def parting(entry, tol=None):
                 f"{number(entry['max_abs_loss_diff'], '.1e')})")
     weights, predictions = entry["max_abs_weight_diff"], entry["max_abs_prediction_diff"]
     if tol is not None and weights is not None and weights <= tol and not predictions <= tol:
-        return (f"the predictions differ by {number(predictions, '.1e')} while the final weights agree (within "
-                f"{tol:.0e}): predictions made from other inputs than x, changed in place?")
+        return f"the predictions differ by {number(predictions, '.1e')} while the final weights agree within {tol:.0e}"
     return f"the final weights differ by {number(weights, '.1e')}"
 
 
@@ -99,16 +98,17 @@ def notes(results):
         elif verdict == "FAIL" and diagnosis:
             out.append(f"{name}: {diagnosis['message']}" + ("" if diagnosis["message"].endswith("?") else "."))
         elif "unexplained" in entry:
-            bands.append("float32" if entry.get("limit") else results["config"]["dtype"])
             checks = checks_line(entry)
-            within = "within" if verdict == "sensitive" else "beyond"
             tol = entry.get("limit_tolerance") or results["parity"]["tolerance"]
             text = parting(entry, tol)
             if text.startswith("the predictions"):  # the weights agree: no band or step is what explains it
-                out.append(f"{name}: {text}; {checks}.")
-            else:
-                out.append(f"{name}: {text}, {within} {results['parity']['reference']}'s own band; {checks}"
-                           + (": unexplained." if verdict == "FAIL" else "."))
+                out.append(f"{name}: {text}, and {checks}: predictions made from other inputs than x (x changed in "
+                           f"place?) or from other weights than those returned.")
+                continue
+            bands.append("float32" if entry.get("limit") else results["config"]["dtype"])
+            within = "within" if verdict == "sensitive" else "beyond"
+            out.append(f"{name}: {text}, {within} {results['parity']['reference']}'s own band; {checks}"
+                       + (": unexplained." if verdict == "FAIL" else "."))
         if entry.get("limit") and (verdict not in ("limited", "diverged") or "formula" in entry):
             out.append(f"{name}: judged at float32's {entry['limit_tolerance']:.0e} for its declared float64 limit: "
                        f"{entry['limit']}.")

@@ -4,6 +4,7 @@ import pytest
 from compare import parity, report, runner
 from compare.frameworks import FRAMEWORKS, Framework
 from compare.problem import Config
+from tests import claims
 
 MUTANTS = [
     # (module, built on, first divergent epoch of the curves, the quantity its step gets wrong first, its layer)
@@ -12,7 +13,7 @@ MUTANTS = [
     ("numpy_no_half", "numpy", 1, "loss", None),
     ("numpy_loss_after_update", "numpy", 1, "loss", None),
     ("torch_silently_float32", "torch", 1, "forward", 0),
-    ("numpy_shuffled_per_sample", "numpy", 2, "update", 0),  # epoch 1's loss comes before any update
+    ("numpy_shuffled_per_sample", "numpy", 2, "update", 1),  # epoch 1's loss comes before any update; w1's is first
     # A learner's classic slips in re-deriving the blog's backward pass.
     ("numpy_l1_delta_no_derivative", "numpy", 2, "gradient", 0),
     ("numpy_derivative_of_preactivation", "numpy", 2, "gradient", 1),  # backpropagation meets w1 first
@@ -55,6 +56,7 @@ def test_a_broken_implementation_fails_with_the_quantity_named(module, base, epo
     assert diagnosis["max_diff"] > parity.tolerance(fields["dtype"])
     assert diagnosis["message"] in report.table(results)
     assert results["parity"]["ok"] is False and runner.exit_code(results) == 1
+    claims.assert_claims_only_what_was_observed(results)
 
 
 # An optimizer's classic slips: each shows in the first step's update, and only there.
@@ -74,8 +76,9 @@ def test_a_broken_optimizer_fails_at_the_update(module, fields, dtype):
     assert entry["verdict"] == "FAIL" and entry["first_divergent_epoch"] >= 2  # epoch 1's loss precedes any update
     diagnosis = entry["diagnosis"]
     assert (diagnosis["epoch"], diagnosis["quantity"], diagnosis["parameter"]) == (1, "update", "w"), diagnosis
-    assert diagnosis["message"].startswith("forward, loss and gradients agree; the updated w")
+    assert diagnosis["message"].startswith("the forward pass (l1, l2), the loss and the gradients agree; ")
     assert runner.exit_code(results) == 1
+    claims.assert_claims_only_what_was_observed(results)
 
 
 def test_a_batch_loss_taken_after_its_update_fails_at_the_loss():
@@ -86,6 +89,7 @@ def test_a_batch_loss_taken_after_its_update_fails_at_the_loss():
     assert entry["verdict"] == "FAIL" and entry["first_divergent_epoch"] == 1
     assert entry["max_abs_step_loss_diff"] > parity.tolerance("float64")
     assert (entry["diagnosis"]["epoch"], entry["diagnosis"]["quantity"]) == (1, "loss"), entry["diagnosis"]
+    claims.assert_claims_only_what_was_observed(results)
 
 
 def test_a_hung_worker_times_out():

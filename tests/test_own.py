@@ -3,11 +3,13 @@ import importlib.metadata
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from compare import cli, exercise
+from compare import cli, exercise, report
 from compare.exercise import STARTER
 from compare.testing import assert_matches_reference
+from tests import claims
 
 
 def solved(**mistakes):
@@ -143,3 +145,157 @@ def test_assert_matches_reference_passes_a_correct_file_and_raises_the_diagnosis
 def test_idli_is_the_command_line_after_installation():
     (script,) = importlib.metadata.entry_points(group="console_scripts", name="idli")
     assert script.value == "compare.cli:main"
+
+
+# Learner-style files (tests/own/), each run as a reader runs one: the options of its run, then for each file the
+# verdict, the quantity that differs first, its layer (w0's is 0, w1's 1), its scale, and the shape named.
+OWN = Path(__file__).parent / "own"
+GROUPS = {
+    "blog": ((), {
+        "twice_no_half": ("FAIL", "gradient", 1, 2, None),  # the output layer first, every layer doubled
+        "mean_for_sum": ("FAIL", "gradient", 1, 0.25, None),  # 1/rows
+        "uphill": ("FAIL", "gradient", 1, -1, None),
+        "squashed_slope": ("FAIL", "gradient", 1, None, "squashed twice"),
+        "tanh_undeclared": ("FAIL", "loss", None, None, None),  # a tanh network judged as the blog's sigmoid one
+        "changes_x": ("FAIL", None, None, None, None),  # the weights agree, the predictions do not
+        "class_feedforward": ("pass", None, None, None, None),
+        "written_differently": ("pass", None, None, None, None),
+    }),
+    "declared tanh": ((), {  # NETWORK = {"activation": "tanh"}: the run takes it from the files
+        "tanh_declared": ("pass", None, None, None, None),
+        "tanh_sech2": ("FAIL", "gradient", 0, None, "squashed twice"),  # l1's slope; w1's gradient agrees
+    }),
+    "biases": (("--bias", "--learning-rate", "0.5"), {"biases_step_size": ("pass", None, None, None, None)}),
+    "momentum": (("--optimizer", "momentum", "--learning-rate", "0.5"), {"momentum": ("pass", None, None, None, None)}),
+    "adam": (("--optimizer", "adam", "--learning-rate", "0.1"), {"adam_class": ("pass", None, None, None, None)}),
+    "shuffle": (("--shuffle", "--batch-size", "2", "--learning-rate", "0.5"),
+                {"shuffled": ("pass", None, None, None, None)}),
+}
+CASES = [pytest.param(group, name, *expected, id=name) for group, (_, files) in GROUPS.items()
+         for name, expected in files.items()]
+
+
+@pytest.fixture(scope="module")
+def group_runs(tmp_path_factory):
+    """Each group's files in one run beside numpy, as `run --frameworks numpy,FILE,…` runs them: (exit code, stdout,
+    results.json), made once per group."""
+    made = {}
+
+    def run(group):
+        if group not in made:
+            flags, files = GROUPS[group]
+            out = tmp_path_factory.mktemp("own") / "out"
+            paths = ",".join(str(OWN / f"{name}.py") for name in files)
+            code = cli.main(["run", "--frameworks", f"numpy,{paths}", "--repeats", "0", *flags, "--out", str(out)])
+            made[group] = code, json.loads((out / "results.json").read_text()), (out / "results.json")
+        return made[group]
+
+    return run
+
+
+@pytest.mark.parametrize("group, name, verdict, quantity, layer, scale, shape", CASES)
+def test_learner_files_are_judged_by_what_they_get_wrong(group_runs, capsys, group, name, verdict, quantity, layer,
+                                                         scale, shape):
+    _, results, _ = group_runs(group)
+    capsys.readouterr()
+    entry = results["parity"]["frameworks"][name]
+    assert entry["verdict"] == verdict, entry.get("diagnosis")
+    diagnosis = entry["diagnosis"]
+    if quantity is None:
+        assert diagnosis is None
+    else:
+        assert (diagnosis["epoch"], diagnosis["quantity"], diagnosis["layer"]) == (1, quantity, layer), diagnosis
+        assert (diagnosis["scale"], diagnosis["shape"]) == (scale, shape), diagnosis
+        # A train()-only file: its layers are never claimed; with plain SGD its step implies its gradients.
+        assert diagnosis["unobserved"] == ["forward"] and diagnosis["implied"] == (quantity == "gradient")
+    claims.assert_claims_only_what_was_observed(results)
+
+
+def test_a_mistake_of_scale_is_named_with_its_likely_cause(group_runs, capsys):
+    notes = report.table(group_runs("blog")[1])
+    capsys.readouterr()
+    assert ("twice_no_half: the loss agrees, the layers were not observed (add forward(x, weights) and "
+            "backward(layers, y, weights) to compare them); the gradient of w1 (l2_delta), implied by the step, is "
+            "exactly 2× the reference's (w0's too) at epoch 1, off by") in notes
+    assert "every delta doubled — the derivative of Σ(y − ŷ)² without the ½?" in notes
+    assert "is exactly 1/4 of the reference's (w0's too) at epoch 1" in notes and "a mean where the blog sums" in notes
+    assert "is exactly −1× the reference's (w0's too) at epoch 1" in notes and "the step goes uphill: a sign" in notes
+    assert "tanh_undeclared: the layers were not observed" in notes and ": the forward pass or the loss formula" in notes
+    assert ("changes_x: the predictions differ by" in notes and "while the final weights agree within 1e-12"
+            in notes and "x changed in place?" in notes)
+
+
+def test_a_declared_network_is_the_one_the_run_compares_and_the_table_says_so(group_runs, capsys):
+    code, results, _ = group_runs("declared tanh")
+    assert results["config"]["activation"] == "tanh" and results["declared_networks"] == {
+        "tanh_declared": {"activation": "tanh"}, "tanh_sech2": {"activation": "tanh"}}
+    assert "tanh_declared declares the network it implements" in report.table(results)
+    assert "· 3→4→1 tanh, sigmoid out ·" in report.table(results)
+
+
+def test_a_file_that_cannot_take_the_runs_option_is_refused_in_one_line(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = cli.main(["run", "--frameworks", f"numpy,{OWN / 'tanh_undeclared.py'}", "--activation", "tanh",
+                     "--repeats", "0", "--out", str(out)])
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("tanh_undeclared "))
+    assert code == 2 and ("train(x, y, weights, epochs, learning_rate, dtype) does not take activation=, which this "
+                          "run sets (--activation tanh): take it as a keyword argument, or declare NETWORK = "
+                          '{"activation": "tanh"} if the file implements that network alone') in row
+
+
+def test_a_declaration_that_the_run_contradicts_is_refused(tmp_path, capsys):
+    code = cli.main(["run", "--frameworks", f"numpy,{OWN / 'tanh_declared.py'}", "--activation", "relu",
+                     "--repeats", "0", "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == (
+        "compare: error: tanh_declared declares activation 'tanh' in its NETWORK, but this run asks for 'relu': leave "
+        "the option out to run the file's own network, or run the file alone")
+
+
+def test_state_a_file_keeps_is_carried_and_steps_it_cannot_be_handed_are_said_skipped(group_runs, capsys):
+    _, momentum, _ = group_runs("momentum")
+    entry = momentum["parity"]["frameworks"]["momentum"]
+    assert entry["verdict"] == "pass"
+    assert entry["skipped_checks"]["epochs"] == entry["probed_epochs"][1:]  # epoch 1 starts from no velocity
+    assert "takes no optimizer_state=" in entry["skipped_checks"]["why"]
+    for group, name in (("adam", "adam_class"), ("biases", "biases_step_size"), ("shuffle", "shuffled")):
+        _, results, _ = group_runs(group)
+        assert results["parity"]["frameworks"][name]["skipped_checks"] is None, name  # each step handed its state
+    capsys.readouterr()
+
+
+def test_train_is_called_once_for_the_whole_run(group_runs, capsys):
+    """The run's numbers are those of one call of the file's train for every epoch, from the initial state."""
+    from compare import own
+    from compare.problem import dataset
+
+    _, results, path = group_runs("biases")
+    capsys.readouterr()
+    x, y = dataset("blog")
+    module, _ = own.load(str(OWN / "biases_step_size.py"))
+    weights = [np.array(w) for w in results["initial_weights"]]
+    once = module.train(x, y, weights, 50, 0.5, "float64", biases=[np.array(b) for b in results["initial_biases"]])
+    run = results["runs"]["biases_step_size"]
+    assert run["loss"] == [float(v) for v in once["loss"]]
+    assert run["final_biases"] == [b.tolist() for b in once["biases"]]
+
+
+EXITS = {"sys.exit": ("import sys\n\n\ndef train(x, y, weights, epochs, learning_rate, dtype):\n    sys.exit(0)\n",
+                      "my_network.py line 5: sys.exit(0) would end the process that runs your code"),
+         "os._exit": ("import os\n\n\ndef train(x, y, weights, epochs, learning_rate, dtype):\n    os._exit(3)\n",
+                      "my_network.py line 5: os._exit(3) would end the process that runs your code")}
+
+
+@pytest.mark.parametrize("source, line", EXITS.values(), ids=EXITS)
+def test_a_file_that_ends_its_own_process_is_told_so_in_its_row(tmp_path, capsys, source, line):
+    code, out, _, _ = check(tmp_path, capsys, source)
+    assert code == 1 and f"my_network  error: {line}, before it answers: return train's dict (or fit's) instead" in out
+
+
+def test_a_nan_is_traced_to_what_made_it_not_blamed_on_the_learning_rate(tmp_path, capsys):
+    code = cli.main(["run", "--frameworks", "numpy", "--optimizer", "adam", "--epsilon", "0", "--batch-size", "2",
+                     "--repeats", "0", "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 1 and "learning rate is too large" not in out and "too large a learning rate" not in out
+    assert ("Training diverged (inf or NaN) at epoch 1 in numpy: its first invalid value (0/0, ∞ − ∞ or 0·∞) came at "
+            "epoch 1, step 1, in the update (adam's step) (impl_numpy/network.py line") in out
