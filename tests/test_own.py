@@ -220,9 +220,10 @@ def test_a_mistake_of_scale_is_named_with_its_likely_cause(group_runs, capsys):
     assert "every delta doubled — the derivative of Σ(y − ŷ)² without the ½?" in notes
     assert "is exactly 1/4 of the reference's (w0's too) at epoch 1" in notes and "a mean where the blog sums" in notes
     assert "is exactly −1× the reference's (w0's too) at epoch 1" in notes and "the step goes uphill: a sign" in notes
-    assert "tanh_undeclared: the layers were not observed" in notes and ": the forward pass or the loss formula" in notes
-    assert ("changes_x: the predictions differ by" in notes and "while the final weights agree within 1e-12"
-            in notes and "x changed in place?" in notes)
+    assert "tanh_undeclared: the layers were not observed" in notes
+    assert ": the forward pass or the loss formula" in notes
+    assert "changes_x: the predictions differ by" in notes and "while the final weights agree within 1e-12" in notes
+    assert "x changed in place?" in notes
 
 
 def test_a_declared_network_is_the_one_the_run_compares_and_the_table_says_so(group_runs, capsys):
