@@ -207,7 +207,11 @@ class TrainNetwork:
         return out
 
     def fit(self, x, y, epochs):
-        out = self.call(x, y, self.done + epochs)
+        total = self.done + epochs
+        out = self.call(x, y, total)
+        for key in ("loss", "mean_abs_error"):
+            if np.ndim(out[key]) == 1 and len(out[key]) != total:
+                raise ContractError(f"train returned {len(out[key])} {key} values for {total} epoch(s): one per epoch")
         history = {key: np.asarray(out[key])[self.done:] if np.ndim(out[key]) == 1 else out[key]
                    for key in ("loss", "mean_abs_error")}
         if "step_loss" in out:

@@ -13,7 +13,8 @@ from compare import markdown, parity, report, results, runner
 from compare.frameworks import DEFAULT, FRAMEWORKS, REFERENCE
 from compare.problem import Config
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 FIGURES = README.parent / "docs"
 DRIFT_EPOCHS = (50, 500)
 
@@ -203,6 +204,42 @@ def exercise_check():
     return "```\n" + "\n".join(lines) + "\n```\n"
 
 
+# Learner-style files (tests/own/), each group run as a reader runs one: a title, the run's flags, the files.
+OWN_CASES = [
+    ("the blog's network: the ×2, mean-for-sum and uphill slips, a slope of a squashed output, a tanh file run as the "
+     "blog's, x changed in place, and a class with feedforward/backprop", (),
+     ("twice_no_half", "mean_for_sum", "uphill", "squashed_slope", "tanh_undeclared", "changes_x",
+      "class_feedforward")),
+    ("files that declare NETWORK = {\"activation\": \"tanh\"}, one right, one with sech² of l1", (),
+     ("tanh_declared", "tanh_sech2")),
+    ("biases and a step size, kept inside train()", ("--bias", "--learning-rate", "0.5"), ("biases_step_size",)),
+    ("momentum kept inside train(), which takes no optimizer_state=", ("--optimizer", "momentum", "--learning-rate",
+                                                                         "0.5"), ("momentum",)),
+    ("Adam in a Network class that takes optimizer_state=", ("--optimizer", "adam", "--learning-rate", "0.1"),
+     ("adam_class",)),
+    ("mini-batches in the run's shuffled order (orders=)", ("--shuffle", "--batch-size", "2", "--learning-rate", "0.5"),
+     ("shuffled",)),
+    ("a run the tanh file cannot take", ("--activation", "tanh"), ("tanh_undeclared",)),
+]
+
+
+def own_cases():
+    """Each group of OWN_CASES checked by a real run: its command, its rows and the lines under its table."""
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for title, flags, names in OWN_CASES:
+            files = ",".join(f"tests/own/{name}.py" for name in names)
+            args = ["run", "--frameworks", f"numpy,{files}", *flags, "--repeats", "0"]
+            proc = subprocess.run([sys.executable, "-m", "compare", *args, "--out", str(Path(tmp) / "out")],
+                                  capture_output=True, text=True, cwd=ROOT)
+            kept = [line for line in proc.stdout.splitlines()
+                    if not line.startswith(("Results:", "Report:", "  ", "numpy's own band"))]
+            lines += [f"# {title}: exit {proc.returncode}", f"$ python -m compare {' '.join(args)}",
+                      "\n".join(kept).strip(), ""]
+            print(lines[-4], file=sys.stderr)
+    return "```\n" + "\n".join(lines).rstrip() + "\n```\n"
+
+
 BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "900"]
 
 
@@ -223,7 +260,7 @@ def main():
               "cost": lambda: command_block(["cost", "--runs", "3"], "cost.json", cost.table),
               "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", report.bench_table),
               "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
-              "optimizer-matrix": optimizer_matrix, "exercise": exercise_check,
+              "optimizer-matrix": optimizer_matrix, "exercise": exercise_check, "own": own_cases,
               "companion": lambda: "\n".join(markdown.companion_table()) + "\n"}
     names = [a for a in sys.argv[1:] if not a.startswith("-")] or (
         ["default-run", "usage"] if "--quick" in sys.argv else list(blocks))

@@ -1,6 +1,8 @@
 """Reporting: the table a person reads at a glance, made from the contents of results.json alone."""
+import json
+
 from compare.frameworks import REFERENCE
-from compare.parity import tolerance
+from compare.parity import ACCEPTED, tolerance
 
 
 def seconds(s):
@@ -56,15 +58,16 @@ def checks_line(entry):
     if entry["first_divergent_epoch"] in compared:
         text += f", epoch {entry['first_divergent_epoch']} among them"
     if skipped["epochs"]:
-        text += f" ({len(skipped['epochs'])} skipped, epochs {span(skipped['epochs'])}: {skipped['why']})"
+        text += f" ({skipped_line(entry)})"
     return text
 
 
-def span(epochs):
-    """'2–50' for a run of epochs, '2, 7 and 9' otherwise."""
-    if epochs == list(range(epochs[0], epochs[-1] + 1)) and len(epochs) > 2:
-        return f"{epochs[0]}–{epochs[-1]}"
-    return ", ".join(map(str, epochs[:-1])) + (" and " if len(epochs) > 1 else "") + str(epochs[-1])
+def skipped_line(entry):
+    """'11 of the 12 step-local checks skipped, at epochs 5 to 50: train(…) takes no optimizer_state=, …'."""
+    skipped, probed = entry["skipped_checks"], entry["probed_epochs"]
+    epochs = skipped["epochs"]
+    where = f"at epoch {epochs[0]}" if len(epochs) == 1 else f"at epochs {epochs[0]} to {epochs[-1]}"
+    return f"{len(epochs)} of the {len(probed)} step-local checks skipped, {where}: {skipped['why']}"
 
 
 def band_line(results, precision):
@@ -109,6 +112,8 @@ def notes(results):
             within = "within" if verdict == "sensitive" else "beyond"
             out.append(f"{name}: {text}, {within} {results['parity']['reference']}'s own band; {checks}"
                        + (": unexplained." if verdict == "FAIL" else "."))
+        if entry.get("skipped_checks") and verdict in ACCEPTED:  # a verdict that holds only for the steps compared
+            out.append(f"{name}: {skipped_line(entry)}.")
         if entry.get("limit") and (verdict not in ("limited", "diverged") or "formula" in entry):
             out.append(f"{name}: judged at float32's {entry['limit_tolerance']:.0e} for its declared float64 limit: "
                        f"{entry['limit']}.")
@@ -168,7 +173,7 @@ def table(results):
     lines = list(rows(results))
     widths = [max(len(row[i]) for row in lines if i < len(row) and len(row) > 2) for i in range(len(lines[0]))]
     out = [headline(results)]
-    out += [f"{name} declares the network it implements (NETWORK = {network}): the run takes "
+    out += [f"{name} declares the network it implements (NETWORK = {declaration(network)}): the run takes "
             f"{', '.join(f'{key} {value}' for key, value in network.items())} from it"
             for name, network in results.get("declared_networks", {}).items()]
     out.append("")
@@ -179,6 +184,12 @@ def table(results):
             out.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     out += ["", verdict(results), *notes(results), *timing_notes(results)]
     return "\n".join(out)
+
+
+def declaration(network):
+    """NETWORK as a reader writes it: {"activation": "tanh", "bias": True}."""
+    return "{" + ", ".join(f"{json.dumps(key)}: {json.dumps(value) if isinstance(value, str) else repr(value)}"
+                           for key, value in network.items()) + "}"
 
 
 def verdict(results):

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from compare import parity
+from compare import difference, parity, probes
+from compare.problem import dataset, initial_weights as problem_weights
 
 
 def fake_run(epochs=50, offset=0.0, at=None):
@@ -293,3 +294,85 @@ def test_a_declared_optimizer_formula_explains_only_an_update_that_differs(chang
                          formulas={"a": formulas})["frameworks"]["a"]
     assert entry["verdict"] == verdict
     assert ("formula" in entry) == (verdict == "limited") and "saturation" not in entry
+
+
+def test_a_scale_is_found_where_one_fits_every_element_and_snapped_to_a_simple_fraction():
+    theirs = np.array([[0.3, -0.2], [0.1, 0.05]])
+    assert difference.scale(2 * theirs, theirs, 1e-12) == 2
+    assert difference.scale(theirs / 4, theirs, 1e-12) == 0.25
+    assert difference.scale(-theirs, theirs, 1e-12) == -1
+    assert difference.scale(theirs + [[0.0, 0.1], [0.0, 0.0]], theirs, 1e-12) is None  # one element off: no shape
+    assert difference.scale(np.float64(0.125), np.float64(0.5), 1e-12) == 0.25  # a scalar only where k is simple
+    assert difference.scale(np.float64(0.37), np.float64(0.5), 1e-12) is None
+    assert difference.scale(np.zeros(2), np.zeros(2), 1e-12) is None  # nothing to scale
+    assert [difference.times(k) for k in (2, -1, 0.25, 0.3719)] == [
+        "2× the reference's", "−1× the reference's", "1/4 of the reference's", "0.3719× the reference's"]
+
+
+def blog_probe(**framework):
+    """A probe of the blog's network at a square width (3→3→1) from its initial weights, the reference's side from
+    impl_numpy, the framework's the same but for `framework`'s quantities; the run's data beside it."""
+    import impl_numpy
+    from impl_numpy import probe as numpy_probe
+
+    x, y = dataset("xor")
+    weights = problem_weights(1, [3, 3, 1])
+    reference = probes.plain(numpy_probe.step(impl_numpy, weights, x, y, 1.0, "float64"))
+    probe = {"epoch": 1, "steps": 1, "optimizer": "sgd", "learning_rate": 1.0,
+             "before": probes.plain({"weights": weights, "biases": None}), "reference": reference,
+             "framework": {**copy.deepcopy(reference), **framework}}
+    return probe, (x, y), weights, reference
+
+
+def test_a_step_implies_the_gradient_a_train_only_file_used_and_its_scale_names_the_slip():
+    probe, data, weights, reference = blog_probe(layers=None, gradients=None)
+    probe["framework"]["weights"] = [(w - 2 * np.asarray(g)).tolist() for w, g in
+                                     zip(weights, reference["gradients"], strict=True)]  # every delta doubled
+    diagnosis = parity.diagnose([probe], 1e-12, data)
+    assert (diagnosis["quantity"], diagnosis["layer"], diagnosis["implied"], diagnosis["scale"]) == (
+        "gradient", 1, True, 2)
+    assert diagnosis["scale_also"] == ["w0"] and diagnosis["unobserved"] == ["forward"]
+    assert diagnosis["message"].startswith("the loss agrees, the layers were not observed; the gradient of w1 "
+                                           "(l2_delta), implied by the step, is exactly 2× the reference's (w0's too)")
+    assert diagnosis["cause"] == "every delta doubled — the derivative of Σ(y − ŷ)² without the ½?"
+
+
+def test_without_a_state_before_the_step_no_gradient_is_implied():
+    probe, data, weights, reference = blog_probe(layers=None, gradients=None)
+    probe["framework"]["weights"] = [(w - 2 * np.asarray(g)).tolist() for w, g in
+                                     zip(weights, reference["gradients"], strict=True)]
+    for changed in ({"optimizer": "momentum"}, {"steps": 2}, {"before": None}):
+        diagnosis = parity.diagnose([{**probe, **changed}], 1e-12, data)
+        assert diagnosis["quantity"] == "update" and not diagnosis["implied"], changed
+
+
+def test_weights_transposed_and_a_layer_squashed_twice_are_recognised():
+    probe, data, weights, reference = blog_probe()
+    probe["framework"]["weights"] = [np.asarray(reference["weights"][0]).T.tolist(), reference["weights"][1]]
+    diagnosis = parity.diagnose([probe], 1e-12, data)
+    assert (diagnosis["quantity"], diagnosis["layer"], diagnosis["shape"]) == ("update", 0, "transposed")
+    assert "the updated w0 is the reference's transposed" in diagnosis["message"]
+
+    probe, data, weights, reference = blog_probe()
+    l1 = 1 / (1 + np.exp(-(data[0] @ weights[0].T)))  # w0 copied in (out, in): square, so it runs
+    probe["framework"]["layers"] = [l1.tolist(), reference["layers"][1]]
+    diagnosis = parity.diagnose([probe], 1e-12, data)
+    assert (diagnosis["quantity"], diagnosis["layer"], diagnosis["shape"]) == ("forward", 0, "transposed")
+    assert "it is what w0 transposed gives" in diagnosis["message"]
+
+    probe, data, weights, reference = blog_probe()
+    probe["framework"]["layers"] = [(1 / (1 + np.exp(-np.asarray(reference["layers"][0])))).tolist(),
+                                    reference["layers"][1]]
+    diagnosis = parity.diagnose([probe], 1e-12, data)
+    assert diagnosis["shape"] == "squashed twice" and "the activation applied twice" in diagnosis["message"]
+
+
+def test_a_gradient_from_a_slope_of_a_squashed_output_is_named_and_only_then():
+    probe, data, weights, _ = blog_probe()
+    slipped = difference.slipped_gradients("squashed twice", 1, *data, weights, None, None)
+    probe["framework"]["gradients"] = [probe["reference"]["gradients"][0], slipped[1].tolist()]
+    diagnosis = parity.diagnose([probe], 1e-12, data)
+    assert (diagnosis["quantity"], diagnosis["layer"], diagnosis["shape"]) == ("gradient", 1, "squashed twice")
+    assert "sigmoid'(sigmoid(z)) where sigmoid'(z) belongs" in diagnosis["message"]
+    probe["framework"]["gradients"][1] = (np.asarray(slipped[1]) + 1e-3).tolist()  # near it, not it
+    assert parity.diagnose([probe], 1e-12, data)["shape"] is None
