@@ -7,7 +7,7 @@ Here they are only read, never imported, and their difference is counted in line
 import difflib
 from pathlib import Path
 
-from compare.source import code_line_numbers
+from compare.report.source import code_line_numbers
 
 HERE = Path(__file__).parent
 FRAMEWORKS = ("numpy", "torch", "tensorflow", "pytensor", "jax", "keras")

@@ -1,1 +1,1 @@
-"""The comparison suite's runner, parity checks, timing, report and command line."""
+"""The suite, bottom up: errors, frameworks, problem; check, timing, own; run; report; commands; cli, testing."""

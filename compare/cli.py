@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from compare import bench, processes, report, results, runner
+from compare.commands import bench
+from compare.errors import ProblemError
 from compare.frameworks import FRAMEWORKS, with_own
 from compare.problem import (
     ACTIVATIONS,
@@ -18,9 +19,10 @@ from compare.problem import (
     OUTPUT_ACTIVATIONS,
     TARGETS,
     Config,
-    ProblemError,
     load_parameters,
 )
+from compare.report import summary
+from compare.run import processes, results, runner
 
 DEFAULT = Config()
 
@@ -235,7 +237,7 @@ def command_bench(args):
             bar.update()
         data = bench.bench(config, progress)
     with deferred_signals():
-        if not write_results(os.path.join(config.out, "bench.json"), data, report.bench_table(data)):
+        if not write_results(os.path.join(config.out, "bench.json"), data, summary.bench_table(data)):
             return 1
         write_report(config.out)
     return 0 if all(e["status"] != "error" for e in data["frameworks"].values()) else 1
@@ -244,7 +246,7 @@ def command_bench(args):
 def write_report(directory):
     """The report at the end of run and bench: a failure to draw it costs the report, never the results; an
     earlier report.md goes, so that none is left beside results it does not describe."""
-    from compare import markdown
+    from compare.report import markdown
 
     try:
         path = markdown.write(directory)
@@ -271,7 +273,7 @@ def write_results(path, data, table):
 
 
 def command_report(args):
-    from compare import markdown
+    from compare.report import markdown
 
     if not os.path.isdir(args.source):
         raise ProblemError(f"--from '{args.source}' is not a directory")
@@ -280,7 +282,7 @@ def command_report(args):
 
 
 def command_exercise(args):
-    from compare.exercise import STARTER
+    from compare.own.exercise import STARTER
 
     path = args.out
     if not path.endswith(".py"):
@@ -300,7 +302,7 @@ def command_exercise(args):
 
 
 def command_cost(args):
-    from compare import cost
+    from compare.commands import cost
 
     results.prepare(args.out, "cost.json")
     try:
@@ -374,7 +376,7 @@ def progress_of_many(name, run):
 
 
 def status(run):
-    return run["status"] if run["status"] != "ok" else report.seconds(run["timing"]["train_s"])
+    return run["status"] if run["status"] != "ok" else summary.seconds(run["timing"]["train_s"])
 
 
 def command_run(args):
@@ -388,7 +390,7 @@ def command_run(args):
         name, run = next(iter(failed.items()))
         raise ProblemError(f"no framework could run from this input; {name}: {run['reason']}")
     with deferred_signals():
-        if not write_results(os.path.join(config.out, "results.json"), data, report.table(data)):
+        if not write_results(os.path.join(config.out, "results.json"), data, summary.table(data)):
             return 1
         write_report(config.out)
     return runner.exit_code(data)

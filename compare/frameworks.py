@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from compare.errors import ProblemError
+
 
 @dataclass(frozen=True)
 class Formula:
@@ -42,7 +44,7 @@ class Framework:
     formulas: dict = field(default_factory=dict, hash=False)  # {option value, e.g. "bce": Formula}: declared
     probe: str = ""           # the module whose `step` exposes one step's quantities; "": the package's probe.py,
     #                           None: no step-local checks (the curves alone are compared)
-    own: bool = False         # your own implementation (compare.own): module is its file's path or its module name
+    own: bool = False         # your own code (compare.own.contract): module is its file's path or its module name
 
     def missing(self):
         """The required import names that are not installed."""
@@ -140,12 +142,19 @@ DEFAULT = tuple(name for name, fw in FRAMEWORKS.items() if not fw.options)
 REFERENCE = "numpy"
 
 
+def target_of(item):
+    """A --frameworks item that names your own code: an absolute path for a .py file, the name for a module."""
+    return os.path.abspath(item) if item.endswith(".py") else item
+
+
+def name_of(target):
+    """Its id in the table and in results.json: the file's stem, or the module's last name."""
+    return os.path.splitext(os.path.basename(target))[0] if target.endswith(".py") else target.rsplit(".", 1)[-1]
+
+
 def own_framework(item, registry):
     """The Framework of your own code named on the command line (a path to a .py file, or an importable module
     that is not a framework id); a ProblemError if it is neither, or if its id is taken."""
-    from compare import own
-    from compare.problem import ProblemError
-
     if item.endswith(".py"):
         if not os.path.isfile(item):
             raise ProblemError(f"no file '{item}' (a framework id, a path to a .py file, or a module name)")
@@ -153,11 +162,11 @@ def own_framework(item, registry):
                                                                       for part in item.split(".")):
         raise ProblemError(f"unknown framework '{item}' (choose from {', '.join(registry)}, or give a path to a .py "
                            f"file or an importable module of your own)")
-    target = own.target_of(item)
-    name = own.name_of(target)
+    target = target_of(item)
+    name = name_of(target)
     if name in registry:
         raise ProblemError(f"'{item}' would be called '{name}', which names a framework already: rename it")
-    return Framework(name, target, (), "", (), probe="compare.own", own=True)
+    return Framework(name, target, (), "", (), probe="compare.own.contract", own=True)
 
 
 def with_own(items, registry):

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from compare.errors import ProblemError
 from compare.frameworks import DEFAULT as DEFAULT_FRAMEWORKS
 
 INPUTS = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float64)  # (rows, inputs)
@@ -33,10 +34,6 @@ MAX_EPOCHS = 10_000_000      # each curve holds one float per epoch
 MAX_THREADS = 1024
 MAX_TIMING_PROCESSES = 20  # pyperf times in 20; each is one more import of the framework
 MAX_TIMEOUT = 1_000_000.0    # seconds (11.6 days): subprocess cannot wait much beyond 2.1e6
-
-
-class ProblemError(ValueError):
-    """A configuration or weights file that cannot describe a run; its message is one line for the user."""
 
 
 def dataset(name):

@@ -8,9 +8,10 @@
 """
 import tempfile
 
-from compare import own, report, runner
-from compare.frameworks import REFERENCE
+from compare.frameworks import REFERENCE, name_of, target_of
 from compare.problem import Config
+from compare.report import summary
+from compare.run import runner
 
 AGREE = ("pass", "sensitive")  # sensitive: every step agrees; the curves part no further than the reference's own
 
@@ -27,12 +28,12 @@ def assert_matches_reference(path_or_module, **options):
     with tempfile.TemporaryDirectory(prefix="compare-testing-") as out:
         config = Config(**{"repeats": 0, **options, "frameworks": (REFERENCE, path_or_module), "out": out})
         results = runner.run(config)
-    name = own.name_of(own.target_of(path_or_module))
+    name = name_of(target_of(path_or_module))
     run = results["runs"][name]
     if run["status"] != "ok":
         raise AssertionError(f"{name} did not run: {run['reason']}")
     entry = results["parity"]["frameworks"][name]
     if entry.get("verdict") not in AGREE:
-        reasons = [line for line in report.notes(results) if line.startswith(f"{name}:")]
-        raise AssertionError(reasons[0] if reasons else f"{name}: {entry.get('verdict')}: {report.verdict(results)}")
+        reasons = [line for line in summary.notes(results) if line.startswith(f"{name}:")]
+        raise AssertionError(reasons[0] if reasons else f"{name}: {entry.get('verdict')}: {summary.verdict(results)}")
     return results

@@ -1,7 +1,8 @@
 """What a diagnosis may claim: only the quantities its probe compared at that step, read back from the probe itself."""
 import re
 
-from compare import parity, report
+from compare.check import parity
+from compare.report import summary
 
 # What a message says of quantities without claiming them: what was not observed, and a loss's two suspects.
 NOT_CLAIMS = re.compile(r"(the layers|the gradients)( themselves)?( and the gradients( themselves)?)? were not observed"
@@ -42,6 +43,6 @@ def assert_claims_only_what_was_observed(results):
                 if kind not in seen:
                     assert not any(word in claims for word in words), (name, kind, diagnosis["message"])
         compared = [p for p in probes if observed(p)]
-        for line in report.notes(results):
+        for line in summary.notes(results):
             if line.startswith(f"{name}: ") and "step-local check" in line:
                 assert f"all {len(compared)} step-local check" in line, (line, len(compared))

@@ -1,7 +1,7 @@
 import pytest
 
-from compare import runner
 from compare.problem import Config
+from compare.run import runner
 
 _RUNS = {}
 

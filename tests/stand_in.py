@@ -2,8 +2,10 @@
 `python -m tests.stand_in run --frameworks numpy,spawning …`."""
 import sys
 
-from compare import bench, cli, runner
+from compare import cli
+from compare.commands import bench
 from compare.frameworks import FRAMEWORKS, Framework
+from compare.run import runner
 
 STAND_INS = {name: Framework(name, f"tests.{name}_impl", ("numpy",), "numpy", ("numpy",), probe=None)
              for name in ("broken", "hanging", "spawning", "noisy")}

@@ -10,9 +10,11 @@ import zipfile
 import numpy as np
 import pytest
 
-from compare import cli, report, runner
+from compare import cli
 from compare.frameworks import DEFAULT, FRAMEWORKS, Framework
 from compare.problem import Config, save_weights
+from compare.report import summary
+from compare.run import runner
 
 
 def compare(*args, cwd=None):
@@ -235,7 +237,7 @@ def test_the_default_run(tmp_path):
     env = results["environment"]
     assert env["cores"] >= 1 and env["cpu"] and env["threads"] == 1
     assert env["thread_variables"]["OMP_NUM_THREADS"] == "1" and "TF_ENABLE_ONEDNN_OPTS" in env["numeric_flags"]
-    assert report.verdict(results) in proc.stdout and results["parity"]["ok"]
+    assert summary.verdict(results) in proc.stdout and results["parity"]["ok"]
     assert f"Report: {tmp_path / 'report.md'}" in proc.stdout
     assert (tmp_path / "loss_curves.png").stat().st_size > 0
 

@@ -11,7 +11,7 @@ from numpy.testing import assert_allclose
 
 import companion
 import impl_numpy
-from compare import parity
+from compare.check import parity
 from compare.frameworks import FRAMEWORKS
 from compare.problem import Config, dataset
 

@@ -6,8 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare import cli, exercise, report
-from compare.exercise import STARTER
+from compare import cli
+from compare.own import exercise
+from compare.own.exercise import STARTER
+from compare.report import summary
 from compare.testing import assert_matches_reference
 from tests import claims
 
@@ -35,7 +37,7 @@ def test_the_exercise_solved_passes(tmp_path, capsys):
     assert "All 2 frameworks that ran agree with numpy within 1e-12." in out
 
 
-EXPECTED = {  # each mistake of compare.exercise: the quantity that differs first, its scale, and the message
+EXPECTED = {  # each mistake of compare.own.exercise: the quantity that differs first, its scale, and the message
     "l1_delta without sigmoid'": (("gradient", 0, None), "the forward pass (l1, l2) and the loss agree; the gradient "
                                                          "of w0 (l1_delta) differs by"),
     "the update's sign flipped": (("update", 1, -1), "the forward pass (l1, l2), the loss and the gradients agree; "
@@ -212,7 +214,7 @@ def test_learner_files_are_judged_by_what_they_get_wrong(group_runs, capsys, gro
 
 
 def test_a_mistake_of_scale_is_named_with_its_likely_cause(group_runs, capsys):
-    notes = report.table(group_runs("blog")[1])
+    notes = summary.table(group_runs("blog")[1])
     capsys.readouterr()
     assert ("twice_no_half: the loss agrees, the layers were not observed (add forward(x, weights) and "
             "backward(layers, y, weights) to compare them); the gradient of w1 (l2_delta), implied by the step, is "
@@ -230,8 +232,8 @@ def test_a_declared_network_is_the_one_the_run_compares_and_the_table_says_so(gr
     code, results, _ = group_runs("declared tanh")
     assert results["config"]["activation"] == "tanh" and results["declared_networks"] == {
         "tanh_declared": {"activation": "tanh"}, "tanh_sech2": {"activation": "tanh"}}
-    assert "tanh_declared declares the network it implements" in report.table(results)
-    assert "· 3→4→1 tanh, sigmoid out ·" in report.table(results)
+    assert "tanh_declared declares the network it implements" in summary.table(results)
+    assert "· 3→4→1 tanh, sigmoid out ·" in summary.table(results)
 
 
 def test_a_file_that_cannot_take_the_runs_option_is_refused_in_one_line(tmp_path, capsys):
@@ -267,13 +269,13 @@ def test_state_a_file_keeps_is_carried_and_steps_it_cannot_be_handed_are_said_sk
 
 def test_train_is_called_once_for_the_whole_run(group_runs, capsys):
     """The run's numbers are those of one call of the file's train for every epoch, from the initial state."""
-    from compare import own
+    from compare.own import contract
     from compare.problem import dataset
 
     _, results, path = group_runs("biases")
     capsys.readouterr()
     x, y = dataset("blog")
-    module, _ = own.load(str(OWN / "biases_step_size.py"))
+    module, _ = contract.load(str(OWN / "biases_step_size.py"))
     weights = [np.array(w) for w in results["initial_weights"]]
     once = module.train(x, y, weights, 50, 0.5, "float64", biases=[np.array(b) for b in results["initial_biases"]])
     run = results["runs"]["biases_step_size"]

@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from compare import parity, probes, runner
+from compare.check import parity, probes
 from compare.frameworks import DEFAULT, FRAMEWORKS
 from compare.problem import Config, dataset, save_weights
+from compare.run import runner
 
 OTHERS = [name for name in FRAMEWORKS if name != "numpy"]
 BLOG = dict(dataset="blog", dtype="float64", hidden=4, learning_rate=1.0, activation="sigmoid",
@@ -142,7 +143,7 @@ def test_large_steps_part_the_curves_but_every_step_agrees(fields):
 
 # Each optimizer in the eight frameworks: a case for each declared difference of Keras's built-ins, and the settings
 # that line each one up (ε = 0; μ, β₁, β₂ that float32 holds), where Keras must agree exactly; then mini-batches.
-# The whole product of optimizers, dtypes and batchings is the README's optimizer matrix (compare.readme).
+# The whole product of optimizers, dtypes and batchings is the README's optimizer matrix (compare.commands.readme).
 OPTIMIZER_CASES = {
     "momentum": dict(optimizer="momentum", learning_rate=0.5),  # Keras on TensorFlow: μ = 0.9 cast through float32
     "rmsprop-xor": dict(optimizer="rmsprop", dataset="xor", learning_rate=0.1),  # Keras: ε inside the root

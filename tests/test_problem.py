@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from compare.problem import Config, ProblemError, dataset, initial_weights, load_parameters, load_weights, save_weights
+from compare.errors import ProblemError
+from compare.problem import Config, dataset, initial_weights, load_parameters, load_weights, save_weights
 
 
 def test_datasets():

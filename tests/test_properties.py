@@ -10,9 +10,9 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from compare import runner  # noqa: E402
 from compare.frameworks import DEFAULT, FRAMEWORKS  # noqa: E402
 from compare.problem import Config  # noqa: E402
+from compare.run import runner  # noqa: E402
 
 settings.register_profile("ci", max_examples=3, deadline=None, derandomize=True)
 settings.register_profile("thorough", max_examples=60, deadline=None)

@@ -1,0 +1,1 @@
+"""Parity, step-local probes, sensitivity, a difference's shape: pure functions. Imports the bottom layers."""

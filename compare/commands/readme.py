@@ -1,0 +1,279 @@
+"""Regenerate the README's figures from real runs: `python -m compare.commands.readme` (or `make readme`).
+
+Each generated block sits between `<!-- NAME -->` and `<!-- /NAME -->` markers; everything else is left alone.
+"""
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from compare.check import parity
+from compare.frameworks import DEFAULT, FRAMEWORKS, REFERENCE
+from compare.problem import Config
+from compare.report import markdown, summary
+from compare.run import results, runner
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+FIGURES = README.parent / "docs"
+DRIFT_EPOCHS = (50, 500)
+
+
+def block(name, body, text):
+    pattern = re.compile(rf"(<!-- {name} -->\n).*?(<!-- /{name} -->)", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"README.md has no <!-- {name} --> block")
+    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+
+
+def default_run():
+    """The default run's table, and its loss-curve figure copied to docs/."""
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([sys.executable, "-m", "compare", "--out", out], capture_output=True)
+        data = results.read_json(Path(out) / "results.json")
+        FIGURES.mkdir(exist_ok=True)
+        shutil.copyfile(Path(out) / "loss_curves.png", FIGURES / "loss_curves.png")
+    table = summary.table(data)
+    return f"```\n$ python -m compare\n{table}\n```\n"
+
+
+def usage():
+    proc = subprocess.run([sys.executable, "-m", "compare", "run", "--help"], capture_output=True, text=True,
+                          env={"COLUMNS": "118", "PATH": ""})
+    return f"```\n{proc.stdout.strip()}\n```\n"
+
+
+def drift():
+    """max |Δloss| against numpy as runs get longer, beside the tolerance the checker applies; a verdict other than
+    pass is written beside its number."""
+    others = [name for name in DEFAULT if name != REFERENCE and not FRAMEWORKS[name].missing()]
+    lines = ["| dtype | dataset | epochs | tolerance | " + " | ".join(others) + " |",
+             "|---" * (4 + len(others)) + "|"]
+    for dtype in ("float32", "float64"):
+        for dataset in ("blog", "xor"):
+            for epochs in DRIFT_EPOCHS:
+                data = runner.run(Config(dataset=dataset, dtype=dtype, epochs=epochs, repeats=0))
+                cells = []
+                for name in others:
+                    entry = data["parity"]["frameworks"].get(name, {})
+                    value = entry.get("max_abs_loss_diff")
+                    cells.append("not run" if value is None else f"{value:.1e}" + ("" if entry["verdict"] == "pass"
+                                                                                else f" {entry['verdict']}"))
+                lines.append(f"| {dtype} | {dataset} | {epochs} | {parity.tolerance(dtype):.0e} | "
+                             + " | ".join(cells) + " |")
+                print(lines[-1], file=sys.stderr)
+    return "\n".join(lines) + "\n"
+
+
+# The large-step regimes where free-running curves part (the verdict section's commands).
+REGIMES = [
+    ["--frameworks", "numpy,torch,jax,pytensor", "--dataset", "xor", "--hidden", "32", "--learning-rate", "10",
+     "--epochs", "60000"],
+    ["--frameworks", "numpy,torch,tensorflow,jax,pytensor", "--dataset", "xor", "--hidden", "4", "--learning-rate",
+     "100", "--epochs", "60000"],
+    ["--dataset", "xor", "--learning-rate", "10", "--epochs", "2000", "--dtype", "float32"],
+]
+
+
+def regimes():
+    """Each large-step regime's run: where every framework's curves part, its verdict, and the reference's band."""
+    lines = ["| command | framework | curves part at | max \\|Δloss\\| | step-local checks | verdict |",
+             "|---|---|---|---|---|---|"]
+    bands = []
+    for args in REGIMES:
+        with tempfile.TemporaryDirectory() as out:
+            subprocess.run([sys.executable, "-m", "compare", "run", *args, "--repeats", "0", "--out", out],
+                           capture_output=True)
+            data = results.read_json(Path(out) / "results.json")
+        command = "`" + " ".join(args) + "`"
+        for name, entry in data["parity"]["frameworks"].items():
+            if entry.get("ok") is None:
+                continue
+            epoch = entry["first_divergent_epoch"]
+            checks = "agree" if entry["diagnosis"] is None else entry["diagnosis"]["message"]
+            lines.append(f"| {command} | {name} | {'-' if epoch is None else epoch} | "
+                         f"{entry['max_abs_loss_diff']:.1e} | {len(entry['probed_epochs'])} {checks} | "
+                         f"{entry['verdict']} |")
+            command = ""
+        for precision, band in data["parity"]["sensitivity"].items():
+            where = "never" if band["parts_at_epoch"] is None else f"from epoch {band['parts_at_epoch']}"
+            bands.append(f"| `{' '.join(args)}` | {precision} | {where} | {band['max_loss_diff']:.1e} |")
+        print(lines[-1], file=sys.stderr)
+    return "\n".join(lines + ["", "The reference's own band in each: its runs from initial weights nudged by a few "
+                                   "ulps of the precision shown (at float32 in a float64 run, also one run computed "
+                                   "in float32 throughout).", "",
+                                   "| command | nudged in | parts | by up to (loss) |", "|---|---|---|---|",
+                                   *bands]) + "\n"
+
+
+SATURATION = ["--frameworks", "all", "--loss", "bce", "--learning-rate", "100"]
+
+
+def saturation():
+    """The cross-entropy run whose outputs saturate: each framework's verdict and, where it parts, its declared
+    formula, from a real run and the registry."""
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([sys.executable, "-m", "compare", "run", *SATURATION, "--repeats", "0", "--out", out],
+                       capture_output=True)
+        data = results.read_json(Path(out) / "results.json")
+    lines = [f"`python -m compare run {' '.join(SATURATION)}`:", "",
+             "| framework | verdict | max \\|Δloss\\| | first difference | outputs within (of 0 or 1) | declared |",
+             "|---|---|---|---|---|---|"]
+    for name, entry in data["parity"]["frameworks"].items():
+        if entry.get("ok") is None:
+            continue
+        first = "-" if entry["diagnosis"] is None else entry["diagnosis"]["message"]
+        within = f"{entry['saturation']:.1e}" if "saturation" in entry else "-"
+        formula = FRAMEWORKS[name].formulas.get("bce")
+        lines.append(f"| {name} | {entry['verdict']} | {entry['max_abs_loss_diff']:.1e} | {first} | {within} | "
+                     f"{formula.what if formula else '(the reference’s formula)'} |")
+    return "\n".join(lines) + "\n"
+
+
+# Each optimizer with Keras's built-in, at its defaults and with the setting that lines it up.
+OPTIMIZER_RUNS = [
+    ["--optimizer", "momentum"], ["--optimizer", "momentum", "--momentum", "0.875"],
+    ["--optimizer", "rmsprop"], ["--optimizer", "rmsprop", "--epsilon", "0"],
+    ["--optimizer", "adam"], ["--optimizer", "adam", "--epsilon", "0"],
+    ["--optimizer", "adam", "--epsilon", "0", "--beta1", "0.5", "--beta2", "0.875"],
+]
+
+
+def optimizers():
+    """Each optimizer run: every framework's verdict, and the size of what Keras's built-ins compute otherwise."""
+    lines = ["| command | torch, tensorflow, pytensor, jax | keras | keras-jax | keras-torch |",
+             "|---|---|---|---|---|"]
+    for args in OPTIMIZER_RUNS:
+        args = [*args, "--learning-rate", "0.1"]
+        with tempfile.TemporaryDirectory() as out:
+            subprocess.run([sys.executable, "-m", "compare", "run", *args, "--repeats", "0", "--jobs", "2", "--out",
+                            out], capture_output=True)
+            data = results.read_json(Path(out) / "results.json")
+        entries = data["parity"]["frameworks"]
+        plain = sorted({entries[name]["verdict"] for name in ("torch", "tensorflow", "pytensor", "jax")})
+        cells = [f"{entries[name]['verdict']}{' (formula)' if 'formula' in entries[name] else ''}, "
+                 f"{entries[name]['max_abs_weight_diff']:.1e}" for name in ("keras", "keras-jax", "keras-torch")]
+        lines.append(f"| `{' '.join(args)}` | {', '.join(plain)} | " + " | ".join(cells) + " |")
+        print(lines[-1], file=sys.stderr)
+    return "\n".join(lines) + "\n"
+
+
+# Every optimizer at both dtypes, full batch and in mini-batches (one row a step; two, in row order and shuffled).
+MATRIX_BATCHES = {"full batch": [], "batch 1": ["--batch-size", "1"], "batch 2": ["--batch-size", "2"],
+                  "batch 2, shuffled": ["--batch-size", "2", "--shuffle"]}
+
+
+def optimizer_matrix():
+    """The whole product of optimizers, dtypes and batchings in the eight frameworks: each one's verdict."""
+    others = [name for name in DEFAULT if name != REFERENCE]
+    lines = ["| optimizer | dtype | batches | " + " | ".join(others) + " |", "|---|---|---|" + "---|" * len(others)]
+    counts = {}
+    for optimizer in ("sgd", "momentum", "nesterov", "rmsprop", "adam"):
+        for dtype in ("float64", "float32"):
+            for batches, args in MATRIX_BATCHES.items():
+                args = ["--optimizer", optimizer, "--dtype", dtype, *args, "--learning-rate", "0.1"]
+                with tempfile.TemporaryDirectory() as out:
+                    subprocess.run([sys.executable, "-m", "compare", "run", *args, "--repeats", "0", "--jobs", "2",
+                                    "--out", out], capture_output=True)
+                    entries = results.read_json(Path(out) / "results.json")["parity"]["frameworks"]
+                cells = []
+                for name in others:
+                    verdict = entries[name]["verdict"]
+                    counts[verdict] = counts.get(verdict, 0) + 1
+                    cells.append(verdict + ("†" if "formula" in entries[name] else ""))
+                lines.append(f"| {optimizer} | {dtype} | {batches} | " + " | ".join(cells) + " |")
+                print(lines[-1], file=sys.stderr)
+    total = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
+    return "\n".join(lines) + f"\n\n{sum(counts.values())} verdicts: {total}. †: limited by a declared formula.\n"
+
+
+def exercise_check():
+    """The exercise solved, then each typical mistake (compare.own.exercise), checked by a real run: its rows."""
+    from compare.own import exercise
+
+    lines = ["$ python -m compare exercise", "$ # … fill in the three gaps, then:",
+             "$ python -m compare run --frameworks numpy,./my_network.py --repeats 0"]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, mistakes in {"the gaps filled in as the blog does": {}, **exercise.MISTAKES}.items():
+            (Path(tmp) / "my_network.py").write_text(exercise.solved(mistakes))
+            proc = subprocess.run([sys.executable, "-m", "compare", "run", "--frameworks", "numpy,./my_network.py",
+                                   "--repeats", "0", "--out", "out"], capture_output=True, text=True, cwd=tmp)
+            rows = [line for line in proc.stdout.splitlines() if line.startswith(("framework ", "my_network"))]
+            lines += ["", f"# {name}: exit {proc.returncode}", *rows]
+            print(lines[-1], file=sys.stderr)
+    return "```\n" + "\n".join(lines) + "\n```\n"
+
+
+# Learner-style files (tests/own/), each group run as a reader runs one: a title, the run's flags, the files.
+OWN_CASES = [
+    ("the blog's network: the ×2, mean-for-sum and uphill slips, a slope of a squashed output, a tanh file run as the "
+     "blog's, x changed in place, and a class with feedforward/backprop", (),
+     ("twice_no_half", "mean_for_sum", "uphill", "squashed_slope", "tanh_undeclared", "changes_x",
+      "class_feedforward")),
+    ("files that declare NETWORK = {\"activation\": \"tanh\"}, one right, one with sech² of l1", (),
+     ("tanh_declared", "tanh_sech2")),
+    ("biases and a step size, kept inside train()", ("--bias", "--learning-rate", "0.5"), ("biases_step_size",)),
+    ("momentum kept inside train(), which takes no optimizer_state=", ("--optimizer", "momentum", "--learning-rate",
+                                                                         "0.5"), ("momentum",)),
+    ("Adam in a Network class that takes optimizer_state=", ("--optimizer", "adam", "--learning-rate", "0.1"),
+     ("adam_class",)),
+    ("mini-batches in the run's shuffled order (orders=)", ("--shuffle", "--batch-size", "2", "--learning-rate", "0.5"),
+     ("shuffled",)),
+    ("a run the tanh file cannot take", ("--activation", "tanh"), ("tanh_undeclared",)),
+]
+
+
+def own_cases():
+    """Each group of OWN_CASES checked by a real run: its command, its rows and the lines under its table."""
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for title, flags, names in OWN_CASES:
+            files = ",".join(f"tests/own/{name}.py" for name in names)
+            args = ["run", "--frameworks", f"numpy,{files}", *flags, "--repeats", "0"]
+            proc = subprocess.run([sys.executable, "-m", "compare", *args, "--out", str(Path(tmp) / "out")],
+                                  capture_output=True, text=True, cwd=ROOT)
+            kept = [line for line in proc.stdout.splitlines()
+                    if not line.startswith(("Results:", "Report:", "  ", "numpy's own band"))]
+            lines += [f"# {title}: exit {proc.returncode}", f"$ python -m compare {' '.join(args)}",
+                      "\n".join(kept).strip(), ""]
+            print(lines[-4], file=sys.stderr)
+    return "```\n" + "\n".join(lines).rstrip() + "\n```\n"
+
+
+BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "900"]
+
+
+def command_block(args, json_name, render):
+    """Run `python -m compare ARGS --out TMP` and render the JSON it writes."""
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([sys.executable, "-m", "compare", *args, "--out", out], capture_output=True, check=True)
+        data = results.read_json(Path(out) / json_name)
+    return f"```\n$ python -m compare {' '.join(args)}\n{render(data)}\n```\n"
+
+
+def main():
+    """Regenerate the README's blocks from real runs: all of them, the names given (e.g. `saturation`), or with
+    --quick the default run and the usage alone."""
+    from compare.commands import cost
+
+    blocks = {"default-run": default_run, "usage": usage,
+              "cost": lambda: command_block(["cost", "--runs", "3"], "cost.json", cost.table),
+              "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", summary.bench_table),
+              "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
+              "optimizer-matrix": optimizer_matrix, "exercise": exercise_check, "own": own_cases,
+              "companion": lambda: "\n".join(markdown.companion_table()) + "\n"}
+    names = [a for a in sys.argv[1:] if not a.startswith("-")] or (
+        ["default-run", "usage"] if "--quick" in sys.argv else list(blocks))
+    unknown = [name for name in names if name not in blocks]
+    if unknown:
+        sys.exit(f"compare.commands.readme: no block {unknown[0]!r}; the blocks: {', '.join(blocks)}")
+    text = README.read_text()
+    for name in names:
+        text = block(name, blocks[name](), text)
+    README.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""Each framework's steady state, timed in several processes, one round at a time.
+
+A framework's time per epoch moves from one process to the next by more than it moves inside one (where the
+process's code and heap land, the core it runs on), so no count of pairs inside one process gives an interval that
+holds from one run to the next. The runner therefore times each framework in `--timing-processes` processes: the
+worker that trained it, and replicas that import, build and warm up the same network and then wait. Replicas start
+while the worker trains, on the other core (nothing is timed then but the worker's phases). When all are ready, the
+runner asks them for rounds of timed pairs in turn, one process at a time while the others wait on their pipes,
+until the interval over the processes (compare.timing.phases.interval) is tight or the budget is spent.
+
+The protocol is one JSON object per line on the worker's standard output: {"ready": …} once warm, then one
+{"pairs": …} per round asked for by a line on its standard input (the seconds to time for).
+"""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import timeit
+
+from compare.run import processes
+from compare.timing import phases
+
+ROUND_S = 0.05  # a round: this long (at least one pair) in one process before the next process's turn
+
+
+class Served:
+    """One live worker process that serves timing rounds."""
+
+    def __init__(self, command, timeout, on_quiet=None, **kwargs):
+        self.on_quiet = on_quiet  # called with True when the worker's timed phases begin, False when they end
+        self.stderr = tempfile.TemporaryFile("w+")
+        self.proc = processes.start(command, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=self.stderr, **kwargs)
+        self.timeout, self.timed_out = timeout, False
+        self.pairs, self.cpu_s, self.wall_s, self.block_epochs = [], 0.0, 0.0, None
+
+    def _kill(self):
+        self.timed_out = True
+        processes.kill(self.proc)
+
+    def read(self):
+        """The worker's next message, or None once it has ended (or was killed after `timeout` seconds)."""
+        watchdog = threading.Timer(self.timeout, self._kill)
+        watchdog.start()
+        try:
+            for line in self.proc.stdout:
+                try:
+                    return json.loads(line)
+                except ValueError:
+                    continue
+            return None
+        finally:
+            watchdog.cancel()
+
+    def wait_ready(self):
+        """True once the worker is warm and waits for rounds; False if it ended instead."""
+        while True:
+            message = self.read()
+            if message and "quiet" in message:
+                if self.on_quiet:
+                    self.on_quiet(message["quiet"])
+                continue
+            if message and message.get("ready"):
+                self.block_epochs = message.get("block_epochs")
+                return True
+            return False
+
+    def round(self, seconds):
+        """One round of timed pairs; False if the worker ended instead."""
+        try:
+            self.proc.stdin.write(f"{seconds}\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return False
+        message = self.read()
+        if not message or "pairs" not in message:
+            return False
+        self.pairs += message["pairs"]
+        self.cpu_s += message["cpu_s"]
+        self.wall_s += message["wall_s"]
+        return True
+
+    def close(self, wait=False):
+        """End the worker and whatever it started: (its exit code, its stderr). Its response is written before it
+        serves, so nothing is lost; a framework's teardown can take seconds, and is not waited for unless `wait`
+        (a worker that ended without serving: its own exit code tells how it ended)."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        if wait:
+            try:
+                self.proc.wait(timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                self.timed_out = True
+        processes.finished(self.proc)  # SIGKILL to its process group
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.stderr.seek(0)
+        text = self.stderr.read()
+        self.stderr.close()
+        return self.proc.returncode, text
+
+
+class Lane:
+    """The replicas of each framework in turn, started one at a time in a thread of their own, one framework ahead
+    of the runner: they import and warm up on the other core while the runner's workers train. While anything is
+    timed the lane is paused (the process it is starting is stopped with SIGSTOP), so that nothing else runs then.
+
+    jobs: [(name, count, command, Popen keyword arguments)], in the order the runner takes the frameworks."""
+
+    def __init__(self, jobs, timeout):
+        self.timeout, self.jobs = timeout, jobs
+        self._lock, self._running, self._current = threading.Lock(), threading.Event(), None
+        self._closing, self._pauses = False, 0
+        self._running.set()
+        self._started = {name: threading.Event() for name, *_ in jobs}
+        self._done = {name: threading.Event() for name, *_ in jobs}
+        self.found = {name: ([], []) for name, *_ in jobs}  # name: (ready replicas, why others failed)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _start(self, command, kwargs):
+        while True:
+            self._running.wait()
+            with self._lock:
+                if processes.stopping() or self._closing:
+                    return None
+                if self._running.is_set():
+                    self._current = Served(command, self.timeout, **kwargs)
+                    return self._current
+
+    def _run(self):
+        try:
+            for i, (name, count, command, kwargs) in enumerate(self.jobs):
+                if i:
+                    self._started[self.jobs[i - 1][0]].wait()  # no further ahead than the next framework
+                ready, failed = self.found[name]
+                for _ in range(count):
+                    served = self._start(command, kwargs)
+                    if served is None:
+                        break
+                    ok = served.wait_ready()
+                    with self._lock:
+                        self._current = None
+                    if ok:
+                        ready.append(served)
+                        continue
+                    code, stderr = served.close(wait=True)
+                    lines = stderr.strip().splitlines()
+                    failed.append(f"timed out after {self.timeout:g} s" if served.timed_out
+                                  else (lines[-1][:300] if lines else f"exit code {code}"))
+                self._done[name].set()
+        except processes.Stopped:
+            pass
+        finally:
+            for done in self._done.values():
+                done.set()
+
+    def started(self, name):
+        """The runner has begun `name`: the lane may prepare the framework after it."""
+        if name in self._started:
+            self._started[name].set()
+
+    def take(self, name):
+        """`name`'s ready replicas (waiting until they are) and why any failed."""
+        if name not in self._done:
+            return [], []
+        self._started[name].set()
+        self._done[name].wait()
+        ready, failed = self.found[name]
+        self.found[name] = ([], failed)
+        return ready, failed
+
+    def _signal(self, sig):
+        if self._current is not None:
+            try:
+                os.killpg(self._current.proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def pause(self):
+        with self._lock:
+            self._pauses += 1
+            self._running.clear()
+            self._signal(signal.SIGSTOP)
+
+    def resume(self):
+        with self._lock:
+            self._pauses = max(0, self._pauses - 1)
+            if not self._pauses:
+                self._signal(signal.SIGCONT)
+                self._running.set()
+
+    def quiet(self, on):
+        """A worker's timed phases begin (True) or end (False): the lane pauses for them."""
+        (self.pause if on else self.resume)()
+
+    def close(self):
+        """Stop starting replicas, and end every one not taken."""
+        with self._lock:
+            self._closing = True
+            self._signal(signal.SIGCONT)
+            if self._current is not None:
+                processes.kill(self._current.proc)
+            self._running.set()
+        for event in self._started.values():
+            event.set()
+        self._thread.join()
+        for ready, _ in self.found.values():
+            for served in ready:
+                served.close()
+
+
+def measure(served, repeats, budget_s):
+    """Rounds in turn across the served processes until each has `repeats` pairs and the interval is TIGHT, or the
+    budget (seconds of rounds) is spent; a process that fails a round is left out. Returns phases.summary's fields
+    and, for each process with a reference, NumPy's epochs there (`reference_epochs_s`)."""
+    start, live = timeit.default_timer(), list(served)
+    while live:
+        live = [process for process in live if process.round(ROUND_S)]
+        taken = [process.pairs for process in served if process.pairs]
+        if not taken:
+            continue
+        if all(len(process.pairs) >= max(repeats, 1) for process in live) and (
+                phases.tight(phases.summary(taken)) or timeit.default_timer() - start >= budget_s
+                or sum(map(len, taken)) >= phases.MAX_REPEATS * len(taken)):
+            break
+    taken = [process for process in served if process.pairs]
+    if not taken:
+        return None
+    result = phases.summary([process.pairs for process in taken], block_epochs=taken[0].block_epochs,
+                            wall_s=sum(process.wall_s for process in taken),
+                            cpu_s=sum(process.cpu_s for process in taken))
+    result["timed_s"] = timeit.default_timer() - start
+    if budget_s > 0:
+        phases.flag_unstable(result)
+    if all(pair[2] for process in taken for pair in process.pairs):  # NumPy's epochs in each process, for NumPy's row
+        result["reference_epochs_s"] = [[pair[2] for pair in process.pairs] for process in taken]
+    else:
+        result["own_epochs_s"] = [[pair[0] for pair in process.pairs] for process in taken]
+    return result
+
+
+def reference_across(groups):
+    """The reference's (NumPy's) time per epoch from every process of a run that timed it, each process a group:
+    phases.summary's epoch fields over them."""
+    summary = phases.summary([[[epoch, 0.0, None] for epoch in group] for group in groups if group])
+    return {key: summary[key] for key in ("epoch_median_s", "epoch_ci95_s", "processes")} | {
+        "process_epochs_s": summary.get("process_epochs_s")}

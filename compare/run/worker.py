@@ -1,0 +1,299 @@
+"""One framework's run, in its own process: `python -m compare.run.worker REQUEST.json RESPONSE.json`.
+
+The runner starts one worker per framework, so that each import, backend choice and thread pool stays apart.
+The request names the implementation, the problem and the initial-weights file; the response is JSON.
+"""
+import importlib
+import importlib.metadata
+import inspect
+import json
+import linecache
+import os
+import sys
+import time
+
+import numpy as np
+
+from compare.check import parity, probes, sensitivity
+from compare.own import contract
+from compare.problem import dataset, initial_weights, load_parameters
+from compare.run import environment
+from compare.timing import phases
+
+
+def versions(distributions):
+    """'3.15.1 (tensorflow 2.21.0)': the framework's own version, then those it runs on."""
+    found = [importlib.metadata.version(name) for name in distributions]
+    extra = ", ".join(f"{name} {version}" for name, version in zip(distributions[1:], found[1:], strict=True))
+    return found[0] + (f" ({extra})" if extra else "")
+
+
+def implementation(request):
+    """The module the request names (your own code adapted to the contract: compare.own.contract)."""
+    return contract.adapted(request["module"]) if request.get("own") else importlib.import_module(request["module"])
+
+
+def setup(request):
+    """The threads and determinism switches applied; the data, the initial weights and the network's options:
+    (x, y, weights, network options)."""
+    environment.apply_threads(request["threads"])
+    environment.apply_determinism()
+    x, y = dataset(request["dataset"])
+    weights, biases = load_parameters(request["weights_file"])
+    network = dict(request.get("network", {}))  # the network's options beyond the blog's; a variant's beside them
+    if biases is not None:
+        network["biases"] = biases
+    if request.get("orders") is not None:  # --shuffle: each epoch's order of the rows, the same for every worker
+        network["orders"] = np.array(request["orders"])
+    return x, y, weights, network
+
+
+def build(request, impl, weights, network):
+    return impl.Network(weights, request["learning_rate"], request["dtype"], **network, **request.get("options", {}))
+
+
+def timed_fits(request, net, x, y, weights, network):
+    """What the steady state times: the network training on, and (but for the reference) NumPy's network beside it,
+    timed in alternation as the yardstick. A reader's train() trains afresh for each timed block
+    (compare.own.contract)."""
+    fit = lambda n: getattr(net, "fit_afresh", net.fit)(x, y, n)  # noqa: E731
+    if request["is_reference"]:
+        return fit, None
+    ref_net = importlib.import_module(request["reference_module"]).Network(
+        weights, request["learning_rate"], request["dtype"], **network)
+    return fit, lambda n: ref_net.fit(x, y, n)
+
+
+def timing_replica(request):
+    """Another process for the steady state alone: import, build, one epoch (where a framework compiles), ready."""
+    impl = implementation(request)
+    x, y, weights, network = setup(request)
+    net = build(request, impl, weights, network)
+    net.fit(x, y, 1)
+    return {"status": "ok"}, timed_fits(request, net, x, y, weights, network)
+
+
+def train(request, replies=None):
+    """The parity run, timed by phase; then (the response written) the same network, warm, trains on for the
+    steady state, timed round by round as the runner asks (compare.run.timekeeper). Replies, when given, hear when the
+    phases after the import begin and end: nothing else should run meanwhile."""
+    timings = {}
+    with phases.phase(timings, "import_s"):
+        impl = implementation(request)
+    if replies:
+        phases.reply(replies, {"quiet": True})
+    x, y, weights, network = setup(request)
+    with phases.phase(timings, "build_s"):
+        net = build(request, impl, weights, network)
+    lr, dtype, epochs = request["learning_rate"], request["dtype"], request["epochs"]
+    with phases.phase(timings, "first_epoch_s"):  # tracing and compilation happen here
+        histories = [net.fit(x, y, 1)]
+    with phases.phase(timings, "train_s"):  # the epochs after the first; the first is added below
+        if epochs > 1:
+            histories.append(net.fit(x, y, epochs - 1))
+    if not getattr(net, "replays", False):
+        timings["train_s"] += timings["first_epoch_s"]
+    elif epochs == 1:  # a reader's train(): its last call is the whole run (compare.own.contract.TrainNetwork)
+        timings["train_s"] = timings["first_epoch_s"]
+    if replies:
+        phases.reply(replies, {"quiet": False})
+    curves = {key: np.concatenate([h[key] for h in histories]) for key in ("loss", "mean_abs_error")}
+    response = {
+        "status": "ok",
+        "version": os.path.basename(impl.path) if request.get("own") else versions(request["versions"]),
+        "network": repr(net),
+        "loss": curves["loss"].tolist(),
+        "mean_abs_error": curves["mean_abs_error"].tolist(),
+        # Every step's loss, where the implementation reports it (one per mini-batch; the epoch's mean is "loss").
+        **({"step_loss": np.concatenate([h["step_loss"] for h in histories]).tolist()}
+           if all("step_loss" in h for h in histories) else {}),
+        "final_weights": [w.tolist() for w in net.get_weights()],
+        **({} if "biases" not in network else {"final_biases": [b.tolist() for b in net.get_biases()]}),
+        "predictions": net.predict(x).tolist(),
+    }
+    if request["is_reference"] and parity.diverged_at(response) is not None:
+        response["first_nonfinite"] = first_nonfinite(impl, weights, x, y, lr, dtype, network,
+                                                      parity.diverged_at(response))
+    if request["is_reference"]:
+        with phases.phase(timings, "sensitivity_s"):
+            response["sensitivity"] = {precision: sensitivity.band(impl, response, weights, x, y, lr, dtype,
+                                                                   request["seed"], precision, network)
+                                       for precision in request["band_precisions"]}
+    elif request.get("reference_run") and request["probe_module"] and request["reference_probe_module"]:
+        with phases.phase(timings, "probe_s"):
+            response.update(probe(request, impl, weights, x, y, response, network))
+    timings["peak_memory_mb"] = phases.peak_memory_mb()
+    timings["threads"] = request["threads"]
+    timings["effective_threads"] = environment.effective_threads()
+    response["timing"] = timings
+    response["determinism"] = environment.determinism()
+    return response, timed_fits(request, net, x, y, weights, network) if request.get("serve_timing") else None
+
+
+# NumPy's floating-point errors, the NaN-making first (0/0, ∞ − ∞, 0·∞): the first a replay meets is reported.
+ERRORS = ("invalid value", "divide by zero", "overflow")
+
+
+def first_nonfinite(impl, weights, x, y, learning_rate, dtype, network, epochs):
+    """Where the reference's run first made a NaN or an infinity: its run replayed up to `epochs` with NumPy's
+    floating-point errors reported (np.errstate's call), the first invalid value (0/0, ∞ − ∞), else division by
+    zero, else overflow; {"error", "epoch", "step", "quantity", "function", "file", "line", "code"}, or None."""
+    net, seen, where = impl.Network(weights, learning_rate, dtype, **network), {}, {"epoch": 0, "step": 0}
+    step = net.step
+
+    def counted(*args):
+        where["step"] += 1
+        return step(*args)
+
+    def call(error, flag):
+        frame = inspect.currentframe().f_back
+        if error not in seen and frame is not None:
+            code = frame.f_code
+            optimizer = code.co_name in frame.f_globals.get("OPTIMIZERS", {})
+            seen[error] = {"error": error, **where, "function": code.co_name, "optimizer": optimizer,
+                           "file": "/".join(code.co_filename.split(os.sep)[-2:]),  # impl_numpy/network.py
+                           "line": frame.f_lineno, "code": linecache.getline(code.co_filename, frame.f_lineno).strip()}
+
+    net.step = counted
+    with np.errstate(all="call", under="ignore", call=call):
+        for epoch in range(1, epochs + 1):
+            where.update(epoch=epoch, step=0)
+            net.fit(x, y, 1)
+            if "invalid value" in seen:
+                break
+    found = next((seen[error] for error in ERRORS if error in seen), None)
+    if found:
+        name = found["function"]
+        found["quantity"] = (f"the update ({name}'s step)" if found.pop("optimizer") else
+                             {"backward": "the backward pass", "forward": "the forward pass", "step": "the step",
+                              "fit": "the loss or mean |error|"}.get(name, f"{name}()"))
+    return found
+
+
+def probe(request, impl, weights, x, y, run, network):
+    """Step-local checks from the reference's states: at the spread of epochs, and where this run's curves part from
+    the reference's run (read from the request's reference_run file)."""
+    with open(request["reference_run"]) as f:
+        reference_run = json.load(f)
+    tolerances = request.get("parting_tolerances") or [parity.tolerance(request["dtype"])]
+    partings = [parity.first_divergent_epoch(reference_run, run, tol) for tol in tolerances]
+    at = probes.epochs(request["epochs"], *partings)
+    modules = [importlib.import_module(name) for name in
+               (request["probe_module"], request["reference_run_module"], request["reference_probe_module"])]
+    taken, identical = probes.take((impl, modules[0]), tuple(modules[1:]), weights, x, y, request["learning_rate"],
+                                   request["dtype"], at, network, request.get("options", {}), reference_run["loss"])
+    return {"probes": taken, "probe_replay_identical": identical}
+
+
+def predict_seconds(measured, cell, repeats):
+    """A cautious guess of a cell's cost: the largest cell measured so far, scaled in proportion to the work
+    (batch × width), times the epochs a measurement takes. Fixed costs scale too, so it errs on the high side."""
+    if not measured:
+        return 0.0
+    largest = max(measured, key=lambda c: c["width"] * c["batch"])
+    scale = cell["width"] * cell["batch"] / (largest["width"] * largest["batch"])
+    epochs = largest["epoch_median_s"] + largest.get("reference_epoch_median_s", 0.0)  # NumPy's, timed beside it
+    # per pair and side: an untimed block to settle, then fit(n) and fit(2n); the warm-up besides
+    return scale * (epochs * (1 + 4 * repeats) + largest["call_overhead_s"] * (1 + 3 * repeats))
+
+
+def against_plain_loop(impl, repeats=7):
+    """The NumPy implementation beside the blog's loop written out flat (compare.timing.baseline), at the blog's size,
+    timed in alternation in this one process."""
+    from compare.timing.baseline import plain_loop
+
+    x, y = dataset("blog")
+    w0, w1 = initial_weights(1, [3, 4, 1])
+    net = impl.Network([w0, w1], 1.0, "float64")
+    n = phases.autorange(lambda n: net.fit(x, y, n))
+    impl_s, plain_s = [], []
+    for _ in range(repeats):
+        impl_s.append(phases.seconds(net.fit, x, y, n) / n)
+        plain_s.append(phases.seconds(plain_loop, x, y, w0, w1, n, 1.0) / n)
+    impl_median, plain_median = float(np.median(impl_s)), float(np.median(plain_s))
+    return {"epoch_median_s": impl_median, "plain_loop_epoch_median_s": plain_median,
+            "ratio": impl_median / plain_median, "block_epochs": n, "repeats": repeats}
+
+
+def bench(request, report=print):
+    """Steady-state time per epoch for each cell (width, batch) of a sweep, on random data of that shape, within
+    the request's budget: a cell that would not fit in what is left is skipped and marked so. With a reference
+    (NumPy's implementation), each timed block of the framework is followed by one of NumPy training the same
+    network on the same data, here in the same process, so that each cell's ratio to NumPy is taken pair by pair,
+    as a run's is; each side settles with an untimed block first (phases.pairs)."""
+    start = time.monotonic()
+    impl = importlib.import_module(request["module"])
+    reference = importlib.import_module(request["reference"]) if request.get("reference") else None
+    environment.apply_threads(request["threads"])
+    rng = np.random.default_rng(request["seed"])
+    response = {"status": "ok", "version": versions(request["versions"]), "cells": []}
+    if request.get("baseline"):
+        response["against_plain_loop"] = against_plain_loop(impl)
+    measured = []
+    for cell in request["cells"]:
+        left = request["budget_s"] - (time.monotonic() - start)
+        need = predict_seconds(measured, cell, request["repeats"])
+        if need > left:
+            result = {**cell, "skipped": f"budget: about {need:.0f} s needed, {max(left, 0):.0f} s left"}
+        else:
+            x = rng.random((cell["batch"], request["inputs"]))
+            y = (rng.random((cell["batch"], 1)) < 0.5).astype(np.float64)
+            weights = initial_weights(request["seed"], [request["inputs"], cell["width"], 1])
+            net = impl.Network(weights, request["learning_rate"], request["dtype"], **request.get("options", {}))
+            epochs = lambda n: net.fit(x, y, n)  # noqa: B023, E731 — called here, within this cell
+            numpy_epochs = None
+            if reference:
+                numpy_net = reference.Network(weights, request["learning_rate"], request["dtype"])
+                numpy_epochs = lambda m: numpy_net.fit(x, y, m)  # noqa: B023, E731
+            result = {**cell, **phases.steady_state(epochs, repeats=request["repeats"], reference=numpy_epochs,
+                                                    budget_s=0, settle=True)}
+            measured.append(result)
+            del net, x, y, numpy_epochs
+        response["cells"].append(result)
+        report(json.dumps(result), flush=True)  # one line per cell: the runner's progress bar reads it
+    response["peak_memory_mb"] = phases.peak_memory_mb()
+    response["effective_threads"] = environment.effective_threads()
+    return response
+
+
+def main(argv):
+    request_path, response_path = argv
+    with open(request_path) as f:
+        request = json.load(f)
+    if request.get("kind") == "bench":  # its progress lines go to stdout
+        response, fits = bench(request), None
+    else:
+        # Standard output carries the timing rounds (compare.run.timekeeper); what a framework prints goes to stderr.
+        replies = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)
+        if request.get("own"):
+            contract.guard_exits()
+        try:
+            response, fits = (timing_replica(request) if request.get("kind") == "timing"
+                              else train(request, replies if request.get("serve_timing") else None))
+        except (SystemExit, contract.Exited) as err:  # your own code ended its process: said in its row
+            if not request.get("own"):
+                raise
+            reason = contract.exited(err, contract.source_path(request["module"]))
+            response, fits = {"status": "error", "reason": reason}, None
+        except contract.ContractError as err:  # your own code does not follow the contract: one line, and exit 2
+            response, fits = {"status": "error", "reason": str(err), "contract": True}, None
+        except Exception as err:  # noqa: BLE001 — your own code raised while it ran: its own line says where
+            if not request.get("own"):
+                raise
+            reason = contract.located(err, contract.source_path(request["module"]))
+            response, fits = {"status": "error", "reason": reason}, None
+    with open(response_path, "w") as f:
+        json.dump(response, f)  # floats as repr: float64 values round-trip exactly
+    if fits and request.get("serve_timing"):
+        try:
+            phases.serve(*fits, sys.stdin, replies)
+        except Exception as err:  # noqa: BLE001 — your own code raised while timed
+            if not request.get("own"):
+                raise
+            print(contract.located(err, contract.source_path(request["module"])), file=sys.stderr)
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
