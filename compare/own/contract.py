@@ -362,8 +362,9 @@ def located(err, path):
 
 
 # State the probes hand your code at a step past the first, the keyword that takes it, and what it is.
-HANDED = {"optimizer_state": "the reference's optimizer state (its b, m, v and t)", "biases": "the reference's biases",
+HANDED = {"optimizer_state": "the reference's {optimizer} state ({slots})", "biases": "the reference's biases",
           "orders": "the epoch's order of the rows"}
+SLOTS = {"momentum": "its b", "nesterov": "its b", "rmsprop": "its v", "adam": "its m, v and step count t"}
 HOW_TO_OBSERVE = "add forward(x, weights) and backward(layers, y, weights) to compare them"
 
 
@@ -381,11 +382,12 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
         handed["biases"] = None  # zeros, where a file that keeps its own biases starts them
     cannot = [name for name, value in handed.items() if value is not None and not accepts(module.callee, name)]
     if cannot:
+        optimizer = options.get("optimizer", "sgd")
+        what = " and ".join(HANDED[n].format(optimizer=optimizer, slots=SLOTS.get(optimizer, "")) for n in cannot)
+        keywords = " and ".join(n + "=" for n in cannot)
         return {"layers": None, "loss": None, "gradients": None, "bias_gradients": None, "weights": None,
-                "biases": None, "skipped": f"{module.what} takes no {' or '.join(n + '=' for n in cannot)}, so "
-                                           f"{' and '.join(HANDED[n] for n in cannot)} cannot be handed to it "
-                                           f"(take {' and '.join(n + '=' for n in cannot)} to have these steps "
-                                           f"checked)"}
+                "biases": None, "skipped": f"{module.what} takes no {keywords.replace(' and ', ' or ')}, so {what} "
+                                           f"cannot be handed to it (take {keywords} to have these steps checked)"}
     source = module.source
     x, y = x.astype(dtype), y.astype(dtype)
     layers = gradients = None
