@@ -120,3 +120,10 @@ def test_the_check_catches_an_import_up_a_layer_and_a_circle(tmp_path):
 @pytest.mark.parametrize("command", ["compare.run.worker", "compare.commands.readme"])
 def test_the_modules_started_with_python_m_exist(command):
     assert command in modules()
+
+
+def test_the_project_root_that_workers_and_the_generator_use_is_the_projects():
+    from compare.commands import readme
+    from compare.run import runner
+
+    assert (runner.ROOT / "pyproject.toml").is_file() and readme.README == runner.ROOT / "README.md"

@@ -15,7 +15,7 @@ from compare.problem import Config
 from compare.report import markdown, summary
 from compare.run import results, runner
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project
 README = ROOT / "README.md"
 FIGURES = README.parent / "docs"
 DRIFT_EPOCHS = (50, 500)

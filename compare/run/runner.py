@@ -17,7 +17,7 @@ from compare.problem import dataset, save_weights
 from compare.run import environment, processes, timekeeper
 from compare.run.results import SCHEMA
 
-ROOT = Path(__file__).resolve().parent.parent  # the project, so that workers import the same packages
+ROOT = Path(__file__).resolve().parents[2]  # the project, so that workers import the same packages
 STDERR_TAIL_LINES = 20
 
 
