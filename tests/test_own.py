@@ -115,10 +115,12 @@ def test_nan_returned_fails_at_epoch_1(tmp_path, capsys):
 
 
 def test_an_endless_loop_times_out_and_the_other_frameworks_still_run(tmp_path, capsys):
+    # The others are NumPy's alone, which start well within the timeout on a loaded machine (torch may not).
     code, out, _, results = check(tmp_path, capsys, solved(**{"for _ in range(epochs):": "while True:"}),
-                                  "--timeout", "5", frameworks="numpy,torch")
-    assert code == 1 and "my_network  error: timed out after 5 s" in out
-    assert results["parity"]["frameworks"]["torch"]["verdict"] == "pass"
+                                  "--timeout", "5", frameworks="numpy,tests.own.written_differently")
+    row = next(line for line in out.splitlines() if line.startswith("my_network "))
+    assert code == 1 and row.split(maxsplit=1)[1] == "error: timed out after 5 s"
+    assert results["parity"]["frameworks"]["written_differently"]["verdict"] == "pass"
 
 
 def test_the_exercise_writes_its_starter_and_never_overwrites_a_file(tmp_path, capsys):
