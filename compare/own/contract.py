@@ -89,7 +89,7 @@ def declared_network(path):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "NETWORK" for t in node.targets):
             try:
                 value = ast.literal_eval(node.value)
-            except ValueError:
+            except (ValueError, TypeError, SyntaxError, RecursionError):  # not a plain literal
                 value = None
             if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
                 raise ContractError(f"{os.path.basename(path)} line {node.lineno}: NETWORK must be a dict of plain "
