@@ -199,7 +199,6 @@ def cause(comparison, k, rows, loss):
 
 def shape(comparison, others, probe, tol, data, network):
     """The shape of a comparison that differs, read from its numbers: {"scale", "scale_also", "shape", "cause"}."""
-    d = difference
     ours, theirs, quantity = comparison["ours"], comparison["theirs"], comparison["quantity"]
     out = {"scale": None, "scale_also": [], "shape": None, "cause": None}
     if ours is None or theirs is None:
@@ -207,32 +206,32 @@ def shape(comparison, others, probe, tol, data, network):
     depth = len(probe["reference"].get("weights") or probe["reference"].get("layers") or [None, None])
     rows = len(data[1]) if data else len(np.asarray(probe["reference"]["layers"][-1]))
     loss = (network or {}).get("loss", "half-sse")
-    k = d.scale(ours, theirs, tol)
+    k = difference.scale(ours, theirs, tol)
     if k is not None:
         also = [agreeing_name(other).removesuffix("'s") for other in others
                 if other["quantity"] == quantity and other["ours"] is not None and other["theirs"] is not None
-                and d.fits(other["ours"], k * np.asarray(other["theirs"], dtype=np.float64), tol)]
+                and difference.fits(other["ours"], k * np.asarray(other["theirs"], dtype=np.float64), tol)]
         out.update(scale=k, scale_also=also, cause=cause(comparison, k, rows, loss))
         return out
     if quantity == "forward":
-        activation = d.activations(network, depth)[comparison["layer"]]
-        if d.reapplied(ours, theirs, activation, tol):
+        activation = difference.activations(network, depth)[comparison["layer"]]
+        if difference.reapplied(ours, theirs, activation, tol):
             out.update(shape="squashed twice", cause=f"{layer_name(comparison['layer'], depth).split(' ')[0]} is the "
                        f"reference's passed through {activation} once more: the activation applied twice")
         elif data is not None and probe.get("before"):
             i = comparison["layer"]
             below = data[0] if i == 0 else probe["reference"]["layers"][i - 1]
             biases = (probe["before"].get("biases") or [None] * depth)[i]
-            if d.layer_of_transposed(ours, below, probe["before"]["weights"][i], biases, activation, tol):
+            if difference.layer_of_transposed(ours, below, probe["before"]["weights"][i], biases, activation, tol):
                 out.update(shape="transposed", cause=f"it is what w{i} transposed gives: weights copied in (out, in) "
                            f"where the contract's are (in, out), which a square w{i} lets run")
     elif quantity == "gradient" and data is not None and probe.get("before"):
         before = probe["before"]
-        slip = d.slip(ours, comparison["layer"], data[0], data[1], before["weights"], before.get("biases"),
+        slip = difference.slip(ours, comparison["layer"], data[0], data[1], before["weights"], before.get("biases"),
                       network, tol)
         if slip:
-            activation = d.activations(network, depth)[comparison["layer"]]
-            out.update(shape=slip, cause=d.SLIP_TEXT[slip].format(f=activation))
+            activation = difference.activations(network, depth)[comparison["layer"]]
+            out.update(shape=slip, cause=difference.SLIP_TEXT[slip].format(f=activation))
     return out
 
 

@@ -238,8 +238,8 @@ def verdict(results):
 
 
 def first_nonfinite(found, run):
-    """': the first NaN came from …, at epoch 1, step 2', as the reference's replay found it; else what the loss did
-    before it (rising steps are a sign of too large a learning rate, and only then is it said)."""
+    """': its first invalid value … came at epoch 1, step 1, in the update (adam's step) (file line: code)', as the
+    reference's replay found it; else, where the loss rose before it, that fact (and a learning rate only asked)."""
     if found:
         gloss = " (0/0, ∞ − ∞ or 0·∞)" if found["error"] == "invalid value" else ""
         return (f": its first {found['error']}{gloss} came at epoch {found['epoch']}, step {found['step']}, in "
