@@ -24,4 +24,4 @@ clean:
 
 .PHONY: readme
 readme: $(VENV)/.installed  # regenerate the README's figures from real runs (several minutes)
-	$(PY) -m compare.commands.readme
+	$(PY) -m compare.readme

@@ -379,10 +379,10 @@ def status(run):
     return run["status"] if run["status"] != "ok" else summary.seconds(run["timing"]["train_s"])
 
 
-def command_run(args):
+def command_run(args, workers=None):
     config = config_from(args)
     results.prepare(config.out, "results.json")
-    data = runner.run(config, progress=progress if config.jobs == 1 else progress_of_many)
+    data = runner.run(config, progress=progress if config.jobs == 1 else progress_of_many, workers=workers)
     failed = {name: run for name, run in data["runs"].items() if run["status"] != "missing"}
     if all(run["status"] == "error" for run in failed.values()):
         # Nothing could start from this input (a weights file every framework refuses, a timeout too short for
@@ -441,7 +441,10 @@ def signals_handled():
             signal.signal(sig, handler)
 
 
-def main(argv=None):
+def main(argv=None, workers=None):
+    """The command line; its exit code. workers: a compare.run.pool.Pool whose served workers `run` may use, for a
+    caller in this process that makes many runs (the README's generator); the command line itself starts a fresh
+    process per framework."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]  # `python -m compare` alone runs the defaults
@@ -450,8 +453,8 @@ def main(argv=None):
     try:
         with signals_handled():
             commands = {"bench": command_bench, "cost": command_cost, "report": command_report,
-                    "exercise": command_exercise}
-            return commands.get(args.command, command_run)(args)
+                        "exercise": command_exercise}
+            return commands[args.command](args) if args.command in commands else command_run(args, workers)
     except ProblemError as err:
         print(f"compare: error: {err}", file=sys.stderr)
         return 2

@@ -126,9 +126,9 @@ LARGE_STEPS = {
 
 
 @pytest.mark.parametrize("fields", LARGE_STEPS.values(), ids=LARGE_STEPS)
-def test_large_steps_part_the_curves_but_every_step_agrees(fields):
+def test_large_steps_part_the_curves_but_every_step_agrees(fields, workers):
     installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
-    results = runner.run(Config(frameworks=installed, repeats=0, jobs=2, **fields))
+    results = runner.run(Config(frameworks=installed, repeats=0, jobs=2, **fields), workers=workers)
     frameworks = results["parity"]["frameworks"]
     for name, entry in frameworks.items():
         assert results["runs"][name]["status"] == "ok", results["runs"][name].get("stderr")
@@ -143,7 +143,7 @@ def test_large_steps_part_the_curves_but_every_step_agrees(fields):
 
 # Each optimizer in the eight frameworks: a case for each declared difference of Keras's built-ins, and the settings
 # that line each one up (ε = 0; μ, β₁, β₂ that float32 holds), where Keras must agree exactly; then mini-batches.
-# The whole product of optimizers, dtypes and batchings is the README's optimizer matrix (compare.commands.readme).
+# The whole product of optimizers, dtypes and batchings is the README's optimizer matrix (compare.readme).
 OPTIMIZER_CASES = {
     "momentum": dict(optimizer="momentum", learning_rate=0.5),  # Keras on TensorFlow: μ = 0.9 cast through float32
     "rmsprop-xor": dict(optimizer="rmsprop", dataset="xor", learning_rate=0.1),  # Keras: ε inside the root
@@ -190,12 +190,13 @@ def test_each_optimizer_agrees_or_differs_only_as_declared(run_config, fields):
     assert runner.exit_code(results) == 0
 
 
-def test_cross_entropy_parts_where_the_outputs_saturate_as_each_framework_declares():
+def test_cross_entropy_parts_where_the_outputs_saturate_as_each_framework_declares(workers):
     """At learning rate 100 the blog's outputs come within 1e-13 of 0 or 1 by epoch 3: the logs of the rounded ŷ
     (NumPy's, JAX's) part from the loss taken from the logits (Keras on TensorFlow, PyTensor's rewrites), from the
     clip at 1e-7 (Keras on JAX and torch) and from tf.sigmoid's other rounding, each as its framework declares."""
     installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
-    results = runner.run(Config(frameworks=installed, repeats=0, jobs=2, loss="bce", learning_rate=100.0))
+    results = runner.run(Config(frameworks=installed, repeats=0, jobs=2, loss="bce", learning_rate=100.0),
+                         workers=workers)
     frameworks = results["parity"]["frameworks"]
     for name, entry in frameworks.items():
         assert results["runs"][name]["status"] == "ok", results["runs"][name].get("stderr")
@@ -210,7 +211,7 @@ def test_cross_entropy_parts_where_the_outputs_saturate_as_each_framework_declar
     assert runner.exit_code(results) == 0
 
 
-def test_relu_slope_at_zero_is_zero_everywhere(tmp_path):
+def test_relu_slope_at_zero_is_zero_everywhere(tmp_path, workers):
     """With w0's last row zero, the row x = (0, 0, 1) gives every hidden unit a pre-activation of exactly 0, so
     ReLU'(0) enters w0's gradient: 0 in every framework (PyTensor's spelling chosen to match), where a slope of 1
     (torch.clamp, tf.maximum, pt.maximum) or 0.5 (jnp.maximum) would part at epoch 2."""
@@ -227,6 +228,6 @@ def test_relu_slope_at_zero_is_zero_everywhere(tmp_path):
     assert np.abs(with_slope_one - backward([x, hidden, y_hat], y, weights, "relu")[0][0]).max() > 1e-3
     installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
     results = runner.run(Config(frameworks=installed, dataset="xor", weights=str(tmp_path / "w.npz"), hidden=(4,),
-                                activation="relu", epochs=20, repeats=0, jobs=2))
+                                activation="relu", epochs=20, repeats=0, jobs=2), workers=workers)
     for name, entry in results["parity"]["frameworks"].items():
         assert entry["verdict"] in ("pass", "limited") and entry["diagnosis"] is None, (name, entry)

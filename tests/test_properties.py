@@ -23,9 +23,9 @@ INSTALLED = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
 
 @given(seed=st.integers(0, 2**32 - 1), hidden=st.integers(1, 12),
        learning_rate=st.floats(0.05, 5.0, allow_nan=False), dataset=st.sampled_from(["blog", "xor"]))
-def test_every_framework_agrees_at_float64(seed, hidden, learning_rate, dataset):
+def test_every_framework_agrees_at_float64(workers, seed, hidden, learning_rate, dataset):
     results = runner.run(Config(frameworks=INSTALLED, seed=seed, hidden=hidden, learning_rate=learning_rate,
-                                dataset=dataset, epochs=20, repeats=0, jobs=2))
+                                dataset=dataset, epochs=20, repeats=0, jobs=2), workers=workers)
     for name in INSTALLED:
         assert results["runs"][name]["status"] == "ok", results["runs"][name].get("stderr")
     for name, entry in results["parity"]["frameworks"].items():

@@ -1,1 +1,1 @@
-"""Commands that make runs of their own: bench, cost, the README's generator. Import report, run and below."""
+"""Commands that make runs of their own: bench, cost. Import report, run and below."""

@@ -14,7 +14,7 @@ from compare.errors import ProblemError
 from compare.frameworks import FRAMEWORKS, REFERENCE, with_own
 from compare.own import contract
 from compare.problem import dataset, save_weights
-from compare.run import environment, processes, timekeeper
+from compare.run import environment, pool, processes, timekeeper
 from compare.run.results import SCHEMA
 
 ROOT = Path(__file__).resolve().parents[2]  # the project, so that workers import the same packages
@@ -106,12 +106,13 @@ def worker_command(framework, workdir, request, kind=None):
 
 
 def run_worker(framework, config, weights_file, workdir, reference=None, reference_run=None, band_precisions=(),
-               lane=None):
+               lane=None, workers=None):
     """Run one framework in its own process and return its entry of results.json's runs; then time its steady state
     in that process and the replicas the lane prepared (compare.run.timekeeper).
 
     reference: the reference's Framework, for the step-local checks; reference_run: the file of its finished run.
     band_precisions: for the reference, the precisions whose ulps its sensitivity runs nudge the weights by.
+    workers: a compare.run.pool.Pool, whose served worker runs the request where it may (compare.run.pool.servable).
     """
     missing = framework.missing()
     if missing:
@@ -121,12 +122,25 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
     request = worker_request(framework, config, weights_file, reference, reference_run, band_precisions)
     command = worker_command(framework, workdir, request)
     response_file = Path(command[-1])
+    if workers is not None and pool.servable(request):
+        env = worker_env(framework, config.threads)
+        ended, stderr = workers.run(framework, env, command[-2], response_file, config.timeout)
+        if ended != "refused":
+            if processes.stopping():
+                raise processes.Stopped("interrupted")
+            return finished_response(ended, stderr, config, response_file)
     served = timekeeper.Served(command, config.timeout, on_quiet=lane.quiet if lane else None,
                                env=worker_env(framework, config.threads, workdir), cwd=workdir)
     if lane:
         lane.started(framework.name)
     timed = [served] if served.wait_ready() else []
-    response = finished_response(served if not timed else None, config, response_file)
+    if timed:  # it wrote its response, and now waits to be timed
+        response = finished_response("done", "", config, response_file)
+    else:
+        code, stderr = served.close(wait=True)
+        if processes.stopping():
+            raise processes.Stopped("interrupted")
+        response = finished_response("timed out" if served.timed_out else code, stderr, config, response_file)
     failed = []
     if lane:
         replicas, failed = lane.take(framework.name)
@@ -153,20 +167,15 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
     return response
 
 
-def finished_response(served, config, response_file):
-    """The worker's response from its file, once it wrote it; with `served` (a worker that ended without serving
-    timing rounds) its exit decides first: a timeout or a failure is the framework's error."""
-    if served is not None:
-        code, stderr = served.close(wait=True)
-        if processes.stopping():
-            raise processes.Stopped("interrupted")
-        if served.timed_out:
-            return {"status": "error", "reason": f"timed out after {config.timeout:g} s", "stderr": tail(stderr)}
-        if code != 0:
-            last = tail(stderr, 1) or f"exit code {code}"
-            return {"status": "error", "reason": f"worker failed: {last}", "stderr": tail(stderr)}
-    else:
-        stderr = ""
+def finished_response(ended, stderr, config, response_file):
+    """The worker's response from its file, once it wrote it. How the worker ended decides first: "done" (a served
+    worker's reply, or a fresh one waiting to be timed) or exit code 0 reads the file; a timeout or a failure is the
+    framework's error."""
+    if ended == "timed out":
+        return {"status": "error", "reason": f"timed out after {config.timeout:g} s", "stderr": tail(stderr)}
+    if ended not in ("done", 0):
+        last = tail(stderr, 1) or f"exit code {ended}"
+        return {"status": "error", "reason": f"worker failed: {last}", "stderr": tail(stderr)}
     try:
         response = json.loads(response_file.read_text())
         if response.get("status") == "error" and isinstance(response.get("reason"), str):  # your code's, said so
@@ -215,8 +224,10 @@ def determinism(config, weights_sha256, runs):
     }
 
 
-def run(config, registry=None, progress=None):
-    """Train every framework of config from the same initial weights; return the contents of results.json."""
+def run(config, registry=None, progress=None, workers=None):
+    """Train every framework of config from the same initial weights; return the contents of results.json.
+    workers: a compare.run.pool.Pool whose served workers take the runs they may (those not timed, not your own
+    code); without one, every framework runs in a fresh process."""
     names, registry = with_own(config.frameworks, FRAMEWORKS if registry is None else registry)
     config, declared = contract.adopted(config, [registry[name] for name in names if registry[name].own])
     names = frameworks_to_run(replace(config, frameworks=tuple(names)), registry)
@@ -243,10 +254,11 @@ def run(config, registry=None, progress=None):
             if name == REFERENCE:
                 # Nudged at the run's precision, and at float32's where a framework holds only that (its limit).
                 precisions = dict.fromkeys([config.dtype] + ["float32" for _ in limits(names, registry, config.dtype)])
-                run = run_worker(registry[name], config, weights_file, work, band_precisions=precisions, lane=lane)
+                run = run_worker(registry[name], config, weights_file, work, band_precisions=precisions, lane=lane,
+                                 workers=workers)
             else:
                 run = run_worker(registry[name], config, weights_file, work, registry[REFERENCE],
-                                 reference_run if reference_run.exists() else None, lane=lane)
+                                 reference_run if reference_run.exists() else None, lane=lane, workers=workers)
             if progress:
                 progress(name, run)
             return run
@@ -259,9 +271,9 @@ def run(config, registry=None, progress=None):
                 reference_run.write_text(json.dumps({key: runs[REFERENCE][key] for key in parity.CURVES}))
             # One worker at a time, so that no framework is timed while another competes for the cores; --jobs > 1
             # trades that for a sooner parity verdict.
-            with ThreadPoolExecutor(max_workers=config.jobs) as pool:
+            with ThreadPoolExecutor(max_workers=config.jobs) as executor:
                 others = names[1:]
-                runs.update(zip(others, pool.map(one, others), strict=True))
+                runs.update(zip(others, executor.map(one, others), strict=True))
         finally:
             if lane:
                 lane.close()

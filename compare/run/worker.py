@@ -1,4 +1,5 @@
-"""One framework's run, in its own process: `python -m compare.run.worker REQUEST.json RESPONSE.json`.
+"""One framework's run, in its own process: `python -m compare.run.worker REQUEST.json RESPONSE.json`; or request
+after request in one process: `python -m compare.run.worker --serve` (compare.run.pool).
 
 The runner starts one worker per framework, so that each import, backend choice and thread pool stays apart.
 The request names the implementation, the problem and the initial-weights file; the response is JSON.
@@ -17,7 +18,8 @@ import numpy as np
 from compare.check import parity, probes, sensitivity
 from compare.own import contract
 from compare.problem import dataset, initial_weights, load_parameters
-from compare.run import environment
+from compare.run import environment, state
+from compare.run.pool import servable
 from compare.timing import phases
 
 
@@ -73,13 +75,16 @@ def timing_replica(request):
     return {"status": "ok"}, timed_fits(request, net, x, y, weights, network)
 
 
-def train(request, replies=None):
+def train(request, replies=None, settle=None):
     """The parity run, timed by phase; then (the response written) the same network, warm, trains on for the
     steady state, timed round by round as the runner asks (compare.run.timekeeper). Replies, when given, hear when the
-    phases after the import begin and end: nothing else should run meanwhile."""
+    phases after the import begin and end: nothing else should run meanwhile. settle, in a served worker, is called
+    once the framework is imported (serve)."""
     timings = {}
     with phases.phase(timings, "import_s"):
         impl = implementation(request)
+    if settle:
+        settle()
     if replies:
         phases.reply(replies, {"quiet": True})
     x, y, weights, network = setup(request)
@@ -256,38 +261,85 @@ def bench(request, report=print):
     return response
 
 
-def main(argv):
-    request_path, response_path = argv
-    with open(request_path) as f:
-        request = json.load(f)
-    if request.get("kind") == "bench":  # its progress lines go to stdout
-        response, fits = bench(request), None
-    else:
-        # Standard output carries the timing rounds (compare.run.timekeeper); what a framework prints goes to stderr.
-        replies = os.fdopen(os.dup(1), "w")
-        os.dup2(2, 1)
-        if request.get("own"):
-            contract.guard_exits()
-        try:
-            response, fits = (timing_replica(request) if request.get("kind") == "timing"
-                              else train(request, replies if request.get("serve_timing") else None))
-        except (SystemExit, contract.Exited) as err:  # your own code ended its process: said in its row
-            if not request.get("own"):
-                raise
-            reason = contract.exited(err, contract.source_path(request["module"]))
-            response, fits = {"status": "error", "reason": reason}, None
-        except contract.ContractError as err:  # your own code does not follow the contract: one line, and exit 2
-            response, fits = {"status": "error", "reason": str(err), "contract": True}, None
-        except Exception as err:  # noqa: BLE001 — your own code raised while it ran: its own line says where
-            if not request.get("own"):
-                raise
-            reason = contract.located(err, contract.source_path(request["module"]))
-            response, fits = {"status": "error", "reason": reason}, None
+def handle(request, settle=None):
+    """A request's response, and the steady state's fits to serve (or None): a reader's own code's errors and exits
+    become its response; any other error propagates (the worker fails with it, as it should)."""
+    if request.get("kind") == "bench":
+        return bench(request), None
+    if request.get("own"):
+        contract.guard_exits()
+    try:
+        return (timing_replica(request) if request.get("kind") == "timing"
+                else train(request, REPLIES if request.get("serve_timing") else None, settle))
+    except (SystemExit, contract.Exited) as err:  # your own code ended its process: said in its row
+        if not request.get("own"):
+            raise
+        return {"status": "error", "reason": contract.exited(err, contract.source_path(request["module"]))}, None
+    except contract.ContractError as err:  # your own code does not follow the contract: one line, and exit 2
+        return {"status": "error", "reason": str(err), "contract": True}, None
+    except Exception as err:  # noqa: BLE001 — your own code raised while it ran: its own line says where
+        if not request.get("own"):
+            raise
+        return {"status": "error", "reason": contract.located(err, contract.source_path(request["module"]))}, None
+
+
+def write(response, response_path):
     with open(response_path, "w") as f:
         json.dump(response, f)  # floats as repr: float64 values round-trip exactly
+
+
+def serve(commands):
+    """Request after request in this one process: each line of commands is {"request": path, "response": path}; the
+    response written, {"done": n} is the reply. Before each request after the first, whatever the one before may have
+    changed is set afresh (compare.run.state), to the settings found right after the first request's import. A
+    request that is not servable, or names another implementation than the first, is refused: {"refused": why}."""
+    first, found = None, {}
+
+    def settle():
+        if found:
+            state.restore(found)
+        else:
+            found.update(state.settings())
+
+    for n, line in enumerate(commands, 1):
+        message = json.loads(line)
+        with open(message["request"]) as f:
+            request = json.load(f)
+        first = first or request["module"]
+        if not servable(request) or request["module"] != first:
+            phases.reply(REPLIES, {"refused": f"a served worker of {first} takes no such request"})
+            continue
+        response, _ = handle(request, settle)
+        response.setdefault("timing", {})["served_request"] = n  # 1: this process's first, its import included
+        write(response, message["response"])
+        phases.reply(REPLIES, {"done": n})
+
+
+REPLIES = None  # the worker's replies (timing rounds, served requests): its standard output, kept for them alone
+
+
+def main(argv):
+    global REPLIES
+    request = None
+    if argv[0] != "--serve":  # --serve FOLDER: the pool's (compare.run.pool)
+        request_path, response_path = argv
+        with open(request_path) as f:
+            request = json.load(f)
+        if request.get("kind") == "bench":  # its progress lines go to stdout
+            write(bench(request), response_path)
+            return
+    # Standard output carries the replies (compare.run.timekeeper, compare.run.pool); what a framework prints goes
+    # to stderr.
+    REPLIES = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    if request is None:
+        serve(sys.stdin)
+        return
+    response, fits = handle(request)
+    write(response, response_path)
     if fits and request.get("serve_timing"):
         try:
-            phases.serve(*fits, sys.stdin, replies)
+            phases.serve(*fits, sys.stdin, REPLIES)
         except Exception as err:  # noqa: BLE001 — your own code raised while timed
             if not request.get("own"):
                 raise

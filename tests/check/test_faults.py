@@ -33,13 +33,14 @@ CASES = [pytest.param(*mutant, regime, id=f"{mutant[0]}-{regime}") for mutant in
          if regime != "large-step-float64" or mutant[1] == "numpy" or mutant[0] == "torch_silently_float32"]
 
 
-def run_with(framework, **fields):
+def run_with(framework, workers=None, **fields):
     registry = {"numpy": FRAMEWORKS["numpy"], framework.name: framework}
-    return runner.run(Config(frameworks=("numpy", framework.name), repeats=0, **fields), registry=registry)
+    return runner.run(Config(frameworks=("numpy", framework.name), repeats=0, **fields), registry=registry,
+                      workers=workers)
 
 
 @pytest.mark.parametrize("module, base, epoch, quantity, layer, regime", CASES)
-def test_a_broken_implementation_fails_with_the_quantity_named(module, base, epoch, quantity, layer, regime):
+def test_a_broken_implementation_fails_with_the_quantity_named(workers, module, base, epoch, quantity, layer, regime):
     real = FRAMEWORKS[base]
     if real.missing():
         pytest.skip(f"{base} not installed")
@@ -48,7 +49,7 @@ def test_a_broken_implementation_fails_with_the_quantity_named(module, base, epo
         pytest.skip("asked for float32, this mutant is correct: its bug shows only in a float64 run")
     mutant = Framework("mutant", f"tests.mutants.{module}", real.requires, real.extra, real.versions, env=real.env,
                        probe=real.probe_module)
-    results = run_with(mutant, **fields)
+    results = run_with(mutant, workers, **fields)
     assert results["runs"]["mutant"]["status"] == "ok", results["runs"]["mutant"].get("stderr")
     entry = results["parity"]["frameworks"]["mutant"]
     assert entry["verdict"] == "FAIL" and entry["ok"] is False
@@ -71,9 +72,9 @@ OPTIMIZER_MUTANTS = [
 
 @pytest.mark.parametrize("module, fields", OPTIMIZER_MUTANTS, ids=[m for m, _ in OPTIMIZER_MUTANTS])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_a_broken_optimizer_fails_at_the_update(module, fields, dtype):
+def test_a_broken_optimizer_fails_at_the_update(workers, module, fields, dtype):
     mutant = Framework("mutant", f"tests.mutants.{module}", ("numpy",), "numpy", ("numpy",), probe="impl_numpy.probe")
-    results = run_with(mutant, dataset="xor", dtype=dtype, **fields)
+    results = run_with(mutant, workers, dataset="xor", dtype=dtype, **fields)
     entry = results["parity"]["frameworks"]["mutant"]
     assert entry["verdict"] == "FAIL" and entry["first_divergent_epoch"] >= 2  # epoch 1's loss precedes any update
     diagnosis = entry["diagnosis"]
@@ -83,10 +84,10 @@ def test_a_broken_optimizer_fails_at_the_update(module, fields, dtype):
     claims.assert_claims_only_what_was_observed(results)
 
 
-def test_a_batch_loss_taken_after_its_update_fails_at_the_loss():
+def test_a_batch_loss_taken_after_its_update_fails_at_the_loss(workers):
     mutant = Framework("mutant", "tests.mutants.numpy_batch_loss_after_update", ("numpy",), "numpy", ("numpy",),
                        probe="impl_numpy.probe")
-    results = run_with(mutant, dataset="xor", batch_size=2, shuffle=True, learning_rate=0.5)
+    results = run_with(mutant, workers, dataset="xor", batch_size=2, shuffle=True, learning_rate=0.5)
     entry = results["parity"]["frameworks"]["mutant"]
     assert entry["verdict"] == "FAIL" and entry["first_divergent_epoch"] == 1
     assert entry["max_abs_step_loss_diff"] > parity.tolerance("float64")
@@ -110,19 +111,28 @@ def test_a_worker_that_vanishes_without_an_answer():
     assert runner.exit_code(results) == 1
 
 
-def test_the_same_run_twice_is_bit_identical():
-    """float64, one thread: every framework and variant gives the very same bits on a second run, and results.json
-    says what makes it so."""
-    config = Config(frameworks=tuple(n for n in FRAMEWORKS if not FRAMEWORKS[n].missing()), dataset="xor",
-                    repeats=0, jobs=2)
-    first, second = runner.run(config), runner.run(config)
+def test_the_same_run_twice_is_bit_identical_fresh_and_served(workers):
+    """float64, one thread: every framework and variant gives the very same bits in fresh processes and in served
+    workers that have just run another network (float32, two tanh layers with biases, cross-entropy, Adam, shuffled
+    mini-batches), and results.json says what makes it so."""
+    names = tuple(n for n in FRAMEWORKS if not FRAMEWORKS[n].missing())
+    config = Config(frameworks=names, dataset="xor", repeats=0, jobs=2)
+    first = runner.run(config)
+    runner.run(Config(frameworks=names, dtype="float32", hidden=(5, 4), activation="tanh", bias=True, loss="bce",
+                      optimizer="adam", batch_size=2, shuffle=True, learning_rate=0.1, repeats=0, jobs=2),
+               workers=workers)
+    second = runner.run(config, workers=workers)
     for name in config.frameworks:
         assert first["runs"][name]["status"] == "ok", first["runs"][name].get("stderr")
-        for key in ("loss", "mean_abs_error", "final_weights", "predictions", "probes", "sensitivity"):
+        assert "served_request" not in first["runs"][name]["timing"]
+        assert second["runs"][name]["timing"]["served_request"] > 1  # after another run, in the same process
+        for key in ("loss", "mean_abs_error", "step_loss", "final_weights", "final_biases", "predictions", "probes",
+                    "sensitivity"):
             assert first["runs"][name].get(key) == second["runs"][name].get(key), (name, key)
     block = first["determinism"]
     assert block["seed"] == 1 and block["threads"] == 1 and len(block["initial_weights_sha256"]) == 64
     assert block["initial_weights_sha256"] == second["determinism"]["initial_weights_sha256"]
+    assert block["frameworks"] == second["determinism"]["frameworks"]  # served, each switch as a fresh process has it
     assert "TF_ENABLE_ONEDNN_OPTS" in block["numeric_flags"]
     for name in config.frameworks:
         switches = block["frameworks"][name]
@@ -134,13 +144,14 @@ def test_the_same_run_twice_is_bit_identical():
             assert switches["jax_enable_x64"] is True
 
 
-def test_a_diverging_run_is_reported_as_diverged_in_every_framework_alike():
+def test_a_diverging_run_is_reported_as_diverged_in_every_framework_alike(workers):
     """Linear stand-ins for numpy and torch (tests/linear): at learning rate 1 their loss reaches inf at epoch 7."""
     registry = {"numpy": Framework("numpy", "tests.linear.numpy_linear", ("numpy",), "numpy", ("numpy",), probe=None),
                 "torch": Framework("torch", "tests.linear.torch_linear", ("torch",), "torch", ("torch",), probe=None)}
     if registry["torch"].missing():
         pytest.skip("torch not installed")
-    results = runner.run(Config(frameworks=("numpy", "torch"), dataset="xor", repeats=0), registry=registry)
+    results = runner.run(Config(frameworks=("numpy", "torch"), dataset="xor", repeats=0), registry=registry,
+                         workers=workers)
     assert all(run["status"] == "ok" for run in results["runs"].values())  # not a crash
     entry = results["parity"]["frameworks"]["torch"]
     assert results["parity"]["reference_diverged_at_epoch"] == 7

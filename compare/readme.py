@@ -1,7 +1,9 @@
-"""Regenerate the README's figures from real runs: `python -m compare.commands.readme` (or `make readme`).
+"""Regenerate the README's figures from real runs: `python -m compare.readme` (or `make readme`).
 
 Each generated block sits between `<!-- NAME -->` and `<!-- /NAME -->` markers; everything else is left alone.
 """
+import contextlib
+import io
 import re
 import shutil
 import subprocess
@@ -9,16 +11,30 @@ import sys
 import tempfile
 from pathlib import Path
 
+from compare import cli
 from compare.check import parity
 from compare.frameworks import DEFAULT, FRAMEWORKS, REFERENCE
 from compare.problem import Config
 from compare.report import markdown, summary
-from compare.run import results, runner
+from compare.run import pool, results, runner
 
-ROOT = Path(__file__).resolve().parents[2]  # the project
+ROOT = Path(__file__).resolve().parents[1]  # the project
 README = ROOT / "README.md"
 FIGURES = README.parent / "docs"
 DRIFT_EPOCHS = (50, 500)
+
+
+WORKERS = None  # the generator's served workers, one per framework for all its runs (main)
+
+
+def compare_run(args):
+    """`python -m compare run ARGS --out TMP`, run in this process with its untimed runs served by WORKERS
+    (compare.run.pool), as the command line would run them in fresh processes: (exit code, stdout, results.json)."""
+    with tempfile.TemporaryDirectory() as out, contextlib.redirect_stdout(io.StringIO()) as printed:
+        code = cli.main(["run", *args, "--out", out], workers=WORKERS)
+        found = Path(out) / "results.json"
+        data = results.read_json(found) if found.exists() else None
+    return code, printed.getvalue(), data
 
 
 def block(name, body, text):
@@ -54,7 +70,7 @@ def drift():
     for dtype in ("float32", "float64"):
         for dataset in ("blog", "xor"):
             for epochs in DRIFT_EPOCHS:
-                data = runner.run(Config(dataset=dataset, dtype=dtype, epochs=epochs, repeats=0))
+                data = runner.run(Config(dataset=dataset, dtype=dtype, epochs=epochs, repeats=0), workers=WORKERS)
                 cells = []
                 for name in others:
                     entry = data["parity"]["frameworks"].get(name, {})
@@ -83,10 +99,7 @@ def regimes():
              "|---|---|---|---|---|---|"]
     bands = []
     for args in REGIMES:
-        with tempfile.TemporaryDirectory() as out:
-            subprocess.run([sys.executable, "-m", "compare", "run", *args, "--repeats", "0", "--out", out],
-                           capture_output=True)
-            data = results.read_json(Path(out) / "results.json")
+        data = compare_run([*args, "--repeats", "0"])[2]
         command = "`" + " ".join(args) + "`"
         for name, entry in data["parity"]["frameworks"].items():
             if entry.get("ok") is None:
@@ -114,10 +127,7 @@ SATURATION = ["--frameworks", "all", "--loss", "bce", "--learning-rate", "100"]
 def saturation():
     """The cross-entropy run whose outputs saturate: each framework's verdict and, where it parts, its declared
     formula, from a real run and the registry."""
-    with tempfile.TemporaryDirectory() as out:
-        subprocess.run([sys.executable, "-m", "compare", "run", *SATURATION, "--repeats", "0", "--out", out],
-                       capture_output=True)
-        data = results.read_json(Path(out) / "results.json")
+    data = compare_run([*SATURATION, "--repeats", "0"])[2]
     lines = [f"`python -m compare run {' '.join(SATURATION)}`:", "",
              "| framework | verdict | max \\|Δloss\\| | first difference | outputs within (of 0 or 1) | declared |",
              "|---|---|---|---|---|---|"]
@@ -147,11 +157,7 @@ def optimizers():
              "|---|---|---|---|---|"]
     for args in OPTIMIZER_RUNS:
         args = [*args, "--learning-rate", "0.1"]
-        with tempfile.TemporaryDirectory() as out:
-            subprocess.run([sys.executable, "-m", "compare", "run", *args, "--repeats", "0", "--jobs", "2", "--out",
-                            out], capture_output=True)
-            data = results.read_json(Path(out) / "results.json")
-        entries = data["parity"]["frameworks"]
+        entries = compare_run([*args, "--repeats", "0", "--jobs", "2"])[2]["parity"]["frameworks"]
         plain = sorted({entries[name]["verdict"] for name in ("torch", "tensorflow", "pytensor", "jax")})
         cells = [f"{entries[name]['verdict']}{' (formula)' if 'formula' in entries[name] else ''}, "
                  f"{entries[name]['max_abs_weight_diff']:.1e}" for name in ("keras", "keras-jax", "keras-torch")]
@@ -174,10 +180,7 @@ def optimizer_matrix():
         for dtype in ("float64", "float32"):
             for batches, args in MATRIX_BATCHES.items():
                 args = ["--optimizer", optimizer, "--dtype", dtype, *args, "--learning-rate", "0.1"]
-                with tempfile.TemporaryDirectory() as out:
-                    subprocess.run([sys.executable, "-m", "compare", "run", *args, "--repeats", "0", "--jobs", "2",
-                                    "--out", out], capture_output=True)
-                    entries = results.read_json(Path(out) / "results.json")["parity"]["frameworks"]
+                entries = compare_run([*args, "--repeats", "0", "--jobs", "2"])[2]["parity"]["frameworks"]
                 cells = []
                 for name in others:
                     verdict = entries[name]["verdict"]
@@ -198,10 +201,9 @@ def exercise_check():
     with tempfile.TemporaryDirectory() as tmp:
         for name, mistakes in {"the gaps filled in as the blog does": {}, **exercise.MISTAKES}.items():
             (Path(tmp) / "my_network.py").write_text(exercise.solved(mistakes))
-            proc = subprocess.run([sys.executable, "-m", "compare", "run", "--frameworks", "numpy,./my_network.py",
-                                   "--repeats", "0", "--out", "out"], capture_output=True, text=True, cwd=tmp)
-            rows = [line for line in proc.stdout.splitlines() if line.startswith(("framework ", "my_network"))]
-            lines += ["", f"# {name}: exit {proc.returncode}", *rows]
+            code, printed, _ = compare_run(["--frameworks", f"numpy,{Path(tmp) / 'my_network.py'}", "--repeats", "0"])
+            rows = [line for line in printed.splitlines() if line.startswith(("framework ", "my_network"))]
+            lines += ["", f"# {name}: exit {code}", *rows]
             print(lines[-1], file=sys.stderr)
     return "```\n" + "\n".join(lines) + "\n```\n"
 
@@ -228,17 +230,15 @@ OWN_CASES = [
 def own_cases():
     """Each group of OWN_CASES checked by a real run: its command, its rows and the lines under its table."""
     lines = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for title, flags, names in OWN_CASES:
-            files = ",".join(f"tests/own/{name}.py" for name in names)
-            args = ["run", "--frameworks", f"numpy,{files}", *flags, "--repeats", "0"]
-            proc = subprocess.run([sys.executable, "-m", "compare", *args, "--out", str(Path(tmp) / "out")],
-                                  capture_output=True, text=True, cwd=ROOT)
-            kept = [line for line in proc.stdout.splitlines()
-                    if not line.startswith(("Results:", "Report:", "  ", "numpy's own band"))]
-            lines += [f"# {title}: exit {proc.returncode}", f"$ python -m compare {' '.join(args)}",
-                      "\n".join(kept).strip(), ""]
-            print(lines[-4], file=sys.stderr)
+    for title, flags, names in OWN_CASES:
+        files = ",".join(f"tests/own/{name}.py" for name in names)
+        args = ["--frameworks", f"numpy,{files}", *flags, "--repeats", "0"]
+        code, printed, _ = compare_run([*args[:1], ",".join(["numpy", *(str(ROOT / "tests" / "own" / f"{name}.py")
+                                                                      for name in names)]), *args[2:]])
+        kept = [line for line in printed.splitlines()
+                if not line.startswith(("Results:", "Report:", "  ", "numpy's own band"))]
+        lines += [f"# {title}: exit {code}", f"$ python -m compare run {' '.join(args)}", "\n".join(kept).strip(), ""]
+        print(lines[-4], file=sys.stderr)
     return "```\n" + "\n".join(lines).rstrip() + "\n```\n"
 
 
@@ -264,14 +264,16 @@ def main():
               "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
               "optimizer-matrix": optimizer_matrix, "exercise": exercise_check, "own": own_cases,
               "companion": lambda: "\n".join(markdown.companion_table()) + "\n"}
+    global WORKERS
     names = [a for a in sys.argv[1:] if not a.startswith("-")] or (
         ["default-run", "usage"] if "--quick" in sys.argv else list(blocks))
     unknown = [name for name in names if name not in blocks]
     if unknown:
-        sys.exit(f"compare.commands.readme: no block {unknown[0]!r}; the blocks: {', '.join(blocks)}")
+        sys.exit(f"compare.readme: no block {unknown[0]!r}; the blocks: {', '.join(blocks)}")
     text = README.read_text()
-    for name in names:
-        text = block(name, blocks[name](), text)
+    with pool.Pool() as WORKERS:
+        for name in names:
+            text = block(name, blocks[name](), text)
     README.write_text(text)
 
 
