@@ -61,8 +61,12 @@ def _clear_jax(jax):
     jax.clear_caches()  # every jit's compiled executables and traces
 
 
+def _clear_pytensor_probe(probe):
+    probe.COMPILED.clear()  # the step-local checks' networks, compiled once per run
+
+
 # {module: how its caches are cleared}, in this order.
-CACHES = {"keras": _clear_keras, "torch": _clear_torch, "jax": _clear_jax}
+CACHES = {"keras": _clear_keras, "torch": _clear_torch, "jax": _clear_jax, "impl_pytensor.probe": _clear_pytensor_probe}
 
 
 def settings():

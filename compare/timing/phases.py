@@ -253,7 +253,8 @@ def unstable_cause(result, cores):
     share, load = result["cpu_share"], result["load_average"]
     causes = []
     medians = result.get("process_ratios") or result.get("process_epochs_s")
-    if medians and half_width(between_processes(medians), statistics.median(medians)) > UNSTABLE:
+    if medians and (min(medians) <= 0  # the noise outweighed an epoch: no interval on the logarithms
+                    or half_width(between_processes(medians), statistics.median(medians)) > UNSTABLE):
         causes.append("its processes disagree (medians " + ", ".join(f"{value:.3g}" for value in medians) + ")")
     if share is not None and share < 0.9:
         causes.append(f"the worker had {share:.0%} of a core while timed")

@@ -116,6 +116,11 @@ def test_a_ratio_still_wide_when_the_budget_is_spent_is_flagged_unstable(fake_cl
     assert share == "the worker had 40% of a core while timed"
     load = phases.unstable_cause({**result, "cpu_share": 1.0, "load_average": 3.2}, cores=2)
     assert load == "load average 3.2 on 2 cores"
+    # Under load a process's median epoch can come out at or below 0 (t(fit(2n)) − t(fit(n)) is a difference): its
+    # processes disagree, said so, with no logarithm taken of it.
+    negative = phases.unstable_cause({**result, "process_ratios": [1.5, -0.2], "cpu_share": 1.0,
+                                      "load_average": 0.1}, cores=2)
+    assert negative == "its processes disagree (medians 1.5, -0.2)"
 
 
 def test_one_process_gives_the_binomial_interval_of_its_values():
