@@ -50,12 +50,7 @@ class Worker:
         try:
             self.proc.stdin.write(json.dumps(message) + "\n")
             self.proc.stdin.flush()
-            for line in self.proc.stdout:
-                try:
-                    return json.loads(line)
-                except ValueError:
-                    continue
-            return None
+            return processes.next_message(self.proc.stdout)
         except (BrokenPipeError, OSError):
             return None
         finally:

@@ -4,6 +4,7 @@ A worker may start processes of its own (a compiler, a framework's helpers). Kil
 them running; killing its process group does not. When the command is interrupted (SIGINT, SIGTERM), `stop_all`
 kills every live group and refuses to start more, so that the run ends in moments, whatever its workers were doing.
 """
+import json
 import os
 import signal
 import subprocess
@@ -48,6 +49,17 @@ def stop_all():
     _stopping.set()
     for proc in list(_live):
         kill(proc)
+
+
+def next_message(stream):
+    """The next line of a worker's replies that is a JSON object, or None once the stream ends (a line that is not
+    JSON, such as something a framework printed, is passed over)."""
+    for line in stream:
+        try:
+            return json.loads(line)
+        except ValueError:
+            continue
+    return None
 
 
 def stopping():

@@ -11,7 +11,6 @@ until the interval over the processes (compare.timing.phases.interval) is tight 
 The protocol is one JSON object per line on the worker's standard output: {"ready": …} once warm, then one
 {"pairs": …} per round asked for by a line on its standard input (the seconds to time for).
 """
-import json
 import os
 import signal
 import subprocess
@@ -45,12 +44,7 @@ class Served:
         watchdog = threading.Timer(self.timeout, self._kill)
         watchdog.start()
         try:
-            for line in self.proc.stdout:
-                try:
-                    return json.loads(line)
-                except ValueError:
-                    continue
-            return None
+            return processes.next_message(self.proc.stdout)
         finally:
             watchdog.cancel()
 
