@@ -264,8 +264,6 @@ def bench(request, report=print):
 def handle(request, settle=None):
     """A request's response, and the steady state's fits to serve (or None): a reader's own code's errors and exits
     become its response; any other error propagates (the worker fails with it, as it should)."""
-    if request.get("kind") == "bench":
-        return bench(request), None
     if request.get("own"):
         contract.guard_exits()
     try:
