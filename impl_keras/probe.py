@@ -38,10 +38,9 @@ SLOTS = {"sgd": {}, "momentum": {"b": "momentums"}, "nesterov": {"b": "momentums
 
 def load_optimizer_state(net, optimizer, learning_rate, optimizer_state):
     """The reference's optimizer state (probe of impl_numpy: t, and per parameter its slots) into the compiled
-    keras.optimizers optimizer, built here over the model's variables as fit would build it. Keras's SGD keeps
-    m = −lr·b where the textbook keeps b (its step is w += m after m = μm − lr·g)."""
+    keras.optimizers optimizer, built over the model's variables as fit would build it (compiled, below). Keras's
+    SGD keeps m = −lr·b where the textbook keeps b (its step is w += m after m = μm − lr·g)."""
     opt, variables = net.model.optimizer, net.model.trainable_variables
-    opt.build(variables)
     n = len(net.get_weights())
     # The reference's order is the weights, then the biases; Keras's, each layer's kernel then its bias.
     order = [2 * i for i in range(n)] + [2 * i + 1 for i in range(n)] if net.bias else list(range(n))
@@ -53,15 +52,52 @@ def load_optimizer_state(net, optimizer, learning_rate, optimizer_state):
     opt.iterations.assign(optimizer_state["t"])
 
 
+# Each network built and compiled once per run, its weights and optimizer set afresh at every step: a new Model's
+# first fit traces (or compiles) its train step, several times the step's own cost. Keyed by what the model is built
+# from; cleared between the runs of a served worker (compare.run.state).
+COMPILED = {}
+
+
+def compiled(module, weights, learning_rate, dtype, options):
+    """(the Network, a Model giving each of its layers' outputs) for these shapes and options, built on first use."""
+    biases = options.get("biases")
+    key = (module.__name__, tuple(np.shape(w) for w in weights),
+           None if biases is None else tuple(np.shape(b) for b in biases), learning_rate, dtype,
+           tuple(sorted((k, repr(v)) for k, v in options.items() if k not in ("biases", "orders"))))
+    if key not in COMPILED:
+        net = module.Network(weights, learning_rate, dtype, **options)
+        net.model.optimizer.build(net.model.trainable_variables)  # as fit would, so that its slots can be set
+        COMPILED[key] = net, keras.Model(net.model.inputs, [layer.output for layer in net.model.layers])
+    return COMPILED[key]
+
+
+def reset(net, weights, optimizer, options):
+    """The state a new Network starts in: its weights and biases, its optimizer's slots and step count at zero, its
+    mini-batch orders from the first."""
+    biases = options.get("biases")
+    net.model.set_weights([p for w, b in zip(weights, biases, strict=True) for p in (w, b)] if biases is not None
+                          else weights)
+    opt = net.model.optimizer
+    for attribute in SLOTS[optimizer].values():
+        for slot in getattr(opt, attribute):
+            slot.assign(np.zeros(slot.shape, dtype=slot.dtype))
+    opt.iterations.assign(0)
+    for variable in net.model.trainable_variables:  # torch's backward adds to .grad; a new model has none
+        if hasattr(variable.value, "grad"):
+            variable.value.grad = None
+    net.orders, net.epochs_done = options.get("orders"), 0
+
+
 def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **options):
     """One step of module.Network from `weights` (and its optimizer from `optimizer_state`, if given): each layer's
     output, the loss, each gradient, the new weights."""
-    net = module.Network(weights, learning_rate, dtype, **options)
+    net, every_layer = compiled(module, weights, learning_rate, dtype, options)
+    optimizer = options.get("optimizer", "sgd")
+    reset(net, weights, optimizer, options)
     if optimizer_state is not None:
-        load_optimizer_state(net, options.get("optimizer", "sgd"), learning_rate, optimizer_state)
+        load_optimizer_state(net, optimizer, learning_rate, optimizer_state)
     model = net.model
-    every_layer = keras.Model(model.inputs, [layer.output for layer in model.layers])  # the model's own layers
-    layers = [keras.ops.convert_to_numpy(out) for out in every_layer(x)]
+    layers = [keras.ops.convert_to_numpy(out) for out in every_layer(x)]  # the model's own layers
     grads = [keras.ops.convert_to_numpy(g) for g in gradients(model, keras.ops.convert_to_tensor(x, dtype),
                                                               keras.ops.convert_to_tensor(y, dtype))]
     loss = net.fit(x, y, 1)["loss"][0]

@@ -3,13 +3,38 @@
 network.py is the lesson and does not change for the checker; this file only reads its quantities out. Every
 impl_* package has a probe.py with the same `step`.
 """
+import numpy as np
 import tensorflow as tf
+
+# Each network built once per run, its variables set afresh at every step: a new Network's tf.function traces its
+# train step again, several times the step's own cost. Keyed by what the network is built from; cleared between the
+# runs of a served worker (compare.run.state).
+COMPILED = {}
+
+
+def compiled(module, weights, learning_rate, dtype, options):
+    """The Network for these shapes and options, built on first use."""
+    biases = options.get("biases")
+    key = (module.__name__, tuple(np.shape(w) for w in weights),
+           None if biases is None else tuple(np.shape(b) for b in biases), learning_rate, dtype,
+           tuple(sorted((k, repr(v)) for k, v in options.items() if k not in ("biases", "orders"))))
+    if key not in COMPILED:
+        COMPILED[key] = module.Network(weights, learning_rate, dtype, **options)
+    return COMPILED[key]
 
 
 def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **options):
     """One step of module.Network from `weights` (and its optimizer from `optimizer_state`, if given): each layer's
     output, the loss, each gradient, the new weights."""
-    net = module.Network(weights, learning_rate, dtype, **options)
+    net = compiled(module, weights, learning_rate, dtype, options)
+    # The state a new Network starts in, then the step's: weights, biases, the optimizer's t and slots at zero.
+    for variable, value in zip(net.variables, [*weights, *(options.get("biases") or [])], strict=True):
+        variable.assign(tf.constant(value, dtype=net.dtype))
+    net.t.assign(0)
+    for state in net.states:
+        for variable in state.values():
+            variable.assign(tf.zeros_like(variable))
+    net.orders, net.epochs_done = options.get("orders"), 0
     if optimizer_state is not None:  # the reference's t and slots, into the network's own tf.Variables
         net.t.assign(optimizer_state["t"])
         for state, slots in zip(net.states, optimizer_state["slots"], strict=True):

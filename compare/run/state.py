@@ -61,12 +61,13 @@ def _clear_jax(jax):
     jax.clear_caches()  # every jit's compiled executables and traces
 
 
-def _clear_pytensor_probe(probe):
-    probe.COMPILED.clear()  # the step-local checks' networks, compiled once per run
+def _clear_probe(probe):
+    probe.COMPILED.clear()  # the step-local checks' networks, built (and compiled) once per run
 
 
 # {module: how its caches are cleared}, in this order.
-CACHES = {"keras": _clear_keras, "torch": _clear_torch, "jax": _clear_jax, "impl_pytensor.probe": _clear_pytensor_probe}
+CACHES = {"keras": _clear_keras, "torch": _clear_torch, "jax": _clear_jax,
+          **{f"impl_{name}.probe": _clear_probe for name in ("pytensor", "keras", "tensorflow")}}
 
 
 def settings():
