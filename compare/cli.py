@@ -184,7 +184,25 @@ def build_parser():
     cost.add_argument("--runs", type=positive_int, default=2, metavar="N", help="default runs to time (default: 2)")
     cost.add_argument("--out", metavar="DIR", default=DEFAULT.out,
                       help=f"directory for cost.json (default: {DEFAULT.out})")
+    gallery = commands.add_parser("pitfalls", help="run the pitfalls gallery: each port with a default left in",
+                                  description="Run each pitfall's as-ported and lined-up files (pitfalls/<name>/) "
+                                              "against the reference; writes pitfalls.json, a figure per pitfall "
+                                              "and pitfalls.md. Exit 0 when every as-ported file is caught at the "
+                                              "quantity its pitfall.toml names and every lined-up file passes.")
+    gallery.add_argument("--only", type=name_list, metavar="NAME,…", help="the pitfalls to run (default: all)")
+    gallery.add_argument("--out", metavar="DIR", default=PITFALLS_OUT,
+                         help=f"directory for pitfalls.json, pitfalls.md and the figures (default: {PITFALLS_OUT})")
     return parser
+
+
+PITFALLS_OUT = os.path.join(DEFAULT.out, "pitfalls")
+
+
+def name_list(text):
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"must be pitfall names separated by commas, got '{text}'")
+    return names
 
 
 def int_list(text):
@@ -299,6 +317,25 @@ def command_exercise(args):
     print(f"Wrote {path}: the blog's network, with its backward pass and its update left as three gaps (TODO 1 to 3).")
     print(f"Fill them in, then check it against the reference: python -m compare run --frameworks numpy,{shown}")
     return 0
+
+
+def command_pitfalls(args, workers=None):
+    from compare.commands import pitfalls
+
+    chosen = pitfalls.gallery(only=args.only)
+    results.prepare(args.out, "pitfalls.json", "pitfalls.md")
+
+    def progress(pitfall, entry):
+        print(f"  {pitfall.name} … {pitfalls.status(entry)}", file=sys.stderr, flush=True)
+
+    data = pitfalls.run(chosen, lambda config: runner.run(config, workers=workers), progress)
+    with deferred_signals():
+        pitfalls.write(data, args.out)
+    print(f"Pitfalls: {os.path.join(args.out, 'pitfalls.md')}")
+    wrong = [entry for entry in data["pitfalls"] if not entry["ok"]]
+    for entry in wrong:
+        print(f"compare: pitfall {entry['name']}: {entry['problem']}", file=sys.stderr)
+    return 1 if wrong else 0
 
 
 def command_cost(args):
@@ -453,7 +490,7 @@ def main(argv=None, workers=None):
     try:
         with signals_handled():
             commands = {"bench": command_bench, "cost": command_cost, "report": command_report,
-                        "exercise": command_exercise}
+                        "exercise": command_exercise, "pitfalls": lambda args: command_pitfalls(args, workers)}
             return commands[args.command](args) if args.command in commands else command_run(args, workers)
     except ProblemError as err:
         print(f"compare: error: {err}", file=sys.stderr)

@@ -245,6 +245,20 @@ def own_cases():
 BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "900"]
 
 
+def pitfalls_gallery():
+    """The pitfalls gallery, every pair run (python -m compare pitfalls): its table here, and its pitfalls.md,
+    figures and pitfalls.json in docs/pitfalls/."""
+    from compare.commands import pitfalls
+
+    out = FIGURES / "pitfalls"
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = cli.main(["pitfalls", "--out", str(out)], workers=WORKERS)
+    data = results.read_json(out / "pitfalls.json")
+    held = "every as-ported file caught, every lined-up file passing" if code == 0 else "NOT every pitfall held"
+    return (f"`python -m compare pitfalls` ({held}; each pitfall's diff, figure and diagnosis in "
+            f"[docs/pitfalls/pitfalls.md](docs/pitfalls/pitfalls.md)):\n\n{pitfalls.table(data)}\n")
+
+
 def command_block(args, json_name, render):
     """Run `python -m compare ARGS --out TMP` and render the JSON it writes."""
     with tempfile.TemporaryDirectory() as out:
@@ -263,7 +277,7 @@ def main():
               "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", summary.bench_table),
               "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
               "optimizer-matrix": optimizer_matrix, "exercise": exercise_check, "own": own_cases,
-              "companion": lambda: "\n".join(markdown.companion_table()) + "\n"}
+              "companion": lambda: "\n".join(markdown.companion_table()) + "\n", "pitfalls": pitfalls_gallery}
     global WORKERS
     names = [a for a in sys.argv[1:] if not a.startswith("-")] or (
         ["default-run", "usage"] if "--quick" in sys.argv else list(blocks))

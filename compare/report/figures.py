@@ -150,3 +150,21 @@ def scaling(bench, path):
     axes[0][-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
     fig.suptitle("Time per epoch as the network grows (★: from here on faster than numpy, paired; ☆: not surely)")
     save(fig, path)
+
+
+def pitfall(entry, path):
+    """A pitfall's two files against the reference: |Δloss| per epoch, log scale, with the tolerance line."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for key, label, style in (("as_ported", "as ported", "-"), ("lined_up", "lined up", "--")):
+        diff = entry[key]["loss_diff"]
+        if diff is not None:
+            diff = np.nan_to_num(np.asarray(diff, dtype=float), nan=np.inf)
+            ax.plot(np.arange(1, len(diff) + 1), np.maximum(diff, ZERO), style, marker=".",
+                    label=f"{label}: {entry[key]['verdict']}")
+    ax.axhline(entry["tolerance"], color="crimson", linestyle=":", label=f"tolerance {entry['tolerance']:.0e}")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"|loss − numpy's|  (0 drawn at {ZERO:.0e})")
+    ax.set_title(entry["title"], fontsize="medium", wrap=True)
+    ax.legend(fontsize="small")
+    save(fig, path)

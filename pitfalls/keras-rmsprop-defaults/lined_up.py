@@ -1,0 +1,24 @@
+"""The blog's network, ported to Keras."""
+import keras
+
+NETWORK = {"optimizer": "rmsprop", "learning_rate": 0.01, "rho": 0.99, "epsilon": 0.0}  # torch's α = 0.99
+
+
+class HalfSumSquaredError(keras.losses.Loss):  # the blog's ½·Σ(y − ŷ)²: Keras's own losses take means
+    def __init__(self):
+        super().__init__(reduction="sum")
+
+    def call(self, y_true, y_pred):
+        return 0.5 * keras.ops.square(y_true - y_pred)
+
+
+def train(x, y, weights, epochs, learning_rate, dtype):
+    keras.config.set_floatx(dtype)
+    model = keras.Sequential([keras.Input(shape=(x.shape[1],))]
+                             + [keras.layers.Dense(w.shape[1], activation="sigmoid", use_bias=False) for w in weights])
+    model.set_weights(weights)  # a Dense kernel is (in, out), as the blog's
+    optimizer = keras.optimizers.RMSprop(learning_rate=learning_rate, rho=0.99, epsilon=0.0)
+    model.compile(optimizer=optimizer, loss=HalfSumSquaredError(), metrics=[keras.metrics.MeanAbsoluteError()])
+    history = model.fit(x, y, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0)
+    return {"loss": history.history["loss"], "mean_abs_error": history.history["mean_absolute_error"],
+            "weights": model.get_weights(), "predictions": model.predict(x, verbose=0)}

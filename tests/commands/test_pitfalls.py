@@ -1,0 +1,139 @@
+"""The pitfalls gallery: every pair follows the contract of your own code, each differs only in its pitfall's lines,
+and a sample runs as `python -m compare pitfalls` runs them: each as-ported file caught at the quantity its
+pitfall.toml names, each lined-up file passing. (The whole gallery runs in the README's generated block.)"""
+import json
+import subprocess
+import sys
+from collections import defaultdict
+
+import pytest
+
+from compare import cli
+from compare.commands import pitfalls
+from compare.errors import ProblemError
+from compare.own import contract
+from compare.problem import Config
+
+GALLERY = pitfalls.gallery()
+# One pitfall of each framework the sample can afford: torch and JAX import in a second or two, Keras in four.
+SAMPLE = ("mse-is-a-mean", "transposed-square-layer", "relu-slope-at-zero", "keras-adam-defaults")
+
+# Each file loaded by the contract's own adapter and trained two epochs, one process per framework.
+LOAD = """
+import json, sys
+import numpy as np
+from compare.own import contract
+from compare.problem import Config, dataset
+for path, options in json.loads(sys.argv[1]):
+    config = Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})
+    x, y = dataset(config.dataset)
+    net = contract.adapted(path).Network(config.initial_weights(), config.learning_rate, config.dtype,
+                                         **({"batch_size": config.batch_size} if config.batch_size else {}))
+    history = net.fit(x, y, 2)
+    assert len(history["loss"]) == 2 and np.isfinite(history["loss"]).all(), path
+    net.get_weights(), net.predict(x)
+print("ok")
+"""
+
+
+def test_the_gallery_holds_at_least_the_twelve_pitfalls_each_a_handful_of_lines():
+    assert len(GALLERY) >= 12
+    assert len({p.framework for p in GALLERY}) >= 3
+    for pitfall in GALLERY:
+        changed = pitfalls.lines_changed(pitfall.as_ported.read_text(), pitfall.lined_up.read_text())
+        assert 1 <= changed <= 5, (pitfall.name, changed)
+        assert pitfall.threads and all(url.startswith("https://github.com/") for url in pitfall.threads)
+        for path in (pitfall.as_ported, pitfall.lined_up):  # what a file declares is what its pitfall runs
+            declared = contract.declared_network(str(path))
+            assert all(pitfall.options.get(key) == value for key, value in declared.items()), (path, declared)
+
+
+def test_every_file_follows_the_contract_of_your_own_code():
+    by_framework = defaultdict(list)
+    for pitfall in GALLERY:
+        options = {k: v for k, v in pitfall.options.items() if k in ("dataset", "hidden", "dtype", "learning_rate",
+                                                                     "batch_size")}
+        by_framework[pitfall.framework] += [(str(path), options) for path in (pitfall.as_ported, pitfall.lined_up)]
+    for framework, files in by_framework.items():
+        proc = subprocess.run([sys.executable, "-c", LOAD, json.dumps(files)], capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0 and proc.stdout.strip() == "ok", (framework, proc.stderr[-2000:])
+
+
+def test_a_sample_of_pitfalls_is_caught_where_its_metadata_says_and_lined_up_passes(tmp_path, capsys):
+    code = cli.main(["pitfalls", "--only", ",".join(SAMPLE), "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    data = json.loads((tmp_path / "pitfalls.json").read_text())
+    for entry in data["pitfalls"]:
+        # A release that changes one of these defaults makes its pitfall stop biting: update the gallery.
+        assert entry["ok"], f"pitfall {entry['name']}: {entry['problem']} — a framework's default changed? update " \
+                            f"pitfalls/{entry['name']}"
+        ported, lined = entry["as_ported"], entry["lined_up"]
+        assert ported["verdict"] == "FAIL" and ported["quantity"] == entry["names"] and ported["epoch"] == 1
+        assert ported["max_abs_loss_diff"] > entry["tolerance"] >= lined["max_abs_loss_diff"]
+        assert lined["verdict"] == "pass" and entry["lines_changed"] >= 1
+        assert (tmp_path / entry["figure"]).stat().st_size > 0
+        assert f"  {entry['name']} … caught at the {entry['names']}" in captured.err
+    assert [e["name"] for e in data["pitfalls"]] == sorted(SAMPLE)
+    report = (tmp_path / "pitfalls.md").read_text()
+    for entry in data["pitfalls"]:
+        assert entry["title"] in report and pitfalls.sentence(entry["as_ported"]["diagnosis"]) in report
+    assert "```diff" in report and code == 0
+
+
+def test_a_pitfall_that_no_longer_bites_is_reported_and_exits_1(tmp_path, monkeypatch, capsys):
+    """A lined-up file in place of its as-ported one: the suite passes it, and the command says so."""
+    folder = tmp_path / "gallery" / "lined-up-twice"
+    folder.mkdir(parents=True)
+    source = pitfalls.GALLERY / "mse-is-a-mean"
+    for name in ("lined_up.py", "pitfall.toml"):
+        (folder / name).write_text((source / name).read_text())
+    (folder / "as_ported.py").write_text((source / "lined_up.py").read_text())
+    monkeypatch.setattr(pitfalls, "GALLERY", tmp_path / "gallery")
+    code = cli.main(["pitfalls", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "compare: pitfall lined-up-twice: the as-ported file was not caught: pass" in err
+    assert json.loads((tmp_path / "out" / "pitfalls.json").read_text())["pitfalls"][0]["ok"] is False
+
+
+@pytest.mark.parametrize("toml, message", [
+    ('title = "t"', "no 'framework'"),
+    ('title = "t"\nframework = "torch"\nnames = "loss"\nwhy = "w"\nthreads = []\noptions = {}\ncolour = 1',
+     "unknown key 'colour'"),
+    ('title = "t"\nframework = "torch"\nnames = "weights"\nwhy = "w"\nthreads = []\noptions = {}',
+     "names 'weights', not one of forward, loss, gradient, update"),
+    ('title = "t"\nframework = "torch"\nnames = "loss"\nwhy = "w"\nthreads = []\noptions = {epochs = 0}',
+     "options: "),
+    ('title = [', "not TOML"),
+])
+def test_a_pitfall_toml_that_is_not_as_documented_is_refused_in_one_line(tmp_path, toml, message):
+    (tmp_path / "pitfall.toml").write_text(toml)
+    for name in ("as_ported.py", "lined_up.py"):
+        (tmp_path / name).write_text("def train(x, y, weights, epochs, learning_rate, dtype): pass\n")
+    with pytest.raises(ProblemError, match="pitfall.toml: ") as err:
+        pitfalls.load(tmp_path)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_lines_changed_counts_the_longer_side_of_each_block():
+    assert pitfalls.lines_changed("a\nb\nc\n", "a\nB\nc\n") == 1
+    assert pitfalls.lines_changed("a\nc\n", "a\nb1\nb2\nc\n") == 2
+    assert pitfalls.lines_changed("a\n", "a\n") == 0
+    assert Config(**GALLERY[0].options)  # each pitfall's options are a run's
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--only", "nosuch"], "no pitfall 'nosuch' (choose from bce-clipped-where-outputs-saturate, "),
+    (["--only", ","], "argument --only: must be pitfall names separated by commas, got ','"),
+    (["--out", "{file}/sub"], "cannot write to --out '{file}/sub'"),
+])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, args, message):
+    (tmp_path / "file").write_text("a file, not a folder")
+    args = [arg.format(file=tmp_path / "file") for arg in args]
+    proc = subprocess.run([sys.executable, "-m", "compare", "pitfalls", *args], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.splitlines() == [proc.stderr.strip()] and proc.stderr.startswith("compare: error: ")
+    assert message.format(file=tmp_path / "file") in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
