@@ -101,6 +101,10 @@ KERAS_ADAM_EPSILON = Formula(KERAS_ADAM, kind="optimizer", when=lambda c: c.epsi
 KERAS_TF_ADAM = Formula(f"{KERAS_ADAM}; and {KERAS_TF_CAST}", kind="optimizer",
                         when=lambda c: c.epsilon != 0 or not float32_holds(c.beta1, c.beta2))
 KERAS_TF_MOMENTUM = Formula(KERAS_TF_CAST, kind="optimizer", when=lambda c: not float32_holds(c.momentum))
+OPTAX_RMSPROP = Formula("optax.rmsprop adds ε inside the square root unless told eps_in_sqrt=False (its default, "
+                        "which impl_jax passes): w −= lr·g·rsqrt(v + ε) (scale_by_rms in optax/_src/transform.py; "
+                        "google-deepmind/optax#532), where the reference, as torch.optim, takes w −= lr·g/(√v + ε): "
+                        "apart when ε ≠ 0", kind="optimizer", when=lambda c: c.epsilon != 0)
 KERAS_TF_FORMULAS = {"bce": KERAS_LOGITS_BCE, "adam": KERAS_TF_ADAM, "rmsprop": KERAS_RMSPROP,
                      "momentum": KERAS_TF_MOMENTUM, "nesterov": KERAS_TF_MOMENTUM}
 KERAS_OTHER_FORMULAS = {"bce": KERAS_CLIP_BCE, "adam": KERAS_ADAM_EPSILON, "rmsprop": KERAS_RMSPROP}
@@ -114,7 +118,8 @@ FRAMEWORKS = {
                   formulas={"bce": TENSORFLOW_BCE}),
         Framework("pytensor", "impl_pytensor", ("pytensor",), "pytensor", ("pytensor",),
                   formulas={"bce": PYTENSOR_BCE}),
-        Framework("jax", "impl_jax", ("jax",), "jax", ("jax", "jaxlib")),
+        Framework("jax", "impl_jax", ("jax", "optax"), "jax", ("jax", "jaxlib", "optax"),
+                  formulas={"rmsprop": OPTAX_RMSPROP}),
         # Keras 3 on each of its backends: the same impl_keras code, the engine chosen per worker process.
         Framework("keras", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
                   env={"KERAS_BACKEND": "tensorflow"}, formulas=KERAS_TF_FORMULAS),
@@ -133,7 +138,10 @@ FRAMEWORKS = {
                   formulas=KERAS_TF_FORMULAS),
         Framework("torch-compile", "impl_torch", ("torch",), "torch", ("torch",), options={"compile": True},
                   formulas={"bce": TORCH_BCE}),
-        Framework("jax-scan", "impl_jax", ("jax",), "jax", ("jax", "jaxlib"), options={"scan": True}),
+        Framework("tensorflow-loop", "impl_tensorflow", ("tensorflow",), "tensorflow", ("tensorflow",),
+                  options={"loop": True}, formulas={"bce": TENSORFLOW_BCE}),
+        Framework("jax-scan", "impl_jax", ("jax", "optax"), "jax", ("jax", "jaxlib", "optax"),
+                  options={"scan": True}, formulas={"rmsprop": OPTAX_RMSPROP}),
     ]
 }
 # Every framework, installed or not (a missing one is reported with its install command); the variants are

@@ -152,15 +152,16 @@ OPTIMIZER_RUNS = [
 
 
 def optimizers():
-    """Each optimizer run: every framework's verdict, and the size of what Keras's built-ins compute otherwise."""
-    lines = ["| command | torch, tensorflow, pytensor, jax | keras | keras-jax | keras-torch |",
-             "|---|---|---|---|---|"]
+    """Each optimizer run: every framework's verdict, and the size of what optax's and Keras's built-ins compute
+    otherwise."""
+    lines = ["| command | torch, tensorflow, pytensor | jax (optax) | keras | keras-jax | keras-torch |",
+             "|---|---|---|---|---|---|"]
     for args in OPTIMIZER_RUNS:
         args = [*args, "--learning-rate", "0.1"]
         entries = compare_run([*args, "--repeats", "0", "--jobs", "2"])[2]["parity"]["frameworks"]
-        plain = sorted({entries[name]["verdict"] for name in ("torch", "tensorflow", "pytensor", "jax")})
+        plain = sorted({entries[name]["verdict"] for name in ("torch", "tensorflow", "pytensor")})
         cells = [f"{entries[name]['verdict']}{' (formula)' if 'formula' in entries[name] else ''}, "
-                 f"{entries[name]['max_abs_weight_diff']:.1e}" for name in ("keras", "keras-jax", "keras-torch")]
+                 f"{entries[name]['max_abs_weight_diff']:.1e}" for name in ("jax", "keras", "keras-jax", "keras-torch")]
         lines.append(f"| `{' '.join(args)}` | {', '.join(plain)} | " + " | ".join(cells) + " |")
         print(lines[-1], file=sys.stderr)
     return "\n".join(lines) + "\n"
@@ -245,6 +246,19 @@ def own_cases():
 BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "900"]
 
 
+NUMPY_BASELINE_ARGS = ["bench", "--frameworks", "numpy", "--widths", "4", "--batches", "4", "--budget", "60"]
+
+
+def numpy_baseline():
+    """impl_numpy beside the blog's loop written out flat, as bench's NumPy worker times it: the line it prints."""
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run([sys.executable, "-m", "compare", *NUMPY_BASELINE_ARGS, "--out", out], capture_output=True,
+                       check=True)
+        data = results.read_json(Path(out) / "bench.json")
+    line = next(line for line in summary.bench_table(data).splitlines() if line.startswith("impl_numpy per epoch"))
+    return f"```\n$ python -m compare {' '.join(NUMPY_BASELINE_ARGS)}\n…\n{line}\n```\n"
+
+
 def pitfalls_gallery():
     """The pitfalls gallery, every pair run (python -m compare pitfalls): its table here, and its pitfalls.md,
     figures and pitfalls.json in docs/pitfalls/."""
@@ -277,7 +291,8 @@ def main():
               "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", summary.bench_table),
               "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
               "optimizer-matrix": optimizer_matrix, "exercise": exercise_check, "own": own_cases,
-              "companion": lambda: "\n".join(markdown.companion_table()) + "\n", "pitfalls": pitfalls_gallery}
+              "companion": lambda: "\n".join(markdown.companion_table()) + "\n", "pitfalls": pitfalls_gallery,
+              "numpy-baseline": numpy_baseline}
     global WORKERS
     names = [a for a in sys.argv[1:] if not a.startswith("-")] or (
         ["default-run", "usage"] if "--quick" in sys.argv else list(blocks))

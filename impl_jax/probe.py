@@ -6,16 +6,30 @@ impl_* package has a probe.py with the same `step`.
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
+
+# The reference's slots (the textbook's names) under the names optax's states keep them by, per optimizer.
+FIELDS = {"sgd": {}, "momentum": {"b": "trace"}, "nesterov": {"b": "trace"}, "rmsprop": {"v": "nu"},
+          "adam": {"m": "mu", "v": "nu"}}
+
+
+def load_optimizer_state(net, optimizer, optimizer_state):
+    """The reference's optimizer state (probe of impl_numpy: t, and per parameter its slots, weights then biases, the
+    order of the parameters' pytree) into net's optax state: TraceState, ScaleByRmsState, ScaleByAdamState."""
+    tree = jax.tree_util.tree_structure(net.params)
+    fields = {field: tree.unflatten([jnp.asarray(slots[slot], dtype=net.dtype) for slots in optimizer_state["slots"]])
+              for slot, field in FIELDS[optimizer].items()}
+    if optimizer == "adam":
+        fields["count"] = jnp.asarray(optimizer_state["t"], dtype=jnp.int32)
+    net.opt_state = optax.tree_utils.tree_set(net.opt_state, **fields)
 
 
 def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **options):
     """One step of module.Network from `weights` (and its optimizer from `optimizer_state`, if given): each layer's
     output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
-    if optimizer_state is not None:  # the reference's t and slots, as the network's own state pytree
-        t = {"t": jnp.asarray(optimizer_state["t"], dtype=net.dtype)} if "t" in net.states[0] else {}
-        net.states = [{name: jnp.asarray(value, dtype=net.dtype) for name, value in slots.items()} | t
-                      for slots in optimizer_state["slots"]]
+    if optimizer_state is not None:
+        load_optimizer_state(net, options.get("optimizer", "sgd"), optimizer_state)
     xj, yj = jnp.asarray(x, dtype=net.dtype), jnp.asarray(y, dtype=net.dtype)
     (ws, bs), layers, out = net.params, [], xj  # the hidden layers with the module's activation, then its forward
     for i, w in enumerate(ws[:-1]):

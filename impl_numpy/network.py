@@ -21,7 +21,7 @@ ACTIVATIONS = {
 
 # Each loss over the batch beside its derivative with respect to ŷ; the means are over the rows (one output each).
 LOSSES = {
-    "half-sse": (lambda y, y_hat: 0.5 * np.sum((y - y_hat) ** 2), lambda y, y_hat: -(y - y_hat)),  # the blog's
+    "half-sse": (lambda y, y_hat: 0.5 * np.sum((y - y_hat) ** 2), lambda y, y_hat: y_hat - y),  # the blog's
     "mse": (lambda y, y_hat: np.mean((y - y_hat) ** 2), lambda y, y_hat: -2 * (y - y_hat) / len(y)),
     "bce": (lambda y, y_hat: -np.mean(y * np.log(y_hat) + (1 - y) * np.log(1 - y_hat)),
             lambda y, y_hat: (y_hat - y) / (y_hat * (1 - y_hat)) / len(y)),
@@ -75,13 +75,14 @@ def backward(layers, y, weights, activation="sigmoid", output_activation="sigmoi
     """The gradient of the loss with respect to each weight matrix, by the chain rule; and to each bias vector when
     bias is True (else None)."""
     y_hat = layers[-1]
-    # The blog's l2_delta, error × sigmoid'(z), is this for ½·Σ(y − ŷ)²: −∂loss/∂ŷ = y − ŷ, and s·(1 − s).
-    delta = -LOSSES[loss][1](y, y_hat) * ACTIVATIONS[output_activation][1](y_hat)
+    # ∂loss/∂z of the output layer: ∂loss/∂ŷ × its activation's slope. The blog's l2_delta, error × sigmoid'(z), is
+    # minus this for ½·Σ(y − ŷ)²: its delta points downhill, the one here uphill, as a gradient does.
+    delta = LOSSES[loss][1](y, y_hat) * ACTIVATIONS[output_activation][1](y_hat)
     grads, bias_grads = [None] * len(weights), [None] * len(weights) if bias else None
     for i in reversed(range(len(weights))):
-        grads[i] = -layers[i].T @ delta  # minus: the blog's delta points downhill, a gradient points uphill
+        grads[i] = layers[i].T @ delta
         if bias:
-            bias_grads[i] = -delta.sum(axis=0)  # a bias is a weight whose input is always 1
+            bias_grads[i] = delta.sum(axis=0)  # a bias is a weight whose input is always 1
         if i > 0:
             delta = (delta @ weights[i].T) * ACTIVATIONS[activation][1](layers[i])  # l1_delta, one layer down
     return grads, bias_grads
@@ -114,14 +115,15 @@ class Network:
         size = self.batch_size or len(x)
         whole = self.orders is None and size >= len(x)  # the blog's: every row, in order, one step
         for epoch in range(epochs):
-            if whole:
-                steps = [(*self.step(x, y), len(x))]
+            if whole:  # the epoch is its one step
+                loss[epoch], mean_abs_error[epoch] = self.step(x, y)
+                step_loss.append(loss[epoch])
             else:
                 rows = np.arange(len(x)) if self.orders is None else self.orders[self.epochs_done % len(self.orders)]
                 steps = [(*self.step(x[b], y[b]), len(b)) for b in (rows[i:i + size] for i in range(0, len(x), size))]
-            loss[epoch], mean_abs_error[epoch] = steps[0][:2] if len(steps) == 1 else (
-                sum(n * s[k] for *s, n in steps) / len(x) for k in (0, 1))
-            step_loss += [s[0] for s in steps]
+                loss[epoch], mean_abs_error[epoch] = steps[0][:2] if len(steps) == 1 else (
+                    sum(n * s[k] for *s, n in steps) / len(x) for k in (0, 1))
+                step_loss += [s[0] for s in steps]
             self.epochs_done += 1
         return {"loss": loss, "mean_abs_error": mean_abs_error, "step_loss": np.array(step_loss)}
 

@@ -62,7 +62,7 @@ class Network:
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None):
+                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, loop=False):
         self.dtype = tf.as_dtype(dtype)
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
         self.weights = [tf.Variable(w, dtype=self.dtype, name=f"w{i}") for i, w in enumerate(weights)]
@@ -77,6 +77,7 @@ class Network:
                        | {"t": self.t} for p in self.variables]
         # Mini-batches of batch_size rows (None: all), in row order or each epoch's order from `orders`.
         self.batch_size, self.orders, self.epochs_done = batch_size, orders, 0
+        self.loop = loop  # True: all of fit's epochs in one tf.function (train_epochs), the idiom for speed
 
     @tf.function
     def train_step(self, x, y):
@@ -89,10 +90,43 @@ class Network:
             w.assign_sub(self.learning_rate * OPTIMIZERS[self.optimizer](grad, state, self.hyper))
         return loss, tf.reduce_mean(tf.abs(error))
 
+    @tf.function(reduce_retracing=True)
+    def train_epochs(self, x, y, orders):
+        """One epoch per row of `orders` (each epoch's order of the rows) in one graph: a tf.range loop, no Python
+        between epochs, each epoch's loss and mean |error| (and each step's loss) written into TensorArrays, in
+        float64 as fit's Python floats are. The mini-batches of an epoch are unrolled; the train step is fit's."""
+        rows, size = x.shape[0], self.batch_size or x.shape[0]
+        whole = self.orders is None and size >= rows  # the blog's: every row, in order, one step
+        starts = range(0, rows, size)
+        epochs = tf.shape(orders)[0]
+        losses, errors = tf.TensorArray(tf.float64, size=epochs), tf.TensorArray(tf.float64, size=epochs)
+        step_losses = tf.TensorArray(tf.float64, size=epochs * len(starts))
+        for epoch in tf.range(epochs):
+            total_loss = total_error = tf.constant(0.0, tf.float64)
+            for j, i in enumerate(starts):
+                batch = orders[epoch, i:i + size]
+                xb, yb = (x, y) if whole else (tf.gather(x, batch), tf.gather(y, batch))
+                batch_loss, batch_error = (tf.cast(v, tf.float64) for v in self.train_step(xb, yb))
+                step_losses = step_losses.write(epoch * len(starts) + j, batch_loss)
+                n = float(min(size, rows - i))
+                total_loss, total_error = total_loss + n * batch_loss, total_error + n * batch_error
+            if len(starts) == 1:
+                losses, errors = losses.write(epoch, batch_loss), errors.write(epoch, batch_error)
+            else:
+                losses, errors = losses.write(epoch, total_loss / rows), errors.write(epoch, total_error / rows)
+        return losses.stack(), errors.stack(), step_losses.stack()
+
     def fit(self, x, y, epochs):
         """Train for `epochs` epochs; each epoch's loss and mean |error| come from its steps' forward passes, before
         their updates (one step per mini-batch, their mean weighted by the rows in each; one step for the blog's)."""
         x, y = tf.constant(x, dtype=self.dtype), tf.constant(y, dtype=self.dtype)
+        if self.loop:
+            done = range(self.epochs_done, self.epochs_done + epochs)
+            orders = (np.broadcast_to(np.arange(len(x)), (epochs, len(x))) if self.orders is None
+                      else np.array([self.orders[e % len(self.orders)] for e in done]))
+            self.epochs_done += epochs
+            loss, mean_abs_error, step_loss = self.train_epochs(x, y, tf.constant(orders, dtype=tf.int64))
+            return {"loss": loss.numpy(), "mean_abs_error": mean_abs_error.numpy(), "step_loss": step_loss.numpy()}
         loss, mean_abs_error, step_loss = np.empty(epochs), np.empty(epochs), []
         size = self.batch_size or len(x)
         whole = self.orders is None and size >= len(x)  # the blog's: every row, in order, one step

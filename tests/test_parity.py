@@ -181,6 +181,8 @@ def test_each_optimizer_agrees_or_differs_only_as_declared(run_config, fields):
             assert entry["diagnosis"] is None
     if fields.get("epsilon") == 0.0 or fields.get("momentum") == 0.875:
         assert results["parity"]["frameworks"]["keras"]["verdict"] == "pass"  # lined up: Keras's built-in agrees
+    if fields.get("epsilon") == 0.0:
+        assert results["parity"]["frameworks"]["jax"]["verdict"] == "pass"  # lined up: optax's rmsprop, adam agree
     steps = -(-4 // fields.get("batch_size", 4))  # per epoch: the data's 4 rows in batches, the last maybe smaller
     for name, run in results["runs"].items():
         if "step_loss" in run:  # all but Keras's fit, whose History keeps only each epoch's mean

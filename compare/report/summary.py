@@ -306,6 +306,9 @@ def bench_table(data):
         out.append(f"skipped: {skipped} cell(s) over the --budget, {len(data['skipped_for_memory'])} over memory")
     baseline = data["frameworks"].get("numpy", {}).get("against_plain_loop")
     if baseline:
+        interval = baseline.get("ratio_ci95")
         out.append(f"impl_numpy per epoch at the blog's size: {seconds(baseline['epoch_median_s'])}, "
-                   f"{baseline['ratio']:.2f}× the plain loop's {seconds(baseline['plain_loop_epoch_median_s'])}")
+                   f"{baseline['ratio']:.2f}× the plain loop's {seconds(baseline['plain_loop_epoch_median_s'])} "
+                   f"(the median of {baseline['repeats']} paired ratios"
+                   + (f", 95% interval {interval[0]:.2f}–{interval[1]:.2f})" if interval else ")"))
     return "\n".join(out)

@@ -202,9 +202,9 @@ def predict_seconds(measured, cell, repeats):
     return scale * (epochs * (1 + 4 * repeats) + largest["call_overhead_s"] * (1 + 3 * repeats))
 
 
-def against_plain_loop(impl, repeats=7):
+def against_plain_loop(impl, repeats=15):
     """The NumPy implementation beside the blog's loop written out flat (compare.timing.baseline), at the blog's size,
-    timed in alternation in this one process."""
+    timed in alternation in this one process: the median of the pairs' ratios, with its 95 % interval."""
     from compare.timing.baseline import plain_loop
 
     x, y = dataset("blog")
@@ -215,9 +215,11 @@ def against_plain_loop(impl, repeats=7):
     for _ in range(repeats):
         impl_s.append(phases.seconds(net.fit, x, y, n) / n)
         plain_s.append(phases.seconds(plain_loop, x, y, w0, w1, n, 1.0) / n)
-    impl_median, plain_median = float(np.median(impl_s)), float(np.median(plain_s))
-    return {"epoch_median_s": impl_median, "plain_loop_epoch_median_s": plain_median,
-            "ratio": impl_median / plain_median, "block_epochs": n, "repeats": repeats}
+    ratios = [a / b for a, b in zip(impl_s, plain_s, strict=True)]
+    interval = phases.median_interval(ratios)
+    return {"epoch_median_s": float(np.median(impl_s)), "plain_loop_epoch_median_s": float(np.median(plain_s)),
+            "ratio": float(np.median(ratios)), "ratio_ci95": None if interval is None else list(interval),
+            "block_epochs": n, "repeats": repeats}
 
 
 def bench(request, report=print):
