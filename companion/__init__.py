@@ -10,7 +10,7 @@ from pathlib import Path
 from compare.report.source import code_line_numbers
 
 HERE = Path(__file__).parent
-FRAMEWORKS = ("numpy", "torch", "tensorflow", "pytensor", "jax", "keras")
+FRAMEWORKS = ("numpy", "torch", "tensorflow", "pytensor", "jax", "flax", "keras")
 DEEP = dict(hidden=(4, 4), activation="tanh", bias=True, loss="bce")  # what *_deep.py trains, as run options
 
 

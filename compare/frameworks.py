@@ -120,6 +120,9 @@ FRAMEWORKS = {
                   formulas={"bce": PYTENSOR_BCE}),
         Framework("jax", "impl_jax", ("jax", "optax"), "jax", ("jax", "jaxlib", "optax"),
                   formulas={"rmsprop": OPTAX_RMSPROP}),
+        # Flax NNX, JAX's layers, model and optimizer objects, as Keras is TensorFlow's.
+        Framework("flax", "impl_flax", ("flax", "jax", "optax"), "flax", ("flax", "jax", "optax"),
+                  formulas={"rmsprop": OPTAX_RMSPROP}),
         # Keras 3 on each of its backends: the same impl_keras code, the engine chosen per worker process.
         Framework("keras", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
                   env={"KERAS_BACKEND": "tensorflow"}, formulas=KERAS_TF_FORMULAS),

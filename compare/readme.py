@@ -173,7 +173,7 @@ MATRIX_BATCHES = {"full batch": [], "batch 1": ["--batch-size", "1"], "batch 2":
 
 
 def optimizer_matrix():
-    """The whole product of optimizers, dtypes and batchings in the eight frameworks: each one's verdict."""
+    """The whole product of optimizers, dtypes and batchings in the nine frameworks: each one's verdict."""
     others = [name for name in DEFAULT if name != REFERENCE]
     lines = ["| optimizer | dtype | batches | " + " | ".join(others) + " |", "|---|---|---|" + "---|" * len(others)]
     counts = {}

@@ -13,7 +13,7 @@ BLOG = dict(dataset="blog", dtype="float64", hidden=4, learning_rate=1.0, activa
             output_activation="sigmoid", loss="half-sse", bias=False)
 # Every option changed from the blog's network alone, at float64 and float32, and a few together. Not the full product:
 # each single change, crossed pairwise with the dtype. The variants (another idiom of a framework already run) join
-# the cases of the blog's network and the two commands of the README's options; the eight frameworks run them all.
+# the cases of the blog's network and the two commands of the README's options; the nine frameworks run them all.
 # torch-compile, whose first epoch compiles for tens of seconds, joins two of them ("all"). xor at float32 and tanh at
 # float32 run within the cases that add a width, and cross-entropy, to them.
 CHANGES = [
@@ -141,7 +141,7 @@ def test_large_steps_part_the_curves_but_every_step_agrees(fields, workers):
     assert results["parity"]["ok"] and runner.exit_code(results) == 0
 
 
-# Each optimizer in the eight frameworks: a case for each declared difference of Keras's built-ins, and the settings
+# Each optimizer in the nine frameworks: a case for each declared difference of Keras's built-ins, and the settings
 # that line each one up (ε = 0; μ, β₁, β₂ that float32 holds), where Keras must agree exactly; then mini-batches.
 # The whole product of optimizers, dtypes and batchings is the README's optimizer matrix (compare.readme).
 OPTIMIZER_CASES = {

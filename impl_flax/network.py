@@ -1,0 +1,126 @@
+"""The blog's network in Flax NNX: nnx.Linear layers in a model object, nnx.Optimizer over optax, nnx.value_and_grad
+for the gradients and nnx.jit to compile.
+
+Flax is to JAX what Keras is to TensorFlow: layers, a model, an optimizer object. An nnx.Linear keeps its kernel as
+(in, out), as the blog does, so the given weights go in as they are. JAX computes in float32 unless
+jax_enable_x64 is on, so it is switched on here, before any array exists.
+"""
+from functools import cache
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+
+jax.config.update("jax_enable_x64", True)  # else float64 arrays are silently made float32
+
+ACTIVATIONS = {"sigmoid": nnx.sigmoid, "tanh": nnx.tanh, "relu": nnx.relu, "linear": lambda z: z}
+LOSSES = {  # over the batch; the means are over the rows (one output each)
+    "half-sse": lambda y, y_hat: 0.5 * jnp.sum((y - y_hat) ** 2),  # the blog's
+    "mse": lambda y, y_hat: jnp.mean((y - y_hat) ** 2),
+    "bce": lambda y, y_hat: -jnp.mean(y * jnp.log(y_hat) + (1 - y) * jnp.log(1 - y_hat)),
+}
+
+
+@cache
+def optax_optimizer(name, learning_rate, hyper):
+    """optax's own optimizer, every hyperparameter passed, none left to a default (hyper: (name, value) pairs)."""
+    h = dict(hyper)
+    if name in ("sgd", "momentum", "nesterov"):
+        return optax.sgd(learning_rate, momentum=None if name == "sgd" else h["momentum"], nesterov=name == "nesterov")
+    if name == "rmsprop":  # optax adds ε inside the root by default, √(v + ε), where torch adds it outside
+        return optax.rmsprop(learning_rate, decay=h["rho"], eps=h["epsilon"], initial_scale=0.0, eps_in_sqrt=True,
+                             centered=False, momentum=None, nesterov=False, bias_correction=False)
+    return optax.adam(learning_rate, b1=h["beta1"], b2=h["beta2"], eps=h["epsilon"], eps_root=0.0, nesterov=False)
+
+
+class MLP(nnx.Module):
+    """Dense layers, each an nnx.Linear and its activation: the hidden layers' `activation`, then the output's."""
+
+    def __init__(self, weights, biases, activation, output_activation, dtype):
+        rngs = nnx.Rngs(0)  # the initializers' draw, replaced at once by the given weights
+        self.layers = nnx.List([nnx.Linear(*np.shape(w), use_bias=biases is not None, dtype=dtype, param_dtype=dtype,
+                                           rngs=rngs) for w in weights])
+        for i, layer in enumerate(self.layers):
+            layer.kernel.value = jnp.asarray(weights[i], dtype=dtype)  # (in, out), as the blog's
+            if biases is not None:
+                layer.bias.value = jnp.asarray(biases[i], dtype=dtype)
+        self.activations = (activation,) * (len(weights) - 1) + (output_activation,)
+
+    def __call__(self, x):
+        for layer, activation in zip(self.layers, self.activations, strict=True):
+            x = ACTIVATIONS[activation](layer(x))
+        return x
+
+
+@nnx.jit(static_argnames="loss")
+def train_step(model, optimizer, x, y, loss="half-sse"):
+    """One step: the loss of the forward pass and its gradients in one call, then the optimizer's update of the
+    model's parameters, in place (for SGD, p ← p − lr·∂loss/∂p)."""
+    def loss_fn(model):
+        y_hat = model(x)
+        return LOSSES[loss](y, y_hat), y - y_hat
+
+    (value, error), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model)
+    optimizer.update(model, grads)
+    return value, jnp.mean(jnp.abs(error))
+
+
+class Network:
+    """Dense layers trained by full-batch gradient descent: by default the blog's, sigmoid layers without biases
+    and ½·Σ(y − ŷ)²."""
+
+    def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
+                 output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
+                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None):
+        self.dtype = jnp.dtype(dtype)
+        self.model = MLP(weights, biases, activation, output_activation, self.dtype)
+        self.activation, self.output_activation, self.loss, self.optimizer_name = (activation, output_activation,
+                                                                                   loss, optimizer)
+        hyper = (("momentum", momentum), ("rho", rho), ("beta1", beta1), ("beta2", beta2), ("epsilon", epsilon))
+        self.optimizer = nnx.Optimizer(self.model, optax_optimizer(optimizer, float(learning_rate), hyper),
+                                       wrt=nnx.Param)
+        # Mini-batches of batch_size rows (None: all), in row order or each epoch's order from `orders`.
+        self.batch_size, self.orders, self.epochs_done = batch_size, orders, 0
+
+    def fit(self, x, y, epochs):
+        """Train for `epochs` epochs; each epoch's loss and mean |error| come from its steps' forward passes, before
+        their updates (one step per mini-batch, their mean weighted by the rows in each; one step for the blog's)."""
+        x, y = jnp.asarray(x, dtype=self.dtype), jnp.asarray(y, dtype=self.dtype)
+        size = self.batch_size or len(x)
+        whole = self.orders is None and size >= len(x)  # the blog's: every row, in order, one step
+        loss, mean_abs_error, step_loss = np.empty(epochs), np.empty(epochs), []
+        for epoch in range(epochs):
+            rows = np.arange(len(x)) if self.orders is None else self.orders[self.epochs_done % len(self.orders)]
+            batches = [(x, y)] if whole else [(x[b], y[b]) for b in (rows[i:i + size] for i in range(0, len(x), size))]
+            steps = [(*map(float, train_step(self.model, self.optimizer, xb, yb, self.loss)), len(xb))
+                     for xb, yb in batches]
+            loss[epoch], mean_abs_error[epoch] = steps[0][:2] if len(steps) == 1 else (
+                sum(n * s[k] for *s, n in steps) / len(x) for k in (0, 1))
+            step_loss += [s[0] for s in steps]
+            self.epochs_done += 1
+        return {"loss": loss, "mean_abs_error": mean_abs_error, "step_loss": np.array(step_loss)}
+
+    def get_weights(self):
+        return [np.asarray(layer.kernel.value) for layer in self.model.layers]
+
+    def get_biases(self):
+        layers = self.model.layers
+        return None if layers[0].bias is None else [np.asarray(layer.bias.value) for layer in layers]
+
+    def predict(self, x):
+        return np.asarray(self.model(jnp.asarray(x, dtype=self.dtype)))
+
+    def __repr__(self):
+        sizes = [self.model.layers[0].in_features] + [layer.out_features for layer in self.model.layers]
+        return (f"Network({'→'.join(map(str, sizes))} {self.activation}, {self.output_activation} out, "
+                f"{self.loss}, {self.optimizer_name}, flax nnx on {jax.default_backend()}, {self.dtype})")
+
+
+def train(x, y, weights, epochs, learning_rate, dtype, **network):
+    """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
+    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss)."""
+    net = Network(weights, learning_rate, dtype, **network)
+    history = net.fit(x, y, epochs)
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}
