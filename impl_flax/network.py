@@ -76,8 +76,8 @@ class Network:
                  beta2=0.999, epsilon=1e-8, batch_size=None, orders=None):
         self.dtype = jnp.dtype(dtype)
         self.model = MLP(weights, biases, activation, output_activation, self.dtype)
-        self.activation, self.output_activation, self.loss, self.optimizer_name = (activation, output_activation,
-                                                                                   loss, optimizer)
+        self.activation, self.output_activation, self.loss = activation, output_activation, loss
+        self.optimizer_name = optimizer
         hyper = (("momentum", momentum), ("rho", rho), ("beta1", beta1), ("beta2", beta2), ("epsilon", epsilon))
         self.optimizer = nnx.Optimizer(self.model, optax_optimizer(optimizer, float(learning_rate), hyper),
                                        wrt=nnx.Param)

@@ -95,10 +95,10 @@ class Network:
         self.params = (as_arrays(weights), None if biases is None else as_arrays(biases))
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
         self.network = {"activation": activation, "output_activation": output_activation, "loss": loss}
-        self.optimizer = optimizer
+        self.optimizer_name = optimizer
         hyper = (("momentum", momentum), ("rho", rho), ("beta1", beta1), ("beta2", beta2), ("epsilon", epsilon))
-        self.tx = optax_optimizer(optimizer, float(learning_rate), hyper)
-        self.opt_state = self.tx.init(self.params)  # the optimizer's state: its averages, its step count
+        self.optimizer = optax_optimizer(optimizer, float(learning_rate), hyper)  # an optax GradientTransformation
+        self.opt_state = self.optimizer.init(self.params)  # the optimizer's state: its averages, its step count
         self.scan = scan  # True: the epoch loop inside lax.scan, the idiom for speed
         # Mini-batches of batch_size rows (None: all), in row order or each epoch's order from `orders`.
         self.batch_size, self.orders, self.epochs_done = batch_size, orders, 0
@@ -114,7 +114,7 @@ class Network:
         self.epochs_done += epochs
         if self.scan:
             (self.params, self.opt_state), (loss, mean_abs_error, step_loss) = train_epochs(
-                self.params, self.opt_state, x, y, self.tx, orders, size, whole, **self.network)
+                self.params, self.opt_state, x, y, self.optimizer, orders, size, whole, **self.network)
             as_numpy = lambda a: np.asarray(a, dtype=np.float64).ravel()  # noqa: E731
             return {"loss": as_numpy(loss), "mean_abs_error": as_numpy(mean_abs_error),
                     "step_loss": as_numpy(step_loss)}
@@ -124,7 +124,7 @@ class Network:
             batches = [(x, y)] if whole else [(x[b], y[b]) for b in (rows[i:i + size] for i in range(0, len(x), size))]
             for xb, yb in batches:
                 (self.params, self.opt_state), (value, error) = train_step(
-                    self.params, self.opt_state, xb, yb, self.tx, **self.network)
+                    self.params, self.opt_state, xb, yb, self.optimizer, **self.network)
                 steps.append((float(value), float(error), len(xb)))
             loss[epoch] = epoch_mean([(v, n) for v, _, n in steps], len(x))
             mean_abs_error[epoch] = epoch_mean([(e, n) for _, e, n in steps], len(x))
@@ -144,7 +144,7 @@ class Network:
     def __repr__(self):
         sizes = [self.params[0][0].shape[0]] + [w.shape[1] for w in self.params[0]]
         return (f"Network({'→'.join(map(str, sizes))} {self.activation}, {self.output_activation} out, "
-                f"{self.loss}, {self.optimizer}, jax on {jax.default_backend()}, {self.dtype})")
+                f"{self.loss}, {self.optimizer_name}, jax on {jax.default_backend()}, {self.dtype})")
 
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
