@@ -23,9 +23,9 @@ def cell(text):
 
 
 def ratio_interval(timing):
-    """'9.1 ±6% (8.6–9.7)': the table's cell with the 95 % interval itself."""
+    """'8.07 (7.8–8.7), 95 % interval 6.5–9.9': the table's cell, then the 95 % interval as a range."""
     interval = timing.get("ratio_ci95")
-    return ratio_cell(timing) + ("" if not interval else f" ({interval[0]:.3g}–{interval[1]:.3g})")
+    return ratio_cell(timing) + ("" if not interval else f", 95 % interval {interval[0]:.3g}–{interval[1]:.3g}")
 
 
 def results_table(results):

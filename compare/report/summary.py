@@ -120,12 +120,17 @@ def notes(results):
     return out + [band_line(results, precision) for precision in dict.fromkeys(bands)]
 
 
+def short(value):
+    """Two significant figures, without an exponent below 10⁵: 7.76 → 7.8, 1050 → 1000, 0.0418 → 0.042."""
+    return f"{float(f'{value:.2g}'):g}"
+
+
 def ratio_cell(timing):
-    """'9.1 ±6%': the median of the pairs' ratios to numpy and how far its 95 % interval reaches (the wider side);
-    '±?' with too few pairs for one; '*' marks an unstable one (notes say why)."""
-    width = timing.get("ci95_half_width")
-    spread = "±?" if width is None else f"±{width:.0%}"
-    return f"{timing['ratio_to_reference']:.3g} {spread}" + ("*" if "unstable" in timing else "")
+    """'8.07 (7.8–8.7)': the median of the pairs' ratios to numpy, and the range of its timing processes' medians
+    (none with one process); '*' marks an unstable one (notes say why)."""
+    medians = timing.get("process_ratios") or []
+    spread = f" ({short(min(medians))}–{short(max(medians))})" if len(medians) > 1 else ""
+    return f"{timing['ratio_to_reference']:.3g}{spread}" + ("*" if "unstable" in timing else "")
 
 
 def timing_notes(results):
@@ -135,9 +140,8 @@ def timing_notes(results):
         timing = run.get("timing", {})
         if run.get("status") == "ok" and "unstable" in timing and "ratio_ci95" in timing:
             low, high = timing["ratio_ci95"] or (float("nan"), float("nan"))
-            out.append(f"*{name}: × numpy {timing['ratio_to_reference']:.3g} is unstable, its 95% interval "
-                       f"{low:.3g} to {high:.3g} after {timing['repeats']} pairs in {timing['timed_s']:.1f} s: "
-                       f"{timing['unstable']}.")
+            out.append(f"*{name}: × numpy {timing['ratio_to_reference']:.3g} is unstable: {timing['unstable']} "
+                       f"(95 % interval {low:.3g}–{high:.3g}, {timing['repeats']} pairs in {timing['timed_s']:.1f} s).")
     return out
 
 
@@ -183,6 +187,9 @@ def table(results):
         else:
             out.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     out += ["", verdict(results), *notes(results), *timing_notes(results)]
+    if any("process_ratios" in run.get("timing", {}) for run in results["runs"].values()):
+        out.append("× numpy: the median of the pairs' ratios to numpy's epoch; in brackets, the range of the medians "
+                   "its timing processes gave (the 95 % intervals: results.json and report.md).")
     return "\n".join(out)
 
 
@@ -251,10 +258,11 @@ def first_nonfinite(found, run):
 
 
 def crossover(name, found):
-    """'jax at width 64 (× numpy 0.46 [0.41, 0.52])', and where an interval from there on reaches 1, says so."""
+    """'jax at width 64 (× numpy 0.46, 95 % interval 0.41–0.52)', and where an interval from there on reaches 1,
+    says so."""
     interval = found["ratio_ci95"]
     text = f"{name} at width {found['width']} (× numpy {found['ratio']:.3g}" + (
-        f" [{interval[0]:.3g}, {interval[1]:.3g}]" if interval else "")
+        f", 95 % interval {interval[0]:.3g}–{interval[1]:.3g}" if interval else "")
     if found["straddles_1"]:
         text += ": straddles 1, " + (f"surely faster from width {found['surely_from']}" if found["surely_from"]
                                      else "not surely faster at any width")

@@ -20,8 +20,9 @@ REPEATS = 6         # at least this many timed pairs of blocks after the warm-up
 BUDGET_S = 1.0      # more pairs are timed until the interval is TIGHT, or the measurement has lasted this long …
 MAX_REPEATS = 61    # … or this many pairs were timed
 CONFIDENCE = 0.95
-TIGHT = 0.05        # a median whose 95 % interval reaches no further than ±5 % of it is measured enough
-UNSTABLE = 0.10     # one still wider than ±10 % when the budget is spent is flagged as unstable
+TIGHT = 0.05        # a median whose pairs' 95 % interval reaches no further than ±5 % of it is measured enough
+UNSTABLE = 0.10     # one whose pairs' interval is still wider than ±10 % when the budget is spent is flagged
+#                     unstable, as is one whose processes' medians lie further than ±10 % from it
 
 
 def median_interval(values, confidence=CONFIDENCE):
@@ -176,7 +177,7 @@ def between_processes(medians, confidence=CONFIDENCE):
     return math.exp(centre - reach), math.exp(centre + reach)
 
 
-def interval(by_process, confidence=CONFIDENCE):
+def interval(by_process, confidence=CONFIDENCE, between=True):
     """The 95 % interval of a median measured in one or more processes (values grouped by process).
 
     One process: the binomial order statistics of its values (median_interval). Several: the widest of
@@ -185,11 +186,13 @@ def interval(by_process, confidence=CONFIDENCE):
     • the binomial interval of all values pooled.
     Each alone holds the median at least 95 % of the time under its own assumption (t: processes that vary
     log-normally; binomial: independent values); the union of intervals holds it whenever any of them does, so the
-    union is conservative, never narrower than what either the processes or the pairs show. None with no interval."""
+    union is conservative, never narrower than what either the processes or the pairs show. None with no interval.
+    between=False leaves out the t over the processes: the pairs' interval, the one more pairs can tighten (with
+    two processes, t on one degree of freedom spans a wide range however many pairs each gives)."""
     groups = [list(values) for values in by_process if len(values)]
     pooled = [value for values in groups for value in values]
     found = [median_interval(values, confidence) for values in groups] + [median_interval(pooled, confidence)]
-    if len(groups) >= 2 and all(value > 0 for value in pooled):
+    if between and len(groups) >= 2 and all(value > 0 for value in pooled):
         found.append(between_processes([statistics.median(values) for values in groups], confidence))
     found = [bounds for bounds in found if bounds is not None]
     if len(groups) == 1 or not found:
@@ -220,6 +223,7 @@ def summary(by_process, block_epochs=None, wall_s=None, cpu_s=None):
         references = [pair[2] for taken in by_process for pair in taken]
         result["ratio_to_reference"] = statistics.median(value for values in ratios for value in values)
         result["ratio_ci95"] = interval(ratios)
+        result["ratio_pairs_ci95"] = interval(ratios, between=False)
         result["reference_epoch_median_s"] = statistics.median(references)  # NumPy's, in these processes
         if len(by_process) > 1:
             result["process_ratios"] = [statistics.median(values) for values in ratios]
@@ -228,34 +232,43 @@ def summary(by_process, block_epochs=None, wall_s=None, cpu_s=None):
     median = result.get("ratio_to_reference", result["epoch_median_s"])
     width = half_width(result.get("ratio_ci95", result["epoch_ci95_s"]), median)
     result["ci95_half_width"] = None if math.isinf(width) else width
+    pairs_width = half_width(result.get("ratio_pairs_ci95", interval(epochs, between=False)), median)
+    result["pairs_half_width"] = None if math.isinf(pairs_width) else pairs_width
     return result
 
 
 def tight(result):
-    """Measured enough: the interval of what decides (the ratio, or the time without a reference) reaches no
-    further than TIGHT from the median."""
-    return result["ci95_half_width"] is not None and result["ci95_half_width"] <= TIGHT
+    """Measured enough: the pairs' interval of what decides (the ratio, or the time without a reference) reaches
+    no further than TIGHT from the median. (The processes' spread is theirs: more pairs cannot narrow it.)"""
+    return result["pairs_half_width"] is not None and result["pairs_half_width"] <= TIGHT
 
 
 def flag_unstable(result, cores=None):
-    """Mark a result whose interval is still wider than UNSTABLE (or missing) with the likely cause."""
-    width = result["ci95_half_width"]
-    if width is None or width > UNSTABLE:
-        result["unstable"] = unstable_cause(result, cores or os.cpu_count() or 1)
+    """Mark a result the budget left unsettled, saying which way: its pairs' interval still wider than UNSTABLE (or
+    missing), or its processes' medians further than UNSTABLE from its median; and what the worker saw of the
+    cause."""
+    median = result["ratio_to_reference"] if "ratio_to_reference" in result else result["epoch_median_s"]
+    medians = result.get("process_ratios") or result.get("process_epochs_s") or []
+    which = []
+    if medians and (median <= 0 or max(abs(value / median - 1) for value in medians) > UNSTABLE):
+        which.append(f"its processes disagree by more than ±{UNSTABLE:.0%} (medians "
+                     + ", ".join(f"{value:.3g}" for value in medians) + ")")
+    reach = result["pairs_half_width"]
+    if reach is None or reach > UNSTABLE:
+        which.append(f"its pairs' 95 % interval stays wider than ±{UNSTABLE:.0%}"
+                     + ("" if reach is None else f" (±{reach:.0%})"))
+    if which:
+        result["unstable"] = "; ".join([*which, unstable_cause(result, cores or os.cpu_count() or 1)])
 
 
 def unstable_cause(result, cores):
-    """Why an interval stayed wide, where the workers can see it: too few pairs, processes that disagree, the
-    share of a core the timed processes had (their CPU time over the wall time, below 0.9 when another process takes
-    the core), the load average."""
+    """What the workers can see of why a measurement stayed unsettled: too few pairs, the share of a core the timed
+    processes had (their CPU time over the wall time, below 0.9 when another process takes the core), the load
+    average."""
     if result["repeats"] < REPEATS:
         return f"only {result['repeats']} pairs: too few for a 95 % interval"
     share, load = result["cpu_share"], result["load_average"]
     causes = []
-    medians = result.get("process_ratios") or result.get("process_epochs_s")
-    if medians and (min(medians) <= 0  # the noise outweighed an epoch: no interval on the logarithms
-                    or half_width(between_processes(medians), statistics.median(medians)) > UNSTABLE):
-        causes.append("its processes disagree (medians " + ", ".join(f"{value:.3g}" for value in medians) + ")")
     if share is not None and share < 0.9:
         causes.append(f"the worker had {share:.0%} of a core while timed")
     if load is not None and load > cores - 0.5:

@@ -110,17 +110,39 @@ def test_pairs_are_taken_until_the_interval_is_within_5_percent(fake_clock):
 def test_a_ratio_still_wide_when_the_budget_is_spent_is_flagged_unstable(fake_clock):
     fit = jittered([0.001, 0.0015, 0.0006, 0.0012, 0.0008, 0.0014, 0.0007] * 10)
     result = phases.steady_state(fit, repeats=6, min_block_s=0.02, budget_s=1e-9, reference=lambda n: 0.0001 * n)
-    assert result["repeats"] == 6 and result["ci95_half_width"] > phases.UNSTABLE
-    assert isinstance(result["unstable"], str) and result["unstable"]
+    assert result["repeats"] == 6 and result["pairs_half_width"] > phases.UNSTABLE
+    assert result["unstable"].startswith("its pairs' 95 % interval stays wider than ±10% (±")
     share = phases.unstable_cause({**result, "cpu_share": 0.4, "load_average": 0.1}, cores=2)
     assert share == "the worker had 40% of a core while timed"
     load = phases.unstable_cause({**result, "cpu_share": 1.0, "load_average": 3.2}, cores=2)
     assert load == "load average 3.2 on 2 cores"
-    # Under load a process's median epoch can come out at or below 0 (t(fit(2n)) − t(fit(n)) is a difference): its
-    # processes disagree, said so, with no logarithm taken of it.
-    negative = phases.unstable_cause({**result, "process_ratios": [1.5, -0.2], "cpu_share": 1.0,
-                                      "load_average": 0.1}, cores=2)
-    assert negative == "its processes disagree (medians 1.5, -0.2)"
+
+
+def flagged(process_ratios, pairs_half_width=0.01):
+    """flag_unstable on a two-process result with these medians and pairs' interval, its median 2.0."""
+    result = {"ratio_to_reference": 2.0, "process_ratios": process_ratios, "pairs_half_width": pairs_half_width,
+              "repeats": 20, "cpu_share": 1.0, "load_average": 0.1}
+    phases.flag_unstable(result, cores=2)
+    return result.get("unstable")
+
+
+def test_processes_further_than_10_percent_apart_are_flagged_and_said_so():
+    assert flagged([1.9, 2.1]) is None  # ±5 %: as close as two processes get on a quiet machine
+    assert flagged([1.7, 2.0]).startswith("its processes disagree by more than ±10% (medians 1.7, 2)")
+    # Under load a process's median epoch can come out at or below 0 (t(fit(2n)) − t(fit(n)) is a difference).
+    assert flagged([2.0, -0.2]).startswith("its processes disagree by more than ±10% (medians 2, -0.2)")
+    assert flagged([1.9, 2.1], pairs_half_width=0.08) is None  # the budget aims for ±5 %, and flags past ±10 %
+    both = flagged([1.5, 2.0], pairs_half_width=0.2)
+    assert "processes disagree" in both and "pairs' 95 % interval stays wider than ±10% (±20%)" in both
+
+
+def test_two_processes_stop_on_the_pairs_interval_not_on_the_t_over_two_medians():
+    result = phases.summary([[[2.0e-5 * (1 + 0.001 * i), 0.0, 1e-5] for i in range(20)],
+                             [[2.1e-5 * (1 + 0.001 * i), 0.0, 1e-5] for i in range(20)]])
+    assert result["ci95_half_width"] > phases.UNSTABLE  # t on one degree of freedom: a wide interval …
+    assert phases.tight(result)  # … which no count of pairs narrows; the pairs' own interval is tight
+    low, high = result["ratio_pairs_ci95"]
+    assert result["ratio_ci95"][0] <= low <= high <= result["ratio_ci95"][1]
 
 
 def test_one_process_gives_the_binomial_interval_of_its_values():
