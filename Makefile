@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: compare test lint clean
+.PHONY: compare test lint clean docs docs-data
 
 compare: $(VENV)/.installed
 	$(PY) -m compare
 
-test: lint
+test: lint docs
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed  # ruff, as configured in pyproject.toml: pyflakes, pycodestyle, bugbear, import order
@@ -16,12 +16,15 @@ lint: $(VENV)/.installed  # ruff, as configured in pyproject.toml: pyflakes, pyc
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[all,dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[all,dev,docs]'
 	touch $@
 
 clean:
-	rm -rf $(VENV) results *.egg-info
+	rm -rf $(VENV) results site *.egg-info
 
-.PHONY: readme
-readme: $(VENV)/.installed  # regenerate the README's figures from real runs (several minutes)
-	$(PY) -m compare.readme
+docs: $(VENV)/.installed  # the companion site, from docs/ into site/: offline, warnings as errors
+	$(PY) -m sphinx -W --keep-going -q -b html docs site
+	@echo "The site: site/index.html"
+
+docs-data: $(VENV)/.installed  # regenerate every table, run excerpt and figure of the site and the README (long)
+	$(PY) -m compare.docsdata

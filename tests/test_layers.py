@@ -16,7 +16,7 @@ LAYERS = [
     {"compare.report"},
     {"compare.commands"},
     {"compare.cli", "compare.testing"},
-    {"compare.__main__", "compare.readme"},  # python -m compare: the command line; the README's generator drives it
+    {"compare.__main__", "compare.docsdata"},  # python -m compare: the command line; the docs' generator drives it
 ]
 
 
@@ -117,13 +117,13 @@ def test_the_check_catches_an_import_up_a_layer_and_a_circle(tmp_path):
     assert any({"compare.run.results", "compare.run.runner"} <= set(cycle) for cycle in cycles(changed))
 
 
-@pytest.mark.parametrize("command", ["compare.run.worker", "compare.readme"])
+@pytest.mark.parametrize("command", ["compare.run.worker", "compare.docsdata"])
 def test_the_modules_started_with_python_m_exist(command):
     assert command in modules()
 
 
 def test_the_project_root_that_workers_and_the_generator_use_is_the_projects():
-    from compare import readme
+    from compare import docsdata
     from compare.run import runner
 
-    assert (runner.ROOT / "pyproject.toml").is_file() and readme.README == runner.ROOT / "README.md"
+    assert (runner.ROOT / "pyproject.toml").is_file() and docsdata.README == runner.ROOT / "README.md"

@@ -143,7 +143,7 @@ def test_large_steps_part_the_curves_but_every_step_agrees(fields, workers):
 
 # Each optimizer in the nine frameworks: a case for each declared difference of Keras's built-ins, and the settings
 # that line each one up (ε = 0; μ, β₁, β₂ that float32 holds), where Keras must agree exactly; then mini-batches.
-# The whole product of optimizers, dtypes and batchings is the README's optimizer matrix (compare.readme).
+# The whole product of optimizers, dtypes and batchings is the site's optimizer matrix (compare.docsdata).
 OPTIMIZER_CASES = {
     "momentum": dict(optimizer="momentum", learning_rate=0.5),  # Keras on TensorFlow: μ = 0.9 cast through float32
     "rmsprop-xor": dict(optimizer="rmsprop", dataset="xor", learning_rate=0.1),  # Keras: ε inside the root

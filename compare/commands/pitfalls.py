@@ -239,8 +239,9 @@ def write(data, out):
 
 
 def table(data, folder="pitfalls"):
-    """The gallery as a Markdown table: each pitfall, its framework, what the suite names first, how far the two
-    files' loss curves part from the reference's, and the lines changed to line it up."""
+    """The gallery as a Markdown table: each pitfall (linked to its folder under `folder`, unless None), its
+    framework, what the suite names first, how far the two files' loss curves part from the reference's, and the
+    lines changed to line it up."""
     lines = ["| pitfall | framework | the suite names first | max \\|Δloss\\| as ported | lined up | lines changed |",
              "|---|---|---|---|---|---|"]
     for entry in data["pitfalls"]:
@@ -249,7 +250,8 @@ def table(data, folder="pitfalls"):
 
         def size(value):
             return "—" if value is None else f"{value:.1e}"
-        lines.append(f"| [{entry['title']}]({folder}/{entry['name']}/) | {entry['framework']} | {named} "
+        title = entry["title"] if folder is None else f"[{entry['title']}]({folder}/{entry['name']}/)"
+        lines.append(f"| {title} | {entry['framework']} | {named} "
                      f"({ported['verdict']}) | {size(ported['max_abs_loss_diff'])} | {size(lined['max_abs_loss_diff'])}"
                      f" ({lined['verdict']}) | {entry['lines_changed']} |")
     return "\n".join(lines)

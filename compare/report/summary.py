@@ -120,16 +120,21 @@ def notes(results):
     return out + [band_line(results, precision) for precision in dict.fromkeys(bands)]
 
 
-def short(value):
-    """Two significant figures, without an exponent below 10⁵: 7.76 → 7.8, 1050 → 1000, 0.0418 → 0.042."""
-    return f"{float(f'{value:.2g}'):g}"
+def span(low, high):
+    """'7.8–8.7': a range in two significant figures, or as many more as it takes to tell its ends apart (up to
+    four), without an exponent below 10⁶: 7.76 to 8.70 → 7.8–8.7; 10.6 to 11.2, both 11 at two, → 10.6–11.2."""
+    for digits in (2, 3, 4):
+        ends = [f"{float(f'{value:.{digits}g}'):g}" for value in (low, high)]
+        if ends[0] != ends[1]:
+            break
+    return "–".join(ends)
 
 
 def ratio_cell(timing):
     """'8.07 (7.8–8.7)': the median of the pairs' ratios to numpy, and the range of its timing processes' medians
     (none with one process); '*' marks an unstable one (notes say why)."""
     medians = timing.get("process_ratios") or []
-    spread = f" ({short(min(medians))}–{short(max(medians))})" if len(medians) > 1 else ""
+    spread = f" ({span(min(medians), max(medians))})" if len(medians) > 1 else ""
     return f"{timing['ratio_to_reference']:.3g}{spread}" + ("*" if "unstable" in timing else "")
 
 

@@ -1,6 +1,7 @@
 """The pitfalls gallery: every pair follows the contract of your own code, each differs only in its pitfall's lines,
 and a sample runs as `python -m compare pitfalls` runs them: each as-ported file caught at the quantity its
-pitfall.toml names, each lined-up file passing. (The whole gallery runs in the README's generated block.)"""
+pitfall.toml names, each lined-up file passing. (The whole gallery runs for the site: python -m compare.docsdata
+pitfalls.)"""
 import json
 import subprocess
 import sys

@@ -1,6 +1,9 @@
-"""Regenerate the README's figures from real runs: `python -m compare.readme` (or `make readme`).
+"""Regenerate every table, run excerpt and figure of the site and the README from real runs: `python -m
+compare.docsdata` (or `make docs-data`), all of them or the blocks named.
 
-Each generated block sits between `<!-- NAME -->` and `<!-- /NAME -->` markers; everything else is left alone.
+Each block writes docs/generated/NAME.md, which the site's pages include; the default run's table also fills the
+README's `<!-- default-run -->` block, between its markers, everything else there left alone. Figures go beside
+the pages that show them (docs/loss_curves.png, docs/pitfalls/).
 """
 import contextlib
 import io
@@ -9,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from compare import cli
@@ -20,7 +24,9 @@ from compare.run import pool, results, runner
 
 ROOT = Path(__file__).resolve().parents[1]  # the project
 README = ROOT / "README.md"
-FIGURES = README.parent / "docs"
+FIGURES = ROOT / "docs"
+GENERATED = FIGURES / "generated"
+IN_README = ("default-run",)  # the blocks the README shows too
 DRIFT_EPOCHS = (50, 500)
 
 
@@ -44,6 +50,14 @@ def block(name, body, text):
     return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
 
 
+def write(name, body):
+    """docs/generated/NAME.md, replaced in one rename; and the README's block of that name, if it shows one."""
+    GENERATED.mkdir(parents=True, exist_ok=True)
+    results.write_text(str(GENERATED / f"{name}.md"), body)
+    if name in IN_README:
+        results.write_text(str(README), block(name, body, README.read_text()))
+
+
 def default_run():
     """The default run's table, and its loss-curve figure copied to docs/."""
     with tempfile.TemporaryDirectory() as out:
@@ -53,12 +67,6 @@ def default_run():
         shutil.copyfile(Path(out) / "loss_curves.png", FIGURES / "loss_curves.png")
     table = summary.table(data)
     return f"```\n$ python -m compare\n{table}\n```\n"
-
-
-def usage():
-    proc = subprocess.run([sys.executable, "-m", "compare", "run", "--help"], capture_output=True, text=True,
-                          env={"COLUMNS": "118", "PATH": ""})
-    return f"```\n{proc.stdout.strip()}\n```\n"
 
 
 def drift():
@@ -243,6 +251,16 @@ def own_cases():
     return "```\n" + "\n".join(lines).rstrip() + "\n```\n"
 
 
+IDIOMS = ["--frameworks", "numpy,tensorflow,tensorflow-loop,keras,keras-xla,keras-train-on-batch,jax,jax-scan,flax"]
+
+
+def idioms():
+    """Post 3's run: each Keras idiom beside the level below it, and JAX's beside Flax's, timed as the default run
+    times its frameworks."""
+    code, printed, data = compare_run(IDIOMS)
+    return f"```\n$ python -m compare run {' '.join(IDIOMS)}\n{summary.table(data)}\n```\n"
+
+
 BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "900"]
 
 
@@ -260,50 +278,88 @@ def numpy_baseline():
 
 
 def pitfalls_gallery():
-    """The pitfalls gallery, every pair run (python -m compare pitfalls): its table here, and its pitfalls.md,
-    figures and pitfalls.json in docs/pitfalls/."""
+    """The pitfalls gallery, every pair run (python -m compare pitfalls): its pitfalls.md, figures and
+    pitfalls.json in docs/pitfalls/; its table here, and post 3's gallery (generated/pitfalls-gallery.md)."""
     from compare.commands import pitfalls
 
     out = FIGURES / "pitfalls"
     with contextlib.redirect_stdout(io.StringIO()):
         code = cli.main(["pitfalls", "--out", str(out)], workers=WORKERS)
     data = results.read_json(out / "pitfalls.json")
+    write("pitfalls-gallery", gallery_page(data))
     held = "every as-ported file caught, every lined-up file passing" if code == 0 else "NOT every pitfall held"
-    return (f"`python -m compare pitfalls` ({held}; each pitfall's diff, figure and diagnosis in "
-            f"[docs/pitfalls/pitfalls.md](docs/pitfalls/pitfalls.md)):\n\n{pitfalls.table(data)}\n")
+    return f"`python -m compare pitfalls` ({held}):\n\n{pitfalls.table(data, folder=None)}\n"
 
 
-def command_block(args, json_name, render):
-    """Run `python -m compare ARGS --out TMP` and render the JSON it writes."""
+def gallery_page(data):
+    """Each pitfall for the site: its title, why, its two files in tabs (all the page's pitfalls switch together),
+    its figure and the suite's diagnosis of each file."""
+    from compare.commands import pitfalls
+
+    lines = []
+    for entry in data["pitfalls"]:
+        folder = f"pitfalls/{entry['name']}"
+        options = pitfalls.flags({k: tuple(v) if isinstance(v, list) else v for k, v in entry["options"].items()})
+        lines += [f"### {entry['title']}", "", f"{entry['framework']} · `python -m compare run --frameworks "
+                  f"numpy,./{folder}/as_ported.py,./{folder}/lined_up.py" + (f" {options}" if options else "") + "`"
+                  + pitfalls.starting(entry["options"].get("weights")), "", entry["why"], "",
+                  "::::{tab-set}", ":sync-group: pitfall-file", ""]
+        for label, key, file in (("As ported", "as-ported", "as_ported.py"), ("Lined up", "lined-up", "lined_up.py"),
+                                 ("The diff", "diff", None)):
+            body = ["```diff", entry["diff"].rstrip("\n"), "```"] if file is None else [
+                f"```{{literalinclude}} ../{folder}/{file}", ":language: python", "```"]
+            lines += [f":::{{tab-item}} {label}", f":sync: {key}", "", *body, ":::", ""]
+        lines += ["::::", "", f"![{entry['title']}](pitfalls/{entry['figure']})", "",
+                  f"- **As ported: {entry['as_ported']['verdict']}.** "
+                  f"{pitfalls.sentence(entry['as_ported']['diagnosis'])}",
+                  f"- **Lined up: {entry['lined_up']['verdict']}**"
+                  + (f", max \\|Δloss\\| {entry['lined_up']['max_abs_loss_diff']:.1e}."
+                     if entry["lined_up"]["max_abs_loss_diff"] is not None else "."),
+                  f"- Lines changed to line it up: {entry['lines_changed']}.",
+                  "- Where users met it: " + ", ".join(f"<{url}>" for url in entry["threads"]), ""]
+        if not entry["ok"]:
+            lines += [f"**Not as expected:** {entry['problem']}.", ""]
+    return "\n".join(lines)
+
+
+def command_block(args, json_name, render, figure=None):
+    """Run `python -m compare ARGS --out TMP` and render the JSON it writes; its figure, if named, goes to
+    docs/generated/."""
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([sys.executable, "-m", "compare", *args, "--out", out], capture_output=True, check=True)
         data = results.read_json(Path(out) / json_name)
+        if figure:
+            GENERATED.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(out) / figure, GENERATED / figure)
     return f"```\n$ python -m compare {' '.join(args)}\n{render(data)}\n```\n"
 
 
 def main():
-    """Regenerate the README's blocks from real runs: all of them, the names given (e.g. `saturation`), or with
-    --quick the default run and the usage alone."""
+    """Regenerate the blocks from real runs: all of them, or the names given (e.g. `saturation`), or with --quick
+    the default run alone; a progress line per block on stderr. (The command line's usage is the site's own:
+    sphinx-argparse reads compare.cli's parser.)"""
     from compare.commands import cost
 
-    blocks = {"default-run": default_run, "usage": usage,
+    blocks = {"default-run": default_run,
               "cost": lambda: command_block(["cost", "--runs", "3"], "cost.json", cost.table),
-              "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", summary.bench_table),
+              "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", summary.bench_table, "scaling.png"),
               "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
               "optimizer-matrix": optimizer_matrix, "exercise": exercise_check, "own": own_cases,
               "companion": lambda: "\n".join(markdown.companion_table()) + "\n", "pitfalls": pitfalls_gallery,
-              "numpy-baseline": numpy_baseline}
+              "numpy-baseline": numpy_baseline, "idioms": idioms}
     global WORKERS
     names = [a for a in sys.argv[1:] if not a.startswith("-")] or (
-        ["default-run", "usage"] if "--quick" in sys.argv else list(blocks))
+        ["default-run"] if "--quick" in sys.argv else list(blocks))
     unknown = [name for name in names if name not in blocks]
     if unknown:
-        sys.exit(f"compare.readme: no block {unknown[0]!r}; the blocks: {', '.join(blocks)}")
-    text = README.read_text()
+        sys.exit(f"compare.docsdata: no block {unknown[0]!r}; the blocks: {', '.join(blocks)}")
     with pool.Pool() as WORKERS:
-        for name in names:
-            text = block(name, blocks[name](), text)
-    README.write_text(text)
+        for i, name in enumerate(names, 1):
+            print(f"docs-data [{i}/{len(names)}] {name} …", file=sys.stderr, flush=True)
+            start = time.monotonic()
+            write(name, blocks[name]())
+            print(f"docs-data [{i}/{len(names)}] {name}: docs/generated/{name}.md in "
+                  f"{time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
