@@ -20,3 +20,19 @@ html_copy_source = False
 html_permalinks_icon = "#"
 # Nothing is fetched at view time: no MathJax (the maths is written in Unicode), no web fonts (furo uses the
 # system's); tests/docs/test_site.py scans every built page for what would leave the site.
+
+
+def repository_paths(app, doctree, docname):
+    """Sphinx's diffs (literalinclude's :diff:) name their two files by absolute path: name them from the
+    repository's root instead, so that no page shows where it was built."""
+    from docutils import nodes
+
+    prefix = f"{ROOT}/"
+    for block in doctree.findall(nodes.literal_block):
+        if prefix in block.rawsource:
+            block.rawsource = block.rawsource.replace(prefix, "")
+            block.children = [nodes.Text(block.rawsource)]
+
+
+def setup(app):
+    app.connect("doctree-resolved", repository_paths)

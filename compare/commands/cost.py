@@ -135,12 +135,13 @@ def table(data):
     for name, change in data["ratio_change"].items():
         scale = 1e6 if name == REFERENCE else 1  # NumPy's own: its time per epoch, in µs
         values = ", ".join(f"{run[name][0] * scale:.3g}" + ("" if not run[name][1] else
-                                                            f" [{run[name][1][0] * scale:.3g}, "
-                                                            f"{run[name][1][1] * scale:.3g}]")
+                                                            f" ({run[name][1][0] * scale:.3g}–"
+                                                            f"{run[name][1][1] * scale:.3g})")
                            for run in data["ratio_to_numpy"] if name in run)
         test = ("each run inside the others' intervals" if cover[name]["inside"]
                 else "; ".join(cover[name]["misses"]))
-        what = "µs per epoch, across each run's processes" if name == REFERENCE else "per epoch ÷ numpy's"
+        what = ("µs per epoch across each run's processes, each run's median (95 % interval)" if name == REFERENCE
+                else "per epoch ÷ numpy's, each run's median (95 % interval)")
         lines.append(f"{name} {what}: {values} ({change:.0%} apart): {test}")
     inside, (held, made) = sum(entry["inside"] for entry in cover.values()), data["comparisons_inside"]
     ideal = data["calibrated"]

@@ -190,16 +190,29 @@ def probe(request, impl, weights, x, y, run, network):
     return {"probes": taken, "probe_replay_identical": identical}
 
 
+COMPUTE_GUARD = 4  # at most this many times NumPy's time for the same added work, in the sweep's guesses below
+
+
 def predict_seconds(measured, cell, repeats):
-    """A cautious guess of a cell's cost: the largest cell measured so far, scaled in proportion to the work
-    (batch × width), times the epochs a measurement takes. Fixed costs scale too, so it errs on the high side."""
+    """A cautious guess of a cell's cost, from the largest cell measured so far: the lesser of two guesses, each high
+    where the other is loose. One scales all of that cell's epoch (the framework's and NumPy's beside it) with the
+    work (batch × width): high where a fixed cost per epoch dominates, as Keras's `fit` does (over 30 ms an epoch
+    at every size), which alone kept Keras from every cell after its first. The other keeps the framework's epoch and
+    adds COMPUTE_GUARD times what NumPy's would add for the new work (in the site's sweep, docs/generated/bench.md, no
+    framework's epoch grew with the work faster than 2.4× NumPy's): high where the work dominates. A fit call's fixed
+    cost scales with the batch (its data is copied in). NumPy's own row, with nothing beside it, is scaled whole."""
     if not measured:
         return 0.0
     largest = max(measured, key=lambda c: c["width"] * c["batch"])
     scale = cell["width"] * cell["batch"] / (largest["width"] * largest["batch"])
-    epochs = largest["epoch_median_s"] + largest.get("reference_epoch_median_s", 0.0)  # NumPy's, timed beside it
+    own, numpy_epoch = largest["epoch_median_s"], largest.get("reference_epoch_median_s")
+    if numpy_epoch is None:
+        epochs = own * scale
+    else:
+        epochs = min((own + numpy_epoch) * scale, own + COMPUTE_GUARD * numpy_epoch * (scale - 1) + numpy_epoch * scale)
+    calls = largest["call_overhead_s"] * max(1.0, cell["batch"] / largest["batch"])
     # per pair and side: an untimed block to settle, then fit(n) and fit(2n); the warm-up besides
-    return scale * (epochs * (1 + 4 * repeats) + largest["call_overhead_s"] * (1 + 3 * repeats))
+    return epochs * (1 + 4 * repeats) + calls * (1 + 3 * repeats)
 
 
 def against_plain_loop(impl, repeats=31):

@@ -4,6 +4,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from compare.commands import bench
 from compare.commands.bench import BenchConfig, crossovers
 from compare.frameworks import Framework
@@ -50,6 +52,26 @@ def test_a_crossover_whose_interval_reaches_across_1_says_so():
 def test_cells_run_cheapest_first():
     cells = BenchConfig(widths=(64, 4), batches=(1024, 4)).cells()
     assert [(c["width"], c["batch"]) for c in cells] == [(4, 4), (64, 4), (4, 1024), (64, 1024)]
+
+
+def test_a_cells_guess_scales_the_work_not_a_frameworks_fixed_cost_per_epoch():
+    from compare.run.worker import COMPUTE_GUARD, predict_seconds
+
+    # Keras-like: 34 ms an epoch, almost all of it fixed, beside NumPy's 25 µs, at (width 4, batch 4).
+    keras = [{"width": 4, "batch": 4, "epoch_median_s": 0.034, "reference_epoch_median_s": 25e-6,
+              "call_overhead_s": 0.04}]
+    guess = predict_seconds(keras, {"width": 64, "batch": 4}, repeats=10)
+    same = predict_seconds(keras, {"width": 4, "batch": 4}, repeats=10)
+    assert guess == pytest.approx(same + 41 * (COMPUTE_GUARD + 1) * 25e-6 * 15)  # 15 times the work added
+    assert guess < 2 * same  # not 16 times its first cell's
+    # NumPy's own row has nothing beside it: all of it scales with the work.
+    numpy = [{"width": 4, "batch": 4, "epoch_median_s": 25e-6, "call_overhead_s": 0.0}]
+    assert predict_seconds(numpy, {"width": 64, "batch": 4}, repeats=10) == pytest.approx(16 * 25e-6 * 41)
+    # Where the work dominates, the whole epoch scaled is the lesser guess.
+    torch = [{"width": 64, "batch": 16384, "epoch_median_s": 0.0162, "reference_epoch_median_s": 0.0127,
+              "call_overhead_s": 0.0}]
+    assert predict_seconds(torch, {"width": 1024, "batch": 16384}, repeats=10) == pytest.approx(16 * 0.0289 * 41)
+    assert predict_seconds([], {"width": 64, "batch": 4}, repeats=10) == 0.0
 
 
 def test_a_small_sweep(tmp_path):

@@ -88,7 +88,7 @@ def test_the_framework_tabs_hold_the_repositorys_own_files(site):
     assert [i for group, i in post1.labels if group == "framework"] == FRAMEWORKS * 2  # every set, every framework
     post2 = Page((site / "post2.html").read_text())
     diff = next(text for text in post2.pres if "torch_deep.py" in text)  # Sphinx's diff of the two files
-    assert diff.startswith("--- ") and "+++ " in diff
+    assert diff.startswith("--- companion/torch_blog.py\n+++ companion/torch_deep.py\n")
     post3 = Page((site / "post3.html").read_text())
     ported = (ROOT / "pitfalls" / "mse-is-a-mean" / "as_ported.py").read_text().strip()
     assert ported in {text.strip() for text in post3.pres}
@@ -105,6 +105,10 @@ def test_nothing_on_the_site_is_fetched_from_outside_it(site):
             if leaves(address):
                 found.append(f"{sheet.relative_to(site)}: {address}")
     assert not found, "\n".join(found)
+
+
+def test_no_page_shows_where_the_site_was_built(site):
+    assert not [page.name for page in site.rglob("*.html") if str(ROOT) in page.read_text()]
 
 
 def test_the_scan_sees_what_would_leave_the_site():  # the check above can fail
