@@ -151,11 +151,11 @@ def build_parser():
     run.add_argument("--threads", type=positive_int, default=DEFAULT.threads, metavar="N",
                      help=f"threads every framework may use, the same for all (default: {DEFAULT.threads})")
     run.add_argument("--repeats", type=non_negative_int, default=DEFAULT.repeats, metavar="N",
-                     help=f"at least this many timed pairs of blocks for the steady-state time per epoch; "
-                          f"0 skips it (default: {DEFAULT.repeats})")
+                     help=f"at least this many timed pairs of blocks, over its processes, for each framework's "
+                          f"steady-state time per epoch; 0 skips it (default: {DEFAULT.repeats})")
     run.add_argument("--timing-budget", type=non_negative_float, default=DEFAULT.timing_budget, metavar="S",
-                     help=f"seconds of timed pairs per framework, at most: pairs are timed until the 95%% interval "
-                          f"of its ratio to numpy is within ±5%%, or this is spent (default: "
+                     help=f"seconds of timed rounds per framework, at most: pairs are timed until the 95%% "
+                          f"interval of its ratio to numpy is within ±5%%, or this is spent (default: "
                           f"{DEFAULT.timing_budget:g})")
     run.add_argument("--timing-processes", type=positive_int, default=DEFAULT.timing_processes, metavar="K",
                      help=f"processes each framework is timed in: the one that trained it and K-1 replicas, so that "
@@ -232,9 +232,9 @@ def add_bench_parser(commands):
     sweep.add_argument("--threads", type=positive_int, default=d.threads, metavar="N",
                        help=f"threads every framework may use (default: {d.threads})")
     sweep.add_argument("--repeats", type=positive_int, default=d.repeats, metavar="N",
-                       help="timed pairs per cell, each a block of the framework and one of NumPy in its worker; "
-                            "from 6 on, each cell's ratio has a 95 %% interval, from 10 on one that leaves out the "
-                            f"most extreme pair on each side (default: {d.repeats})")
+                       help="timed pairs per cell, each two blocks of the framework and two of NumPy in its worker, "
+                            "in ABBA order; from 6 on, each cell's ratio has a 95 %% interval, from 10 on one that "
+                            f"leaves out the most extreme pair on each side (default: {d.repeats})")
     sweep.add_argument("--budget", type=positive_float, default=d.budget, metavar="S",
                        help="seconds for the whole sweep; cells that would not fit are skipped "
                             f"(default: {d.budget:g})")

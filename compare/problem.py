@@ -156,9 +156,10 @@ class Config:
     out: str = "results"         # directory of results.json
     timeout: float = 600.0       # seconds one framework's worker may take
     threads: int = 1             # threads every framework may use, the same for all
-    repeats: int = 6             # at least this many timed pairs per timing process for the steady state; 0 skips it
-    timing_budget: float = 1.0   # seconds of timed pairs per framework, at most, to make its ratio's interval tight
-    timing_processes: int = 2    # processes each framework is timed in: the one that trained it, and replicas
+    repeats: int = 10            # at least this many timed pairs in all (over its processes) for the steady state;
+    #                              0 skips it
+    timing_budget: float = 3.0   # seconds of timed rounds per framework, at most, to make its ratio's interval tight
+    timing_processes: int = 3    # processes each framework is timed in: the one that trained it, and replicas
     jobs: int = 1                # workers run at once; more finish sooner, but their timings then compete
 
     def __post_init__(self):

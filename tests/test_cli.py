@@ -222,13 +222,18 @@ def test_the_default_run(tmp_path):
                                "repeats", "threads", "peak_memory_mb"}
         assert 0 < timing["epoch_median_s"] < timing["train_s"] and timing["threads"] == 1
         assert timing["repeats"] >= Config().repeats
-        if name != "numpy":  # timed in the worker and its replica; the interval holds what differs between them
-            assert timing["ratio_to_reference"] > 0 and timing["processes"] == Config().timing_processes
+        processes = Config().timing_processes
+        # Whole blocks: no time per epoch, ratio or interval end is ever at or below 0.
+        assert timing["epoch_median_s"] > 0 and 0 < timing["epoch_ci95_s"][0] <= timing["epoch_ci95_s"][1]
+        if name != "numpy":  # timed in the worker and its replicas, each beside NumPy; one interval over their pairs
+            assert timing["processes"] == processes and len(timing["process_ratios"]) == processes
             low, high = timing["ratio_ci95"]
-            assert low <= min(timing["process_ratios"]) <= max(timing["process_ratios"]) <= high
-            assert len(timing["process_ratios"]) == 2 and "reference_epochs_s" not in timing
+            assert 0 < low <= timing["ratio_to_reference"] <= high and min(timing["process_ratios"]) > 0
+            assert len(timing["block_epochs"]) == len(timing["reference_block_epochs"]) == processes
+            assert all(n >= 1 for n in timing["block_epochs"] + timing["reference_block_epochs"])
+            assert "reference_epochs_s" not in timing and ("flagged" in timing) == (f"*{name}: " in proc.stdout)
         else:  # NumPy's time per epoch, from its worker and every other framework's timing processes
-            assert timing["processes"] == 1 + 2 * (len(installed) - 1)
+            assert timing["processes"] == 1 + processes * (len(installed) - 1)
             assert timing["epoch_ci95_s"][0] <= timing["epoch_median_s"] <= timing["epoch_ci95_s"][1]
     assert results["runs"]["torch"]["timing"]["effective_threads"]["torch_intra_op"] == 1
     assert results["runs"]["keras"]["timing"]["effective_threads"]["tensorflow_intra_op"] == 1

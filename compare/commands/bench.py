@@ -100,8 +100,8 @@ def run_framework(framework, config, cells, budget, workdir, on_cell):
 def crossovers(frameworks, reference=REFERENCE):
     """Per framework and batch size, from each cell's ratio to NumPy (timed in alternation in the framework's own
     worker): None if the framework is never faster, else the smallest width from which its median ratio stays
-    below 1 (and above 0) at every larger width measured, with that cell's ratio and 95 % interval. `straddles_1`
-    says that some interval from there on reaches 1 or 0 (or there is none: too few pairs), so that "faster" is not
+    below 1 at every larger width measured, with that cell's ratio and 95 % interval. `straddles_1`
+    says that some interval from there on reaches 1 (or there is none: too few pairs), so that "faster" is not
     certain there; `surely_from` is the smallest width from which every interval lies between 0 and 1 (None if
     none does)."""
     found = {}
@@ -112,10 +112,8 @@ def crossovers(frameworks, reference=REFERENCE):
         found[name] = {}
         for batch in sorted({c["batch"] for c in cells}):
             row = sorted((c for c in cells if c["batch"] == batch), key=lambda c: c["width"])
-            # A ratio at or below 0 is noise (a stall longer than the block made t(2n) − t(n) negative), not speed.
-            faster = [0 < c["ratio_to_reference"] < 1 for c in row]
-            surely = [c.get("ratio_ci95") is not None and 0 < c["ratio_ci95"][0] and c["ratio_ci95"][1] < 1
-                      for c in row]
+            faster = [c["ratio_to_reference"] < 1 for c in row]
+            surely = [c.get("ratio_ci95") is not None and c["ratio_ci95"][1] < 1 for c in row]
             first = next((i for i in range(len(row)) if all(faster[i:])), None)
             sure = next((i for i in range(len(row)) if all(surely[i:])), None)
             found[name][str(batch)] = None if first is None else {

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from compare.frameworks import FRAMEWORKS, REFERENCE
 from compare.problem import Config
+from compare.report.summary import estimate
 from compare.run import environment, processes, results
 from compare.run.runner import frameworks_to_run, worker_env
 from compare.timing import phases
@@ -103,7 +104,7 @@ def measure(runs=2, repeats=3):
     first, last = ({name: value[0] for name, value in run.items()} for run in (ratio_runs[0], ratio_runs[-1]))
     cover = covered(ratio_runs)
     return {
-        "schema": 2,
+        "schema": 3,  # 3: its ratios timed in whole blocks
         "environment": environment.describe(config.threads),
         "bare_import_s": imports,
         "bare_import_total_s": sum(imports.values()),
@@ -111,11 +112,23 @@ def measure(runs=2, repeats=3):
         "cost_ratio": statistics.median(walls) / sum(imports.values()),
         "ratio_to_numpy": ratio_runs,
         "ratio_change": {name: abs(last[name] - first[name]) / first[name] for name in first if name in last},
+        "ratio_spread": spread(ratio_runs),
         "intervals_cover": cover,
         "comparisons_inside": [sum(entry["comparisons"] - len(entry["misses"]) for entry in cover.values()),
                                sum(entry["comparisons"] for entry in cover.values())],
         "calibrated": calibrated(runs),
     }
+
+
+def spread(ratio_runs):
+    """Per framework, how far the runs' medians lie from their common median (the median of the runs'), at most, as
+    a fraction of it: {name: {"common": …, "reach": …}}."""
+    out = {}
+    for name in ratio_runs[0]:
+        values = [run[name][0] for run in ratio_runs if name in run]
+        common = statistics.median(values)
+        out[name] = {"common": common, "reach": max(abs(value / common - 1) for value in values)}
+    return out
 
 
 def at_least(count, frameworks, probability):
@@ -131,18 +144,18 @@ def table(data):
              + f" (total {data['bare_import_total_s']:.2f} s)",
              "default run, wall: " + ", ".join(f"{s:.2f} s" for s in data["default_run_s"])
              + f" → {data['cost_ratio']:.2f}× the bare imports"]
-    cover = data["intervals_cover"]
+    cover, spreads = data["intervals_cover"], data.get("ratio_spread", {})
     for name, change in data["ratio_change"].items():
         scale = 1e6 if name == REFERENCE else 1  # NumPy's own: its time per epoch, in µs
-        values = ", ".join(f"{run[name][0] * scale:.3g}" + ("" if not run[name][1] else
-                                                            f" ({run[name][1][0] * scale:.3g}–"
-                                                            f"{run[name][1][1] * scale:.3g})")
+        values = ", ".join(estimate(run[name][0] * scale, run[name][1] and [end * scale for end in run[name][1]])
                            for run in data["ratio_to_numpy"] if name in run)
         test = ("each run inside the others' intervals" if cover[name]["inside"]
                 else "; ".join(cover[name]["misses"]))
         what = ("µs per epoch across each run's processes, each run's median (95 % interval)" if name == REFERENCE
                 else "per epoch ÷ numpy's, each run's median (95 % interval)")
-        lines.append(f"{name} {what}: {values} ({change:.0%} apart): {test}")
+        apart = (f"within ±{spreads[name]['reach']:.0%} of their common median" if name in spreads
+                 else f"{change:.0%} apart")
+        lines.append(f"{name} {what}: {values} ({apart}): {test}")
     inside, (held, made) = sum(entry["inside"] for entry in cover.values()), data["comparisons_inside"]
     ideal = data["calibrated"]
     lines.append(f"{held} of {made} comparisons: a run's ratio inside another run's 95% interval ({held / made:.0%}; "

@@ -104,8 +104,8 @@ def timing(results, path):
         rax.errorbar([t["ratio_to_reference"] for t in ratios.values()], rows, fmt="o", capsize=4,
                      xerr=error_bars([(t["ratio_to_reference"], t.get("ratio_ci95")) for t in ratios.values()]))
         for row, t in zip(rows, ratios.values(), strict=True):
-            if "unstable" in t:
-                rax.annotate("unstable", (t["ratio_to_reference"], row), textcoords="offset points", xytext=(6, 6),
+            if "flagged" in t:
+                rax.annotate("flagged", (t["ratio_to_reference"], row), textcoords="offset points", xytext=(6, 6),
                              fontsize="small", color="C3")
         rax.axvline(1, color="0.5", linewidth=0.8)
         rax.set_yticks(rows, list(ratios))

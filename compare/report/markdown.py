@@ -22,12 +22,6 @@ def cell(text):
     return str(text).replace("|", "\\|")
 
 
-def ratio_interval(timing):
-    """'8.07 (7.8–8.7), 95 % interval 6.5–9.9': the table's cell, then the 95 % interval as a range."""
-    interval = timing.get("ratio_ci95")
-    return ratio_cell(timing) + ("" if not interval else f", 95 % interval {interval[0]:.3g}–{interval[1]:.3g}")
-
-
 def results_table(results):
     parity = results["parity"]
     lines = ["| framework | version | final loss | max \\|Δloss\\| | max \\|Δweight\\| | first bad epoch | parity "
@@ -51,7 +45,7 @@ def results_table(results):
             check = [number(entry["max_abs_loss_diff"], ".1e"), number(entry["max_abs_weight_diff"], ".1e"),
                      "-" if epoch is None else str(epoch),
                      "**FAIL**" if entry["verdict"] == "FAIL" else parity_cell(entry)]
-            ratio = cell(ratio_interval(timing)) if "ratio_to_reference" in timing else "-"
+            ratio = cell(ratio_cell(timing)) if "ratio_to_reference" in timing else "-"
         lines.append("| " + " | ".join([name, cell(run["version"]), number(run["loss"][-1], ".10g"), *check,
                                         seconds(timing["train_s"]), seconds(timing.get("epoch_median_s")),
                                         ratio]) + " |")

@@ -1,5 +1,6 @@
 """Reporting: the table a person reads at a glance, made from the contents of results.json alone."""
 import json
+import math
 
 from compare.check.parity import ACCEPTED, tolerance
 from compare.frameworks import REFERENCE
@@ -130,23 +131,58 @@ def span(low, high):
     return "–".join(ends)
 
 
+def significant(value, digits):
+    """value to `digits` significant figures, without an exponent between 10⁻⁴ and 10⁶: 1234 → '1200' at two."""
+    return f"{float(f'{value:.{digits}g}'):g}"
+
+
+def supported_digits(median, interval):
+    """The significant figures a median's 95 % interval supports, as torch.utils.benchmark sizes them: down to the
+    place of the interval's reach from the median, from 2 to 4 (2 without an interval)."""
+    if not interval or not median > 0:
+        return 2
+    reach = max(median - interval[0], interval[1] - median)
+    if reach <= 0:
+        return 4
+    return min(max(math.floor(math.log10(median / reach)) + 1, 2), 4)
+
+
+def estimate(median, interval):
+    """'9.2 (8.6–10)': a median and its 95 % interval, to the digits the interval supports (the interval's ends
+    with as many figures as it takes to tell them apart, up to four)."""
+    digits = supported_digits(median, interval)
+    if not interval:
+        return significant(median, digits)
+    for ends in range(digits, 5):
+        low, high = significant(interval[0], ends), significant(interval[1], ends)
+        if low != high:
+            break
+    return f"{significant(median, digits)} ({low}–{high})"
+
+
 def ratio_cell(timing):
-    """'8.07 (7.8–8.7)': the median of the pairs' ratios to numpy, and the range of its timing processes' medians
-    (none with one process); '*' marks an unstable one (notes say why)."""
-    medians = timing.get("process_ratios") or []
-    spread = f" ({span(min(medians), max(medians))})" if len(medians) > 1 else ""
-    return f"{timing['ratio_to_reference']:.3g}{spread}" + ("*" if "unstable" in timing else "")
+    """'9.2 (8.6–10)': the median of the pairs' ratios to numpy, with its 95 % interval; '*' marks a flagged row
+    (the notes say why)."""
+    return estimate(timing["ratio_to_reference"], timing.get("ratio_ci95")) + ("*" if "flagged" in timing else "")
 
 
 def timing_notes(results):
-    """A line per framework whose ratio to numpy is unstable: its interval, and what the worker saw of the cause."""
+    """A line per framework whose timing is flagged, saying why; then what a fit call costs apart from its epochs,
+    where that is more than a hundredth of its timed block."""
     out = []
     for name, run in results["runs"].items():
         timing = run.get("timing", {})
-        if run.get("status") == "ok" and "unstable" in timing and "ratio_ci95" in timing:
-            low, high = timing["ratio_ci95"] or (float("nan"), float("nan"))
-            out.append(f"*{name}: × numpy {timing['ratio_to_reference']:.3g} is unstable: {timing['unstable']} "
-                       f"(95 % interval {low:.3g}–{high:.3g}, {timing['repeats']} pairs in {timing['timed_s']:.1f} s).")
+        if run.get("status") == "ok" and "flagged" in timing and "ratio_to_reference" in timing:
+            out.append(f"*{name}: × numpy {ratio_cell(timing)[:-1]} is flagged: {timing['flagged']} "
+                       f"({timing['repeats']} pairs from {timing['processes']} processes in "
+                       f"{timing['timed_s']:.1f} s).")
+    calls = [f"{name} {seconds(run['timing']['call_overhead_s'])} ({run['timing']['call_overhead_share']:.0%})"
+             for name, run in results["runs"].items()
+             if run.get("status") == "ok" and (run["timing"].get("call_overhead_share") or 0) >= 0.01]
+    if calls:
+        out.append("a fit call's fixed cost, apart from its epochs (the intercept of a Theil–Sen fit over blocks of "
+                   "several sizes), and its share of a timed block, which the time per epoch includes: "
+                   f"{', '.join(calls)}.")
     return out
 
 
@@ -192,9 +228,10 @@ def table(results):
         else:
             out.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     out += ["", verdict(results), *notes(results), *timing_notes(results)]
-    if any("process_ratios" in run.get("timing", {}) for run in results["runs"].values()):
-        out.append("× numpy: the median of the pairs' ratios to numpy's epoch; in brackets, the range of the medians "
-                   "its timing processes gave (the 95 % intervals: results.json and report.md).")
+    if any("ratio_to_reference" in run.get("timing", {}) for run in results["runs"].values()):
+        out.append("× numpy: the median of the pairs' ratios to numpy's epoch (whole blocks, each framework's beside "
+                   "numpy's in the same process), with its 95 % interval in brackets, to the digits the interval "
+                   "supports.")
     return "\n".join(out)
 
 
@@ -263,11 +300,8 @@ def first_nonfinite(found, run):
 
 
 def crossover(name, found):
-    """'jax at width 64 (× numpy 0.46, 95 % interval 0.41–0.52)', and where an interval from there on reaches 1,
-    says so."""
-    interval = found["ratio_ci95"]
-    text = f"{name} at width {found['width']} (× numpy {found['ratio']:.3g}" + (
-        f", 95 % interval {interval[0]:.3g}–{interval[1]:.3g}" if interval else "")
+    """'jax at width 64 (× numpy 0.46 (0.41–0.52))', and where an interval from there on reaches 1, says so."""
+    text = f"{name} at width {found['width']} (× numpy {estimate(found['ratio'], found['ratio_ci95'])}"
     if found["straddles_1"]:
         text += ": straddles 1, " + (f"surely faster from width {found['surely_from']}" if found["surely_from"]
                                      else "not surely faster at any width")
@@ -275,15 +309,14 @@ def crossover(name, found):
 
 
 def bench_ratio(cell):
-    """A cell's ratio to NumPy: '0.44', '0.97~' where its interval reaches across 1 (or to 0), 'noise' where the
-    median is not above 0, '-' where there is none."""
+    """A cell's ratio to NumPy, to the digits its interval supports: '0.44', '0.97~' where its interval reaches
+    across 1 (or there is none), '-' where there is no ratio."""
     if cell is None or "ratio_to_reference" not in cell:
         return "-"
-    if cell["ratio_to_reference"] <= 0:
-        return "noise"
     interval = cell.get("ratio_ci95")
-    unsure = interval is None or interval[0] <= 1 <= interval[1] or interval[0] <= 0
-    return f"{cell['ratio_to_reference']:.3g}" + ("~" if unsure else "")
+    unsure = interval is None or interval[0] <= 1 <= interval[1]
+    return significant(cell["ratio_to_reference"], supported_digits(cell["ratio_to_reference"], interval)) + (
+        "~" if unsure else "")
 
 
 def bench_table(data):
@@ -319,9 +352,8 @@ def bench_table(data):
         out.append(f"skipped: {skipped} cell(s) over the --budget, {len(data['skipped_for_memory'])} over memory")
     baseline = data["frameworks"].get("numpy", {}).get("against_plain_loop")
     if baseline:
-        interval = baseline.get("ratio_ci95")
         out.append(f"impl_numpy per epoch at the blog's size: {seconds(baseline['epoch_median_s'])}, "
-                   f"{baseline['ratio']:.2f}× the plain loop's {seconds(baseline['plain_loop_epoch_median_s'])} "
-                   f"(the median of {baseline['repeats']} paired ratios"
-                   + (f", 95% interval {interval[0]:.2f}–{interval[1]:.2f})" if interval else ")"))
+                   f"{estimate(baseline['ratio'], baseline.get('ratio_ci95'))} × the plain loop's "
+                   f"{seconds(baseline['plain_loop_epoch_median_s'])} (the median of {baseline['repeats']} paired "
+                   "ratios, with its 95 % interval)")
     return "\n".join(out)

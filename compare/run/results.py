@@ -7,8 +7,9 @@ from contextlib import contextmanager
 
 from compare.errors import ProblemError
 
-SCHEMA = 1        # results.json's
-BENCH_SCHEMA = 2  # bench.json's: 2 since its crossovers rest on ratios to NumPy timed in each framework's worker
+SCHEMA = 2        # results.json's: 2 since its steady state is timed in whole blocks (block_epochs per process)
+BENCH_SCHEMA = 3  # bench.json's: 2 since its crossovers rest on ratios to NumPy timed in each framework's worker; 3
+#                   since its cells are timed in whole blocks
 
 
 def jsonable(value):

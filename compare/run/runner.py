@@ -1,7 +1,6 @@
 """The runner: one initial-weights file, one worker process per framework, then the parity check."""
 import hashlib
 import json
-import math
 import os
 import sys
 import tempfile
@@ -150,7 +149,7 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
             if lane:
                 lane.pause()  # nothing else runs while a framework is timed
             try:
-                measured = timekeeper.measure(timed, math.ceil(config.repeats / len(timed)),
+                measured = timekeeper.measure(timed, config.repeats,
                                               0 if reference is None else config.timing_budget)
             finally:
                 if lane:

@@ -1,27 +1,26 @@
 """Each framework's steady state, timed in several processes, one round at a time.
 
-A framework's time per epoch moves from one process to the next by more than it moves inside one (where the
-process's code and heap land, the core it runs on), so no count of pairs inside one process gives an interval that
-holds from one run to the next. The runner therefore times each framework in `--timing-processes` processes: the
-worker that trained it, and replicas that import, build and warm up the same network and then wait. Replicas start
-while the worker trains, on the other core (nothing is timed then but the worker's phases). When all are ready, the
-runner asks them for rounds of timed pairs in turn, one process at a time while the others wait on their pipes,
-until the interval over the processes (compare.timing.phases.interval) is tight or the budget is spent.
+A framework's time per epoch can move from one process to the next (where its code and heap land, the core it runs
+on), which no count of pairs inside one process can see. The runner therefore times each framework in
+`--timing-processes` processes: the worker that trained it, and replicas that import, build and run one epoch of the
+same network and then wait. Replicas start while the worker trains, on the other core (nothing is timed then but
+the worker's phases). When all are ready, and nothing else runs, each process calibrates its block sizes in turn;
+then the runner asks them for rounds of timed pairs in turn, one process at a time while the others wait on their
+pipes, until there are enough pairs and the interval is tight, or the budget is spent (compare.timing.phases).
 
-The protocol is one JSON object per line on the worker's standard output: {"ready": …} once warm, then one
-{"pairs": …} per round asked for by a line on its standard input (the seconds to time for).
+The protocol is one JSON object per line on the worker's standard output: {"ready": …} once warm, then one reply per
+line on its standard input: "calibrate" gets the block sizes, a number of seconds gets that long of rounds.
 """
 import os
 import signal
 import subprocess
 import tempfile
 import threading
-import timeit
 
 from compare.run import processes
 from compare.timing import phases
 
-ROUND_S = 0.05  # a round: this long (at least one pair) in one process before the next process's turn
+ROUND_S = 0  # a turn: one round (one pair) in one process, then the next process's turn
 
 
 class Served:
@@ -33,7 +32,8 @@ class Served:
         self.proc = processes.start(command, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=self.stderr, **kwargs)
         self.timeout, self.timed_out = timeout, False
-        self.pairs, self.cpu_s, self.wall_s, self.block_epochs = [], 0.0, 0.0, None
+        self.pairs, self.cpu_s, self.wall_s = [], 0.0, 0.0
+        self.calibration = self.reference_calibration = None
 
     def _kill(self):
         self.timed_out = True
@@ -57,18 +57,29 @@ class Served:
                     self.on_quiet(message["quiet"])
                 continue
             if message and message.get("ready"):
-                self.block_epochs = message.get("block_epochs")
                 return True
             return False
 
-    def round(self, seconds):
-        """One round of timed pairs; False if the worker ended instead."""
+    def ask(self, line):
+        """Send one command line; the worker's reply, or None if it ended instead."""
         try:
-            self.proc.stdin.write(f"{seconds}\n")
+            self.proc.stdin.write(f"{line}\n")
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
+            return None
+        return self.read()
+
+    def calibrate(self):
+        """The worker's block sizes, calibrated now that nothing else runs; False if the worker ended instead."""
+        message = self.ask("calibrate")
+        if not message or "calibration" not in message:
             return False
-        message = self.read()
+        self.calibration, self.reference_calibration = message["calibration"], message["reference_calibration"]
+        return True
+
+    def round(self, seconds):
+        """One round of timed pairs; False if the worker ended instead."""
+        message = self.ask(seconds)
         if not message or "pairs" not in message:
             return False
         self.pairs += message["pairs"]
@@ -208,31 +219,39 @@ class Lane:
                 served.close()
 
 
-def measure(served, repeats, budget_s):
-    """Rounds in turn across the served processes until each has `repeats` pairs and the interval is TIGHT, or the
-    budget (seconds of rounds) is spent; a process that fails a round is left out. Returns phases.summary's fields
-    and, for each process with a reference, NumPy's epochs there (`reference_epochs_s`)."""
-    start, live = timeit.default_timer(), list(served)
+def measure(served, min_pairs, budget_s):
+    """Calibrate each served process in turn, then rounds in turn across them until they have `min_pairs` pairs in
+    all (two at least in each) and the interval is TIGHT, or the budget (seconds of rounds) is spent; a process that
+    fails is left out. Returns phases.summary's fields, flagged where earned when there is a budget, and, for each
+    process with a reference, NumPy's epochs there (`reference_epochs_s`)."""
+    live = [process for process in served if process.calibrate()]
+    watch = phases.Watch()
     while live:
-        live = [process for process in live if process.round(ROUND_S)]
-        taken = [process.pairs for process in served if process.pairs]
-        if not taken:
-            continue
-        if all(len(process.pairs) >= max(repeats, 1) for process in live) and (
-                phases.tight(phases.summary(taken)) or timeit.default_timer() - start >= budget_s
-                or sum(map(len, taken)) >= phases.MAX_REPEATS * len(taken)):
-            break
+        for process in list(live):  # in turn: one round in each process
+            if not process.round(ROUND_S):
+                live.remove(process)
+                continue
+            taken = [process.pairs for process in served if process.pairs]
+            if sum(map(len, taken)) >= max(min_pairs, 1) and all(len(process.pairs) >= 2 for process in live) and (
+                    phases.tight(taken) or phases.clock() - watch.wall >= budget_s
+                    or all(len(process.pairs) >= phases.MAX_PAIRS for process in live)):
+                live = []
+                break
     taken = [process for process in served if process.pairs]
     if not taken:
         return None
-    result = phases.summary([process.pairs for process in taken], block_epochs=taken[0].block_epochs,
-                            wall_s=sum(process.wall_s for process in taken),
-                            cpu_s=sum(process.cpu_s for process in taken))
-    result["timed_s"] = timeit.default_timer() - start
+    seen = watch.read()
+    result = phases.summary([process.pairs for process in taken], [process.calibration for process in taken],
+                            [process.reference_calibration for process in taken]
+                            if all(process.reference_calibration for process in taken) else None,
+                            wall_s=seen["wall_s"], cpu_s=sum(process.cpu_s for process in taken),
+                            machine_cpu_s=seen["machine_cpu_s"])
+    result["cpu_share"] = (sum(process.cpu_s for process in taken) / sum(process.wall_s for process in taken)
+                           if sum(process.wall_s for process in taken) else None)
     if budget_s > 0:
-        phases.flag_unstable(result)
-    if all(pair[2] for process in taken for pair in process.pairs):  # NumPy's epochs in each process, for NumPy's row
-        result["reference_epochs_s"] = [[pair[2] for pair in process.pairs] for process in taken]
+        phases.flag(result)
+    if all(pair[1] for process in taken for pair in process.pairs):  # NumPy's epochs in each process, for NumPy's row
+        result["reference_epochs_s"] = [[pair[1] for pair in process.pairs] for process in taken]
     else:
         result["own_epochs_s"] = [[pair[0] for pair in process.pairs] for process in taken]
     return result
@@ -241,6 +260,6 @@ def measure(served, repeats, budget_s):
 def reference_across(groups):
     """The reference's (NumPy's) time per epoch from every process of a run that timed it, each process a group:
     phases.summary's epoch fields over them."""
-    summary = phases.summary([[[epoch, 0.0, None] for epoch in group] for group in groups if group])
+    summary = phases.summary([[[epoch, None] for epoch in group] for group in groups if group])
     return {key: summary[key] for key in ("epoch_median_s", "epoch_ci95_s", "processes")} | {
         "process_epochs_s": summary.get("process_epochs_s")}

@@ -193,31 +193,38 @@ def probe(request, impl, weights, x, y, run, network):
 COMPUTE_GUARD = 4  # at most this many times NumPy's time for the same added work, in the sweep's guesses below
 
 
-def predict_seconds(measured, cell, repeats):
-    """A cautious guess of a cell's cost, from the largest cell measured so far: the lesser of two guesses, each high
-    where the other is loose. One scales all of that cell's epoch (the framework's and NumPy's beside it) with the
-    work (batch × width): high where a fixed cost per epoch dominates, as Keras's `fit` does (over 30 ms an epoch
-    at every size), which alone kept Keras from every cell after its first. The other keeps the framework's epoch and
-    adds COMPUTE_GUARD times what NumPy's would add for the new work (in the site's sweep, docs/generated/bench.md, no
-    framework's epoch grew with the work faster than 2.4× NumPy's): high where the work dominates. A fit call's fixed
-    cost scales with the batch (its data is copied in). NumPy's own row, with nothing beside it, is scaled whole."""
+def predict_seconds(measured, cell, pairs):
+    """A cautious guess of a cell's cost, from the largest cell measured so far: the lesser of two guesses of each
+    side's epoch, each high where the other is loose. One scales all of that cell's epoch (the framework's and
+    NumPy's beside it) with the work (batch × width): high where a fixed cost per epoch dominates, as Keras's `fit`
+    does (over 30 ms an epoch at every size), which alone kept Keras from every cell after its first. The other keeps
+    the framework's epoch and adds COMPUTE_GUARD times what NumPy's would add for the new work (in the site's sweep,
+    docs/generated/bench.md, no framework's epoch grew with the work faster than 2.4× NumPy's): high where the work
+    dominates. NumPy's own row, with nothing beside it, is scaled whole.
+
+    What a cell costs in blocks: each side's calibration (three timings of each size of the ladder up to its block,
+    about five blocks in all, with the size before it) and two blocks of each side per pair, a block lasting at
+    least phases.MIN_BLOCK_S and at most about 2.5 of it, or two epochs where one epoch is longer (the ladder's
+    smallest blocks are 1 and 2 epochs); a fit call's fixed cost, at most a twentieth of a block, is in the blocks."""
     if not measured:
         return 0.0
     largest = max(measured, key=lambda c: c["width"] * c["batch"])
     scale = cell["width"] * cell["batch"] / (largest["width"] * largest["batch"])
     own, numpy_epoch = largest["epoch_median_s"], largest.get("reference_epoch_median_s")
+
+    def block(epoch):
+        return max(2.5 * phases.MIN_BLOCK_S, 2 * epoch)
+
     if numpy_epoch is None:
-        epochs = own * scale
-    else:
-        epochs = min((own + numpy_epoch) * scale, own + COMPUTE_GUARD * numpy_epoch * (scale - 1) + numpy_epoch * scale)
-    calls = largest["call_overhead_s"] * max(1.0, cell["batch"] / largest["batch"])
-    # per pair and side: an untimed block to settle, then fit(n) and fit(2n); the warm-up besides
-    return epochs * (1 + 4 * repeats) + calls * (1 + 3 * repeats)
+        return block(own * scale) * (3 * 2 + pairs)
+    epoch = min(own * scale, own + COMPUTE_GUARD * numpy_epoch * (scale - 1))
+    return (block(epoch) + block(numpy_epoch * scale)) * (3 * 2 + 2 * pairs)
 
 
-def against_plain_loop(impl, repeats=31):
+def against_plain_loop(impl, budget_s=10.0):
     """The NumPy implementation beside the blog's loop written out flat (compare.timing.baseline), at the blog's size,
-    timed in alternation in this one process: the median of the pairs' ratios, with its 95 % interval."""
+    timed as a run times a framework beside NumPy (phases.steady_state, in this one process): the median of the
+    pairs' ratios, with its 95 % interval."""
     from compare.timing.baseline import plain_loop
 
     x, y = dataset("blog")
@@ -226,16 +233,11 @@ def against_plain_loop(impl, repeats=31):
     def fit(n):  # both sides train from the blog's weights in every block: an epoch's cost depends on where it is
         return impl.Network([w0, w1], 1.0, "float64").fit(x, y, n)
 
-    n = phases.autorange(fit)
-    impl_s, plain_s = [], []
-    for _ in range(repeats):
-        impl_s.append(phases.seconds(fit, n) / n)
-        plain_s.append(phases.seconds(plain_loop, x, y, w0, w1, n, 1.0) / n)
-    ratios = [a / b for a, b in zip(impl_s, plain_s, strict=True)]
-    interval = phases.median_interval(ratios)
-    return {"epoch_median_s": float(np.median(impl_s)), "plain_loop_epoch_median_s": float(np.median(plain_s)),
-            "ratio": float(np.median(ratios)), "ratio_ci95": None if interval is None else list(interval),
-            "block_epochs": n, "repeats": repeats}
+    found = phases.steady_state(fit, reference=lambda n: plain_loop(x, y, w0, w1, n, 1.0), budget_s=budget_s)
+    return {"epoch_median_s": found["epoch_median_s"], "plain_loop_epoch_median_s": found["reference_epoch_median_s"],
+            "ratio": found["ratio_to_reference"], "ratio_ci95": found["ratio_ci95"],
+            "block_epochs": found["block_epochs"][0], "reference_block_epochs": found["reference_block_epochs"][0],
+            "repeats": found["repeats"], **({"flagged": found["flagged"]} if "flagged" in found else {})}
 
 
 def bench(request, report=print):
@@ -243,7 +245,7 @@ def bench(request, report=print):
     the request's budget: a cell that would not fit in what is left is skipped and marked so. With a reference
     (NumPy's implementation), each timed block of the framework is followed by one of NumPy training the same
     network on the same data, here in the same process, so that each cell's ratio to NumPy is taken pair by pair,
-    as a run's is; each side settles with an untimed block first (phases.pairs)."""
+    as a run's is, with the run's estimator (phases.steady_state): whole blocks in ABBA order, `repeats` pairs."""
     start = time.monotonic()
     impl = importlib.import_module(request["module"])
     reference = importlib.import_module(request["reference"]) if request.get("reference") else None
@@ -270,8 +272,8 @@ def bench(request, report=print):
             if reference:
                 numpy_net = reference.Network(weights, request["learning_rate"], request["dtype"])
                 numpy_epochs = lambda m: numpy_net.fit(x, y, m)  # noqa: B023, E731
-            result = {**cell, **phases.steady_state(epochs, repeats=request["repeats"], reference=numpy_epochs,
-                                                    budget_s=0, settle=True)}
+            result = {**cell, **phases.steady_state(epochs, reference=numpy_epochs, min_pairs=request["repeats"],
+                                                    budget_s=0)}
             measured.append(result)
             del net, x, y, numpy_epochs
         response["cells"].append(result)

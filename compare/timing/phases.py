@@ -1,9 +1,28 @@
-"""Timing, in one place: the worker times each phase of a framework's run with these helpers.
+"""Timing, in one place: the worker times each phase of a framework's run, and its steady state, with these helpers.
 
-Steady state is the marginal cost of an epoch: the time of fit(2n) minus the time of fit(n), divided by n. Each
-fit call's fixed cost (Keras builds a data pipeline per call, for instance) cancels out, and is reported apart as
-`call_overhead_s`. n is chosen the way timeit's autorange chooses its loop count (1, 2, 5, 10, 20, …), so that one
-block lasts at least MIN_BLOCK_S and the timer's own cost (well under a microsecond) never matters.
+The steady state is timed as the field's harnesses time a statement (pyperf, timeit, torch.utils.benchmark): a
+block of N epochs, fit(N), is timed whole and its time divided by N. A time per epoch is never a difference of two
+timings, so it is positive by construction, and a stall lengthens one block instead of being doubled into an
+estimate.
+
+- **Calibration** (calibrate), once per process, when nothing else runs: N is the smallest of 1, 2, 5, 10, 20, …
+  whose block lasts at least MIN_BLOCK_S (the median of CALIBRATION_TIMINGS timings) and in which a call's fixed
+  cost is at most MAX_FIXED_SHARE of the block, unless that takes blocks longer than MAX_BLOCK_S (Keras's `fit`
+  costs about 20 ms a call, where a share of 5 % would take 0.7 s blocks). That cost is the intercept of a Theil–Sen
+  fit of the block times over every size of the ladder timed, never a difference of one pair; it is reported apart
+  (`call_overhead_s`, `call_overhead_share`), not taken out of the time per epoch.
+- **Rounds** (one_round): each times the framework's block and NumPy's in ABBA order in the same process, each side
+  after an untimed epoch of its own (on large arrays the first call after the other side's pays for what that side
+  left behind). The round's pair is the two sides' times per epoch, (t_A1 + t_A2)/2N and (t_B1 + t_B2)/2M: a drift
+  that is linear over the round cancels in their ratio.
+- **One estimator** (summary): the median of the pooled pairs' ratios, and a 95 % interval for it from the binomial
+  order statistics of the pooled pairs (median_interval), whose coverage holds for independent pairs whatever their
+  distribution; tests/timing/test_simulation.py shows it on simulated block timings with stalls.
+- **A flag only where earned** (flag): the interval reaches further than WIDE from the median; or the processes
+  differ beyond what their pairs allow (Kruskal–Wallis across the processes' pairs, p < PROCESSES_P, and a process's
+  median further than TIGHT from the median); or the machine was busy while it was timed (other processes used more
+  than BUSY_CORES of the machine's cores, read from /proc/stat; where that cannot be read, the timed process had
+  less than SHARE of a core).
 """
 import json
 import math
@@ -13,16 +32,21 @@ import time
 import timeit
 from contextlib import contextmanager
 
-MIN_BLOCK_S = 0.01  # the shortest timed block: many short blocks ride out the machine's drift better than few long
-MAX_FIXED_SHARE = 0.2  # … and long enough that a fit call's fixed cost is at most this share of it
-REPEATS = 6         # at least this many timed pairs of blocks after the warm-up (6: the fewest a 95 % interval
-#                     for a median can rest on)
-BUDGET_S = 1.0      # more pairs are timed until the interval is TIGHT, or the measurement has lasted this long …
-MAX_REPEATS = 61    # … or this many pairs were timed
+MIN_BLOCK_S = 0.025      # the shortest timed block (pyperf calibrates its loops to 100 ms; here four blocks make a
+#                          round, and a run times nine frameworks in three processes each)
+MAX_FIXED_SHARE = 0.05   # … and long enough that a fit call's fixed cost is at most this share of it, …
+MAX_BLOCK_S = 0.25       # … unless that would take a block longer than this (Keras's fit: about 20 ms a call)
+CALIBRATION_TIMINGS = 3  # timings of each block size while calibrating: their median decides
+MIN_PAIRS = 10           # at least this many pairs in all (over the processes): from 10 on, the 95 % interval of the
+#                          median leaves out the most extreme pair on each side
+BUDGET_S = 3.0           # more rounds are timed until the interval is TIGHT, or the rounds have lasted this long …
+MAX_PAIRS = 61           # … or this many pairs were timed in one process
 CONFIDENCE = 0.95
-TIGHT = 0.05        # a median whose pairs' 95 % interval reaches no further than ±5 % of it is measured enough
-UNSTABLE = 0.10     # one whose pairs' interval is still wider than ±10 % when the budget is spent is flagged
-#                     unstable, as is one whose processes' medians lie further than ±10 % from it
+TIGHT = 0.05             # a median whose 95 % interval reaches no further than ±5 % of it is measured enough
+WIDE = 0.15              # one whose interval still reaches further than ±15 % when the budget is spent is flagged
+PROCESSES_P = 0.01       # processes whose pairs differ at this significance (and by more than TIGHT) are flagged
+SHARE = 0.9              # a timed process with less than this share of a core competed for it
+BUSY_CORES = 0.5         # other processes using more than this many cores while a row was timed: a busy machine
 
 
 def median_interval(values, confidence=CONFIDENCE):
@@ -61,99 +85,148 @@ def seconds(fn, *args):
     return timeit.Timer(lambda: fn(*args)).timeit(number=1)
 
 
-def autorange(fit, min_block_s=MIN_BLOCK_S, max_fixed_share=MAX_FIXED_SHARE):
-    """The smallest n in 1, 2, 5, 10, 20, … for which fit(n) lasts at least min_block_s and a call's fixed cost is
-    at most max_fixed_share of it; this is also the warm-up.
+def clock():
+    """The wall clock that budgets and watches read (timeit's; the tests' simulation replaces it)."""
+    return timeit.default_timer()
 
-    The fixed cost is estimated from the last two block sizes timed (t = fixed + n·epoch). A steady-state pair
-    subtracts two blocks, so their fixed costs' jitter lands on the epoch's time divided by n: a framework whose
-    every fit call builds a data pipeline (Keras) needs longer blocks than one without (NumPy). Each n is run once
-    untimed before it is timed: a framework that compiles per number of epochs (JAX's lax.scan loop) would
-    otherwise count its compilation as a long block and settle on too small an n.
-    """
-    scale, timed = 1, []
+
+def ladder():
+    """1, 2, 5, 10, 20, 50, …: the block sizes calibration tries, as timeit's autorange does."""
+    scale = 1
     while True:
-        for n in (scale, 2 * scale, 5 * scale):
-            fit(n)
-            t = seconds(fit, n)
-            timed.append((n, t))
-            if t >= min_block_s and len(timed) >= 2:
-                (n1, t1), (n2, t2) = timed[-2:]
-                fixed = t1 - n1 * (t2 - t1) / (n2 - n1)
-                if fixed <= max_fixed_share * t:
-                    return n
+        yield from (scale, 2 * scale, 5 * scale)
         scale *= 10
 
 
-def marginal_epoch(fit, n):
-    """One timed pair: (seconds per epoch, seconds of fixed cost per call), from fit(n) and fit(2n)."""
-    single = seconds(fit, n)
-    double = seconds(fit, 2 * n)
-    return (double - single) / n, 2 * single - double  # t(n) = overhead + n·epoch; t(2n) = overhead + 2n·epoch
+def theil_sen(timed):
+    """(fixed seconds per call, seconds per epoch): the Theil–Sen fit of t = fixed + n·epoch over [(n, t), …], the
+    median of the slopes between timings of different sizes and the median of what each timing leaves above its
+    epochs: robust to a stalled timing (scipy.stats.theilslopes)."""
+    from scipy import stats
+
+    sizes, times = zip(*timed, strict=True)
+    slope, intercept, *_ = stats.theilslopes(times, sizes, method="joint")  # intercept: median(t − slope·n)
+    return float(intercept), float(slope)
 
 
-def warm(fit, reference=None, min_block_s=MIN_BLOCK_S):
-    """Choose the block sizes (autorange, which is also the warm-up) and run each block size once untimed:
-    (n, m), m None without a reference."""
-    n = autorange(fit, min_block_s)
-    fit(2 * n)  # the other block size, warmed (compiled) too
-    m = None
-    if reference:
-        m = autorange(reference, min_block_s)
-        reference(2 * m)
-    return n, m
+def calibrate(fit, min_block_s=MIN_BLOCK_S, max_fixed_share=MAX_FIXED_SHARE, timings=CALIBRATION_TIMINGS,
+              max_block_s=MAX_BLOCK_S):
+    """The block size for fit in this process: the smallest n of the ladder, from 2, whose block lasts at least
+    min_block_s (the median of `timings` timings, taken where a first timing reaches it) and in which a call's fixed
+    cost is at most max_fixed_share of the block; or, where a call costs so much that the next size would last longer
+    than max_block_s (Keras's `fit`), the size before it, its share said. The fixed cost is the intercept of
+    theil_sen over every timing of the ladder so far: the small blocks pin it, a stalled or compiling timing does not
+    move it (a framework that compiles per number of epochs, as jax-scan does, compiles in the first timing of each
+    size). An epoch that alone lasts longer than half of max_block_s is timed one at a time, its fixed cost unknown.
+    {"epochs": n, "block_s": the median block, "fixed_s": the fit's intercept (≥ 0, or None), "fixed_share": its
+    share of the block}."""
+    timed, sizes = [], ladder()
+    for n, following in zip(sizes, ladder_after(), strict=False):
+        times = [seconds(fit, n)]
+        if times[0] >= min_block_s:  # a candidate: the median of `timings` decides
+            times += [seconds(fit, n) for _ in range(timings - 1)]
+        timed += [(n, t) for t in times]
+        block = statistics.median(times)
+        if len(times) < timings or block < min_block_s:
+            continue
+        if n == 1:
+            if 2 * block > max_block_s:
+                return {"epochs": 1, "block_s": block, "fixed_s": None, "fixed_share": None}
+            continue
+        fixed, epoch = theil_sen(timed)
+        fixed = max(fixed, 0.0)
+        if fixed + n * epoch < min_block_s / 2:  # stalls made this size's median long, not its epochs
+            continue
+        if fixed <= max_fixed_share * block or fixed + following * epoch > max_block_s:
+            return {"epochs": n, "block_s": block, "fixed_s": fixed, "fixed_share": fixed / block}
 
 
-def pairs(fit, n, reference=None, m=None, seconds_s=0.0, at_least=1, settle=False):
-    """Timed pairs for seconds_s (at least `at_least`): [[epoch_s, fixed_s, reference_epoch_s or None], …]. With a
-    reference fit (NumPy's), each pair also times the reference right after, in the same process, so that the ratio
-    of the two is taken pair by pair: the machine's drift from one moment to the next cancels out.
-
-    With `settle`, each side first runs one block untimed. On large arrays the first call after the other side's
-    pays for what that side left behind (its freed memory faulted back in): NumPy's first 16384 × 1024 epoch after a
-    torch block took twice its time, which t(2m) − t(m) turns into an epoch of almost nothing."""
-    taken, start = [], timeit.default_timer()
-    while len(taken) < at_least or timeit.default_timer() - start < seconds_s:
-        if settle:
-            fit(n)
-        epoch, fixed = marginal_epoch(fit, n)
-        if reference and settle:
-            reference(m)
-        taken.append([epoch, fixed, marginal_epoch(reference, m)[0] if reference else None])
-    return taken
+def ladder_after():
+    """The ladder, one step ahead: 2, 5, 10, 20, …"""
+    sizes = ladder()
+    next(sizes)
+    return sizes
 
 
-def steady_state(fit, repeats=REPEATS, min_block_s=MIN_BLOCK_S, reference=None, budget_s=BUDGET_S, settle=False):
-    """Per-epoch seconds of fit(epochs) once warm, in this one process: median, IQR and 95 % interval of
-    (t(fit(2n)) − t(fit(n))) / n over at least `repeats` pairs, and more until the interval of what is measured is
-    TIGHT or the pairs have taken budget_s seconds (at most MAX_REPEATS). With a reference, the pairs' ratios, not
-    the times, decide when to stop; `settle` as for pairs. (A run times each framework in several processes:
-    compare.run.timekeeper.)"""
-    n, m = warm(fit, reference, min_block_s)
-    taken, start, cpu_start = [], timeit.default_timer(), time.process_time()
+def one_round(fit, n, reference=None, m=None):
+    """One pair: [the framework's seconds per epoch, NumPy's (None without a reference)]. With a reference, blocks
+    in ABBA order (A, B, B, A), each side after one untimed epoch of its own, so that a drift linear over the round
+    cancels and neither side pays for what the other left behind; without one, a single block."""
+    if reference is None:
+        return [seconds(fit, n) / n, None]
+    fit(1)
+    first = seconds(fit, n)
+    reference(1)
+    own = seconds(reference, m) + seconds(reference, m)
+    fit(1)
+    return [(first + seconds(fit, n)) / (2 * n), own / (2 * m)]
+
+
+def machine_cpu_s():
+    """Seconds of CPU the whole machine has spent busy since boot, over all its cores (user, system, interrupts,
+    and time stolen by a hypervisor: /proc/stat), or None where there is no /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(value) for value in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+    busy = sum(fields[:8]) - idle  # user, nice, system, idle, iowait, irq, softirq, steal (guest is in user)
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+class Watch:
+    """The wall time, this process's CPU time and the machine's busy CPU time over a stretch of timing."""
+
+    def __init__(self):
+        self.wall, self.cpu, self.machine = clock(), time.process_time(), machine_cpu_s()
+
+    def read(self):
+        """{"wall_s", "cpu_s", "machine_cpu_s" (None where unknown)} since the watch started."""
+        machine = machine_cpu_s()
+        return {"wall_s": clock() - self.wall, "cpu_s": time.process_time() - self.cpu,
+                "machine_cpu_s": None if machine is None or self.machine is None else machine - self.machine}
+
+
+def steady_state(fit, reference=None, min_pairs=MIN_PAIRS, budget_s=BUDGET_S, min_block_s=MIN_BLOCK_S):
+    """Per-epoch seconds of fit(epochs) once warm, in this one process (the bench's cells, impl_numpy beside the flat
+    loop): calibrate each side, then rounds until there are min_pairs and the interval is TIGHT, or the rounds have
+    lasted budget_s (at most MAX_PAIRS); summary's fields, flagged where earned when there is a budget. (A run times
+    each framework in several processes: compare.run.timekeeper.)"""
+    calibration = calibrate(fit, min_block_s)
+    reference_calibration = calibrate(reference, min_block_s) if reference else None
+    taken, watch = [], Watch()
     while True:
-        taken += pairs(fit, n, reference, m, settle=settle)
-        if len(taken) >= max(repeats, 1) and (tight(summary([taken]))
-                                              or timeit.default_timer() - start >= budget_s
-                                              or len(taken) >= MAX_REPEATS):
+        taken.append(one_round(fit, calibration["epochs"], reference,
+                               reference_calibration and reference_calibration["epochs"]))
+        if len(taken) >= max(min_pairs, 1) and (tight([taken]) or len(taken) >= MAX_PAIRS
+                                                or clock() - watch.wall >= budget_s):
             break
-    wall = timeit.default_timer() - start
-    result = summary([taken], block_epochs=n, wall_s=wall, cpu_s=time.process_time() - cpu_start)
-    if budget_s > 0:  # with no budget (a bench cell) nothing was tried
-        flag_unstable(result)
+    result = summary([taken], [calibration], [reference_calibration] if reference else None, **watch.read())
+    if budget_s > 0:
+        flag(result)
     return result
 
 
-def serve(fit, reference, commands, replies, min_block_s=MIN_BLOCK_S):
-    """The worker's side of a timed run (compare.run.timekeeper): warm up, say so, then for each line of commands (a
-    number of seconds) time pairs for that long (at least one) and reply with them, until commands end. One JSON
-    object per line: {"ready": …} first, then {"pairs": […], "cpu_s": …, "wall_s": …} per round."""
-    n, m = warm(fit, reference, min_block_s)
-    reply(replies, {"ready": True, "block_epochs": n, "reference_block_epochs": m})
+def serve(fit, reference, commands, replies):
+    """The worker's side of a timed run (compare.run.timekeeper): say it is ready; then, for each line of commands,
+    "calibrate" (the block sizes, in this process, now that nothing else runs) or a number of seconds (rounds for
+    that long, at least one), and reply, until commands end. One JSON object per line: {"ready": true} first, then
+    {"calibration": …, "reference_calibration": …} or {"pairs": […], "cpu_s": …, "wall_s": …} per command."""
+    reply(replies, {"ready": True})
+    n = m = None
     for line in commands:
-        cpu, wall = time.process_time(), timeit.default_timer()
-        taken = pairs(fit, n, reference, m, float(line))
-        reply(replies, {"pairs": taken, "cpu_s": time.process_time() - cpu, "wall_s": timeit.default_timer() - wall})
+        if line.strip() == "calibrate":
+            calibration = calibrate(fit)
+            reference_calibration = calibrate(reference) if reference else None
+            n, m = calibration["epochs"], reference_calibration and reference_calibration["epochs"]
+            reply(replies, {"calibration": calibration, "reference_calibration": reference_calibration})
+            continue
+        watch, taken = Watch(), []
+        while not taken or clock() - watch.wall < float(line):
+            taken.append(one_round(fit, n, reference, m))
+        found = watch.read()
+        reply(replies, {"pairs": taken, "cpu_s": found["cpu_s"], "wall_s": found["wall_s"]})
 
 
 def reply(replies, message):
@@ -161,119 +234,102 @@ def reply(replies, message):
     replies.flush()
 
 
-def t_quantile(probability, df):
-    from scipy import stats  # only where several processes were timed
+def processes_differ(groups):
+    """The p-value of the Kruskal–Wallis test that the groups (the processes' values) come from one distribution:
+    whether the processes differ beyond what their pairs allow. None with fewer than two groups of two or more."""
+    from scipy import stats
 
-    return float(stats.t.ppf(probability, df))
-
-
-def between_processes(medians, confidence=CONFIDENCE):
-    """A confidence interval for the typical value of a process: Student's t on the logarithms of the processes'
-    medians (timings are multiplicative and skewed). It holds what varies from one process to the next (where its
-    code and heap land, the core it runs on), which no count of pairs inside one process can see."""
-    logs = [math.log(value) for value in medians]
-    k, centre = len(logs), statistics.fmean(logs)
-    reach = t_quantile(1 - (1 - confidence) / 2, k - 1) * statistics.stdev(logs) / math.sqrt(k)
-    return math.exp(centre - reach), math.exp(centre + reach)
+    groups = [group for group in groups if len(group) >= 2]
+    if len(groups) < 2 or len({value for group in groups for value in group}) < 2:
+        return None
+    return float(stats.kruskal(*groups).pvalue)
 
 
-def interval(by_process, confidence=CONFIDENCE, between=True):
-    """The 95 % interval of a median measured in one or more processes (values grouped by process).
-
-    One process: the binomial order statistics of its values (median_interval). Several: the widest of
-    • Student's t over the processes' medians (between_processes): the spread from one process to the next;
-    • each process's own binomial interval, where it has one: the spread inside a process;
-    • the binomial interval of all values pooled.
-    Each alone holds the median at least 95 % of the time under its own assumption (t: processes that vary
-    log-normally; binomial: independent values); the union of intervals holds it whenever any of them does, so the
-    union is conservative, never narrower than what either the processes or the pairs show. None with no interval.
-    between=False leaves out the t over the processes: the pairs' interval, the one more pairs can tighten (with
-    two processes, t on one degree of freedom spans a wide range however many pairs each gives)."""
-    groups = [list(values) for values in by_process if len(values)]
-    pooled = [value for values in groups for value in values]
-    found = [median_interval(values, confidence) for values in groups] + [median_interval(pooled, confidence)]
-    if between and len(groups) >= 2 and all(value > 0 for value in pooled):
-        found.append(between_processes([statistics.median(values) for values in groups], confidence))
-    found = [bounds for bounds in found if bounds is not None]
-    if len(groups) == 1 or not found:
-        return median_interval(pooled, confidence)
-    return min(low for low, _ in found), max(high for _, high in found)
-
-
-def summary(by_process, block_epochs=None, wall_s=None, cpu_s=None):
+def summary(by_process, calibrations=None, reference_calibrations=None, wall_s=None, cpu_s=None,
+            machine_cpu_s=None):
     """What results.json records of a steady state timed in one or more processes, from each process's pairs
-    ([[epoch_s, fixed_s, reference_epoch_s or None], …] per process)."""
+    ([[seconds per epoch, NumPy's or None], …] per process) and calibrations."""
     epochs = [[pair[0] for pair in taken] for taken in by_process]
     pooled = [value for values in epochs for value in values]
-    quartiles = statistics.quantiles(pooled, n=4, method="inclusive") if len(pooled) > 1 else (0.0, 0.0, 0.0)
+    quartiles = statistics.quantiles(pooled, n=4, method="inclusive") if len(pooled) > 1 else (pooled[0],) * 3
     result = {
         "epoch_median_s": statistics.median(pooled),
         "epoch_iqr_s": quartiles[2] - quartiles[0],
-        "epoch_ci95_s": interval(epochs),
-        "call_overhead_s": max(0.0, statistics.median(pair[1] for taken in by_process for pair in taken)),
-        "block_epochs": block_epochs,
+        "epoch_ci95_s": median_interval(pooled),
         "repeats": len(pooled),
         "processes": len(by_process),
         "timed_s": wall_s,
         "cpu_share": cpu_s / wall_s if cpu_s is not None and wall_s else None,
-        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "other_cores": (None if machine_cpu_s is None or cpu_s is None or not wall_s
+                        else max(0.0, (machine_cpu_s - cpu_s) / wall_s)),
+        "cores": os.cpu_count(),
     }
-    if all(pair[2] for taken in by_process for pair in taken):
-        ratios = [[pair[0] / pair[2] for pair in taken] for taken in by_process]
-        references = [pair[2] for taken in by_process for pair in taken]
+    if calibrations:
+        result["block_epochs"] = [c["epochs"] for c in calibrations]
+        result["block_s"] = [c["block_s"] for c in calibrations]
+        known = [c for c in calibrations if c["fixed_s"] is not None]
+        result["call_overhead_s"] = statistics.median(c["fixed_s"] for c in known) if known else None
+        result["call_overhead_share"] = statistics.median(c["fixed_share"] for c in known) if known else None
+    if reference_calibrations:
+        result["reference_block_epochs"] = [c["epochs"] for c in reference_calibrations]
+    if pooled and all(pair[1] for taken in by_process for pair in taken):
+        ratios = [[pair[0] / pair[1] for pair in taken] for taken in by_process]
         result["ratio_to_reference"] = statistics.median(value for values in ratios for value in values)
-        result["ratio_ci95"] = interval(ratios)
-        result["ratio_pairs_ci95"] = interval(ratios, between=False)
-        result["reference_epoch_median_s"] = statistics.median(references)  # NumPy's, in these processes
+        result["ratio_ci95"] = median_interval([value for values in ratios for value in values])
+        result["reference_epoch_median_s"] = statistics.median(pair[1] for taken in by_process for pair in taken)
         if len(by_process) > 1:
             result["process_ratios"] = [statistics.median(values) for values in ratios]
+            result["processes_p"] = processes_differ(ratios)
     elif len(by_process) > 1:
         result["process_epochs_s"] = [statistics.median(values) for values in epochs]
+        result["processes_p"] = processes_differ(epochs)
     median = result.get("ratio_to_reference", result["epoch_median_s"])
     width = half_width(result.get("ratio_ci95", result["epoch_ci95_s"]), median)
     result["ci95_half_width"] = None if math.isinf(width) else width
-    pairs_width = half_width(result.get("ratio_pairs_ci95", interval(epochs, between=False)), median)
-    result["pairs_half_width"] = None if math.isinf(pairs_width) else pairs_width
     return result
 
 
-def tight(result):
-    """Measured enough: the pairs' interval of what decides (the ratio, or the time without a reference) reaches
-    no further than TIGHT from the median. (The processes' spread is theirs: more pairs cannot narrow it.)"""
-    return result["pairs_half_width"] is not None and result["pairs_half_width"] <= TIGHT
+def tight(by_process):
+    """Measured enough: the 95 % interval of what decides (the pooled pairs' ratios, or times without a reference)
+    reaches no further than TIGHT from their median."""
+    values = [pair[0] / pair[1] if pair[1] else pair[0] for taken in by_process for pair in taken]
+    return half_width(median_interval(values), statistics.median(values)) <= TIGHT
 
 
-def flag_unstable(result, cores=None):
-    """Mark a result the budget left unsettled, saying which way: its pairs' interval still wider than UNSTABLE (or
-    missing), or its processes' medians further than UNSTABLE from its median; and what the worker saw of the
-    cause."""
-    median = result["ratio_to_reference"] if "ratio_to_reference" in result else result["epoch_median_s"]
+def flag(result, cores=None):
+    """Flag a result only where it is earned, saying why in plain words (result["flagged"]): its interval wider
+    than ±WIDE (or none: too few pairs); its processes differing beyond what their pairs allow; the machine busy."""
+    median = result.get("ratio_to_reference", result["epoch_median_s"])
     medians = result.get("process_ratios") or result.get("process_epochs_s") or []
+    cores = cores or result.get("cores") or os.cpu_count() or 1
     which = []
-    if medians and (median <= 0 or max(abs(value / median - 1) for value in medians) > UNSTABLE):
-        which.append(f"its processes disagree by more than ±{UNSTABLE:.0%} (medians "
-                     + ", ".join(f"{value:.3g}" for value in medians) + ")")
-    reach = result["pairs_half_width"]
-    if reach is None or reach > UNSTABLE:
-        which.append(f"its pairs' 95 % interval stays wider than ±{UNSTABLE:.0%}"
-                     + ("" if reach is None else f" (±{reach:.0%})"))
+    reach = result["ci95_half_width"]
+    if reach is None:
+        which.append(f"only {result['repeats']} pairs: too few for a 95 % interval")
+    elif reach > WIDE:
+        which.append(f"its 95 % interval reaches ±{reach:.0%} from its median, more than ±{WIDE:.0%}")
+    p = result.get("processes_p")
+    if p is not None and p < PROCESSES_P and max(abs(value / median - 1) for value in medians) > TIGHT:
+        which.append("its processes differ beyond what their pairs allow (medians "
+                     + ", ".join(f"{value:.3g}" for value in medians) + f"; Kruskal–Wallis p = {p:.2g})")
+    busy = busy_machine(result, cores)
+    if busy:
+        which.append(busy)
     if which:
-        result["unstable"] = "; ".join([*which, unstable_cause(result, cores or os.cpu_count() or 1)])
+        result["flagged"] = "; ".join(which)
 
 
-def unstable_cause(result, cores):
-    """What the workers can see of why a measurement stayed unsettled: too few pairs, the share of a core the timed
-    processes had (their CPU time over the wall time, below 0.9 when another process takes the core), the load
-    average."""
-    if result["repeats"] < REPEATS:
-        return f"only {result['repeats']} pairs: too few for a 95 % interval"
-    share, load = result["cpu_share"], result["load_average"]
-    causes = []
-    if share is not None and share < 0.9:
-        causes.append(f"the worker had {share:.0%} of a core while timed")
-    if load is not None and load > cores - 0.5:
-        causes.append(f"load average {load:.1f} on {cores} cores")
-    return "; ".join(causes) or "no competing load seen: the framework's own time varies"
+def busy_machine(result, cores):
+    """'the machine was busy: …; rerun on a quiet machine' where other processes used more than BUSY_CORES of the
+    cores while it was timed; where that is unknown, where the timed process had less than SHARE of a core (a
+    process can also wait on its own threads, which the machine's count tells apart); else ''."""
+    share, others = result.get("cpu_share"), result.get("other_cores")
+    if others is not None:
+        seen = (f"other processes used {others:.1f} of its {cores} cores while it was timed" if others > BUSY_CORES
+                else "")
+    else:
+        seen = f"the timed process had {share:.0%} of a core" if share is not None and share < SHARE else ""
+    return f"the machine was busy: {seen}; rerun on a quiet machine" if seen else ""
 
 
 def peak_memory_mb():

@@ -8,7 +8,7 @@ import pytest
 from compare.commands.bench import crossovers
 from compare.frameworks import FRAMEWORKS, Framework
 from compare.problem import Config
-from compare.report import markdown
+from compare.report import markdown, summary
 from compare.report.source import code_lines
 from compare.run import results, runner
 
@@ -48,7 +48,7 @@ def test_numbers_in_the_report_come_from_the_json(short_run):
     entry = data["parity"]["frameworks"]["torch"]
     torch_row = next(line for line in text.splitlines() if line.startswith("| torch |"))
     assert format(entry["max_abs_loss_diff"], ".1e") in torch_row
-    assert format(data["runs"]["torch"]["timing"]["ratio_to_reference"], ".3g") in torch_row
+    assert summary.ratio_cell(data["runs"]["torch"]["timing"]) in torch_row
     assert data["environment"]["cpu"] in text
     assert "learning rate 1" in text and "8 epochs" in text
 
@@ -89,7 +89,7 @@ def test_a_bench_report(tmp_path):
              "crossovers": crossovers({"torch": {"status": "ok", "cells": paired}}), "skipped_for_memory": []}
     results.write_json(tmp_path / "bench.json", bench)
     text = markdown.write(tmp_path).read_text()
-    assert "faster than numpy from: torch at width 64 (× numpy 0.75, 95 % interval 0.7–0.8)" in text
+    assert "faster than numpy from: torch at width 64 (× numpy 0.75 (0.7–0.8))" in text
     assert "](scaling.png)" in text
     png_size(tmp_path / "scaling.png")
 
@@ -99,7 +99,7 @@ def test_a_bench_json_of_the_earlier_schema_is_refused_in_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "compare", "report", "--from", str(tmp_path)],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    assert "is not a bench.json of schema 2" in proc.stderr
+    assert f"is not a bench.json of schema {results.BENCH_SCHEMA}" in proc.stderr
 
 
 @pytest.mark.parametrize("make", [lambda p: p / "missing", lambda p: p])
@@ -114,8 +114,8 @@ def test_report_without_json_is_refused(tmp_path, make):
     ("results.json", '{"schema": 1, "runs": '),                # cut short
     ("results.json", "not json at all"),
     ("results.json", "[1, 2]"),                                 # JSON, but not an object
-    ("results.json", '{"schema": 2, "config": {}, "environment": {}, "runs": {}, "parity": {}}'),  # another schema
-    ("results.json", '{"schema": 1, "config": {}}'),           # fields missing
+    ("results.json", '{"schema": 1, "config": {}, "environment": {}, "runs": {}, "parity": {}}'),  # another schema
+    ("results.json", '{"schema": 2, "config": {}}'),           # fields missing
     ("bench.json", '{"schema": 1, "frameworks": {}}'),
     ("results.json", "\udcff"),                                 # not UTF-8
 ])
