@@ -232,6 +232,14 @@ OWN_CASES = [
      ("adam_class",)),
     ("mini-batches in the run's shuffled order (orders=)", ("--shuffle", "--batch-size", "2", "--learning-rate", "0.5"),
      ("shuffled",)),
+    ("a step size declared and never used, beside the ×2 slip, which uses its rate", ("--learning-rate", "0.5"),
+     ("alpha_unused", "twice_no_half")),
+    ("the step size never used, at another rate", ("--learning-rate", "0.1"), ("alpha_unused",)),
+    ("biases kept inside train() in a run without --bias", (), ("own_biases",)),
+    ("a doubled gradient and no step size, at the one rate that hides it", ("--learning-rate", "2"),
+     ("twice_no_rate",)),
+    ("a mean for the sum and no step size, at the one rate that hides it", ("--learning-rate", "0.25"),
+     ("mean_no_rate",)),
     ("a run the tanh file cannot take", ("--activation", "tanh"), ("tanh_undeclared",)),
 ]
 

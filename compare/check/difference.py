@@ -53,14 +53,16 @@ def scale(ours, theirs, tol):
     return None
 
 
+def factor(k):
+    """'2', '−1', '1/4', '0.37': k as a simple fraction where it is one."""
+    fraction = Fraction(k).limit_denominator(DENOMINATOR)
+    text = f"{k:.4g}" if float(fraction) != k else str(fraction)
+    return text.replace("-", "−")
+
+
 def times(k):
     """'2× the reference's', '−1× the reference's', '1/4 of the reference's', '0.37× the reference's'."""
-    fraction = Fraction(k).limit_denominator(DENOMINATOR)
-    if float(fraction) != k:
-        return f"{k:.4g}× the reference's".replace("-", "−")
-    if fraction.denominator == 1:
-        return f"{fraction.numerator}× the reference's".replace("-", "−")
-    return f"{fraction.numerator}/{fraction.denominator} of the reference's".replace("-", "−")
+    return f"{factor(k)} of the reference's" if "/" in factor(k) else f"{factor(k)}× the reference's"
 
 
 def transposed(ours, theirs, tol):

@@ -197,10 +197,56 @@ def cause(comparison, k, rows, loss):
     return None
 
 
+def rate_unused(probe, tol, parameter=None):
+    """Whether the framework's step is the same at learning rate 1 as at the run's: its probe took both from the same
+    state (a reader's code: compare.own.contract.step). parameter: (layer, "w" or "b"), that parameter's step alone;
+    None, every parameter's. False where a step was not taken at rate 1, or the parameter did not move."""
+    framework, before, rate = probe["framework"], probe.get("before") or {}, probe.get("learning_rate")
+    if rate is None or rate == 1 or probe.get("optimizer", "sgd") != "sgd" or probe.get("steps", 1) != 1:
+        return False
+    checked = []
+    for name, key in (("w", "weights"), ("b", "biases")):
+        at_rate, at_1, start = framework.get(key), framework.get(f"{key}_at_rate_1"), before.get(key)
+        if at_rate is None and at_1 is None:
+            continue
+        if at_rate is None or at_1 is None or start is None or not len(at_rate) == len(at_1) == len(start):
+            return False
+        checked += [(i, name, at_rate[i], at_1[i], start[i]) for i in range(len(at_rate))
+                    if parameter is None or parameter == (i, name)]
+    return bool(checked) and all(difference.fits(ours, at_1, tol) and not difference.fits(ours, start, tol)
+                                 for _, _, ours, at_1, start in checked)
+
+
+def rate_cause(comparison, probe, tol, rows, loss):
+    """Where the framework's step of the differing parameter does not use the learning rate (rate_unused) and is m ×
+    the reference's step at rate 1 (the quantity is m/learning_rate × the reference's): m and the cause, which says
+    so before any other reading of the factor, "as if the rate were 1" and m's own cause where m has one (2: every
+    delta doubled), else "as if the rate were m" (a rate of its own); None where no m fits."""
+    from_step = comparison["quantity"] == "update" or comparison["implied"]  # a backward()'s gradient is not
+    if not from_step or not rate_unused(probe, tol, (comparison["layer"], comparison["parameter"] or "w")):
+        return None
+    rate = probe["learning_rate"]
+    at_1 = np.asarray(comparison["ours"], dtype=np.float64) * rate
+    m = 1.0 if difference.fits(at_1, comparison["theirs"], tol) else difference.scale(at_1, comparison["theirs"], tol)
+    if m is None:
+        return None
+    what = ("the step does not use the learning rate" if rate_unused(probe, tol)
+            else f"{parameter_name(comparison)} moves without the learning rate")
+    also = cause(comparison, m, rows, loss) if m != 1 else None
+    # A step m × the reference's at rate 1 is the reference's at rate m: a rate of its own, or where m is a factor
+    # with a likely cause, rate 1 and that factor.
+    text = f"{what}: it moves as if the rate were {1 if m == 1 or also else f'{m:g}'}"
+    text += f" (the same step at rate 1 as at {rate:g})"
+    if also:
+        text += f", and then {difference.times(m)} at that rate: {also}"
+    return m, text
+
+
 def shape(comparison, others, probe, tol, data, network):
-    """The shape of a comparison that differs, read from its numbers: {"scale", "scale_also", "shape", "cause"}."""
+    """The shape of a comparison that differs, read from its numbers: {"scale", "scale_also", "shape", "cause",
+    "rate_unused"}, and "scale_at_rate_1" where the step does not use the learning rate (rate_cause)."""
     ours, theirs, quantity = comparison["ours"], comparison["theirs"], comparison["quantity"]
-    out = {"scale": None, "scale_also": [], "shape": None, "cause": None}
+    out = {"scale": None, "scale_also": [], "shape": None, "cause": None, "rate_unused": False}
     if ours is None or theirs is None:
         return out
     depth = len(probe["reference"].get("weights") or probe["reference"].get("layers") or [None, None])
@@ -212,6 +258,9 @@ def shape(comparison, others, probe, tol, data, network):
                 if other["quantity"] == quantity and other["ours"] is not None and other["theirs"] is not None
                 and difference.fits(other["ours"], k * np.asarray(other["theirs"], dtype=np.float64), tol)]
         out.update(scale=k, scale_also=also, cause=cause(comparison, k, rows, loss))
+        unused = rate_cause(comparison, probe, tol, rows, loss)
+        if unused:  # the step moves as if the rate were 1: the first reading of its factor
+            out.update(rate_unused=True, scale_at_rate_1=unused[0], cause=unused[1])
         return out
     if quantity == "forward":
         activation = difference.activations(network, depth)[comparison["layer"]]
@@ -303,7 +352,9 @@ def diagnose(probes, tol, data=None, network=None):
     quantity's others, compared before it and agreeing), "agreed" (the kinds of quantity compared before it, all
     agreeing), "observed", "unobserved" (forward or gradient, where the probe could not see them), "implied", "scale"
     (k where the quantity is k × the reference's at every element, else null), "scale_also", "shape", "cause",
-    "message"}. data: the run's (x, y) and network: its options, where the shape of a slip is to be tested."""
+    "rate_unused" (the step is the same at learning rate 1 as at the run's, and k × the rate, "scale_at_rate_1",
+    fits: read before any other cause), "message"}. data: the run's (x, y) and network: its options, where the shape
+    of a slip is to be tested."""
     for probe in probes:
         diffs = step_differences(probe)
         for n, comparison in enumerate(diffs):
@@ -488,7 +539,57 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limi
             sensitive = within_band(reference, run, limit_band if limit else band, tol)
             entry["verdict"] = "sensitive" if sensitive else "FAIL"
             entry["unexplained"] = not sensitive
+            carried = None if sensitive else hidden_state(probes, entry["first_divergent_epoch"])
+            if carried:
+                entry["hidden_state"] = carried
+        elif entry["verdict"] == "FAIL" and epoch is None and finals_ok:
+            cancelled(entry, probes, tol)
     return entry
+
+
+def hidden_state(probes, parting):
+    """Where the curves part beyond the band with every step that compared something agreeing, the step just before
+    the parting among them: the run carries from one step to the next something that the reference's state, which
+    each step starts from, does not hold (biases, a velocity, a counter). {"epoch": where it first shows (the
+    parting), "step": the agreeing step before it, "code": what the contract calls (train or Network) for a reader's
+    code, else null}; None where the step before the parting compared nothing."""
+    if parting is None or parting < 2:
+        return None
+    step = next((probe for probe in probes if probe["epoch"] == parting - 1), None)
+    if step is None or step["framework"].get("skipped") or not step_differences(step):
+        return None
+    return {"epoch": parting, "step": parting - 1,
+            "code": next((probe["framework"]["code"] for probe in probes if probe["framework"].get("code")), None)}
+
+
+def cancelled(entry, probes, tol):
+    """A FAIL whose curves, final weights and predictions agree with the reference's all the same: its diagnosis
+    says so, and why where the probe shows it (the updates agree, a factor in the gradient made up for by the step:
+    the learning rate, where the step does not use it). diagnosis["cancelled"]: {"bit_for_bit", "updates_agree",
+    "rate_unused", "learning_rate", "factor"}."""
+    diagnosis = entry["diagnosis"]
+    probe = next(p for p in probes if p["epoch"] == diagnosis["epoch"])
+    finals = [value for key, value in entry.items() if key.startswith("max_abs_")]
+    exact = all(value == 0 for value in finals)
+    updates = [c for c in step_differences(probe) if c["quantity"] == "update"]
+    agree = bool(updates) and all(c["diff"] <= tol for c in updates)
+    k, rate = diagnosis.get("scale"), probe.get("learning_rate")
+    unused = agree and rate_unused(probe, tol)
+    text = ("the curves, the final weights and the predictions agree with the reference's "
+            + ("bit for bit" if exact else f"within {tol:.0e}") + " all the same")
+    if agree and diagnosis["quantity"] == "gradient" and k is not None:
+        text += ": the updates agree"
+        if unused and rate is not None and difference.fits(k, rate, tol):
+            text += (f", for the step does not use the learning rate (the same step at rate 1 as at {rate:g}), and "
+                     f"the rate of {rate:g} makes up for the factor of {difference.factor(k)}")
+        else:
+            text += f", the step making up for the factor of {difference.factor(k)}"
+    elif agree:
+        text += ": the updates agree"
+    message = diagnosis["message"]
+    diagnosis["message"] = message + (f" {text[0].upper()}{text[1:]}" if message.endswith("?") else f"; {text}")
+    diagnosis["cancelled"] = {"bit_for_bit": exact, "updates_agree": agree, "rate_unused": unused,
+                              "learning_rate": rate, "factor": k}
 
 
 def check(runs, dtype, reference="numpy", limits=None, formulas=None, data=None, network=None):

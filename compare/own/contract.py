@@ -10,6 +10,7 @@ This module loads such a file in the worker, wraps `train` as a Network, checks 
 file's probe (`step`). A file that does not follow the contract raises ContractError, whose message is one line.
 """
 import ast
+import copy
 import importlib
 import importlib.util
 import inspect
@@ -376,7 +377,9 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
     epoch's order of the rows (orders=) and, past epoch 1 with a stateful optimizer, its optimizer state
     (optimizer_state=, {"t", "slots": one {"b"} or {"m", "v"} per parameter, weights then biases}). Where your code
     takes no such keyword, this step compares nothing, and says so (`skipped`): starting from another state, it
-    would claim a difference that is not there."""
+    would claim a difference that is not there. `code`: train or Network, what the contract calls. With plain SGD in
+    one step an epoch, at a learning rate other than 1, the step is taken a second time, at rate 1 from the same
+    state (`weights_at_rate_1`, `biases_at_rate_1`): a step that does not use the learning rate is the same at both."""
     handed = {"optimizer_state": optimizer_state, **{name: options.get(name) for name in ("biases", "orders")}}
     if handed["biases"] is not None and not any(np.any(b) for b in handed["biases"]):
         handed["biases"] = None  # zeros, where a file that keeps its own biases starts them
@@ -389,6 +392,11 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
                 "biases": None, "skipped": f"{module.what} takes no {keywords.replace(' and ', ' or ')}, so {what} "
                                            f"cannot be handed to it (take {keywords} to have these steps checked)"}
     source = module.source
+    # The same step at learning rate 1, from a copy of the same state (your code may change what it is handed in
+    # place): a step that does not use the learning rate is the same at both (compare.check.parity.rate_unused).
+    plain_sgd = options.get("optimizer", "sgd") == "sgd" and not options.get("batch_size")
+    pristine = (copy.deepcopy((weights, options, optimizer_state)) + (x.astype(dtype), y.astype(dtype))
+                if plain_sgd and float(learning_rate) != 1 else None)
     x, y = x.astype(dtype), y.astype(dtype)
     layers = gradients = None
     forward, backward = getattr(source, "forward", None), getattr(source, "backward", None)
@@ -407,5 +415,19 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
     net = module.Network(weights, learning_rate, dtype, **options, **state)
     loss = net.fit(x, y, 1)["loss"][0]
     return {"layers": layers, "loss": loss, "gradients": gradients, "bias_gradients": None,
-            "weights": net.get_weights(), "biases": net.get_biases(),
+            "weights": net.get_weights(), "biases": net.get_biases(), "code": module.what.split("(")[0],
+            **(at_rate_1(module, pristine, dtype) if pristine is not None else {}),
             **({"how_to_observe": HOW_TO_OBSERVE} if layers is None and "biases" not in options else {})}
+
+
+def at_rate_1(module, state, dtype):
+    """{"weights_at_rate_1", "biases_at_rate_1"}: where your code's step from `state` (weights, options, optimizer
+    state, x, y) takes it at learning rate 1; {} where that step raises (the run's own step is what is judged)."""
+    weights, options, optimizer_state, x, y = state
+    extra = {} if optimizer_state is None else {"optimizer_state": optimizer_state}
+    try:
+        net = module.Network(weights, 1.0, dtype, **options, **extra)
+        net.fit(x, y, 1)
+        return {"weights_at_rate_1": net.get_weights(), "biases_at_rate_1": net.get_biases()}
+    except Exception:  # noqa: BLE001 — an extra observation, never the run's error
+        return {}

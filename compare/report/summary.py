@@ -71,6 +71,19 @@ def skipped_line(entry):
     return f"{len(epochs)} of the {len(probed)} step-local checks skipped, {where}: {skipped['why']}"
 
 
+def hidden_state_line(hidden):
+    """'hidden state, from epoch 2: every step from the reference's state agrees, …': where the curves part with
+    every step agreeing, the one before the parting among them (compare.check.parity.hidden_state)."""
+    code = {"train": "train()", "Network": "the Network"}.get(hidden.get("code"), "the code")
+    text = (f"hidden state, from epoch {hidden['epoch']}: every step from the reference's state agrees, epoch "
+            f"{hidden['step']}'s among them, yet the run parts, so {code} carries from one step to the next something "
+            f"that the reference's state does not hold (biases, a velocity, a counter)")
+    if hidden.get("code"):  # a reader's code: what the contract offers to hand such state in
+        text += (": take it as the contract offers it, biases= (with --bias) or optimizer_state= (with --optimizer), "
+                 "or declare the network the file implements (NETWORK = {…})")
+    return text
+
+
 def band_line(results, precision):
     """How far the reference parts from itself when its initial weights are nudged in `precision`."""
     parity = results["parity"]
@@ -111,8 +124,9 @@ def notes(results):
                 continue
             bands.append("float32" if entry.get("limit") else results["config"]["dtype"])
             within = "within" if verdict == "sensitive" else "beyond"
+            why = f": {hidden_state_line(entry['hidden_state'])}." if entry.get("hidden_state") else ": unexplained."
             out.append(f"{name}: {text}, {within} {results['parity']['reference']}'s own band; {checks}"
-                       + (": unexplained." if verdict == "FAIL" else "."))
+                       + (why if verdict == "FAIL" else "."))
         if entry.get("skipped_checks") and verdict in ACCEPTED:  # a verdict that holds only for the steps compared
             out.append(f"{name}: {skipped_line(entry)}.")
         if entry.get("limit") and (verdict not in ("limited", "diverged") or "formula" in entry):

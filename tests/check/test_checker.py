@@ -216,6 +216,19 @@ def test_curves_that_part_beyond_the_band_with_no_step_to_blame_fail_unexplained
     assert entry["verdict"] == "FAIL" and entry["unexplained"] is True and entry["diagnosis"] is None
 
 
+def test_curves_that_part_beyond_the_band_after_a_step_that_agrees_name_hidden_state():
+    """The step before the parting, taken from the reference's state, agrees: the run carries something else."""
+    run = parted(25, 1.0)
+    assert "hidden_state" not in parity.check({"numpy": fake_run(), "a": run}, "float64")["frameworks"]["a"]
+    run["probes"].insert(1, probe(24))
+    entry = parity.check({"numpy": fake_run(), "a": run}, "float64")["frameworks"]["a"]
+    assert entry["verdict"] == "FAIL" and entry["unexplained"] is True
+    assert entry["hidden_state"] == {"epoch": 25, "step": 24, "code": None}
+    run["probes"][1] = {"epoch": 24, "reference": probe(24)["reference"], "framework": {
+        "layers": None, "loss": None, "gradients": None, "weights": None, "skipped": "takes no optimizer_state="}}
+    assert "hidden_state" not in parity.check({"numpy": fake_run(), "a": run}, "float64")["frameworks"]["a"]
+
+
 def test_a_step_that_differs_fails_even_within_the_band():
     run = parted(25, 5e-4)
     run["probes"].append(probe(50, gradients=(0, 1e-6)))
@@ -309,7 +322,7 @@ def test_a_scale_is_found_where_one_fits_every_element_and_snapped_to_a_simple_f
         "2× the reference's", "−1× the reference's", "1/4 of the reference's", "0.3719× the reference's"]
 
 
-def blog_probe(**framework):
+def blog_probe(rate=1.0, **framework):
     """A probe of the blog's network at a square width (3→3→1) from its initial weights, the reference's side from
     impl_numpy, the framework's the same but for `framework`'s quantities; the run's data beside it."""
     import impl_numpy
@@ -317,8 +330,8 @@ def blog_probe(**framework):
 
     x, y = dataset("xor")
     weights = problem_weights(1, [3, 3, 1])
-    reference = probes.plain(numpy_probe.step(impl_numpy, weights, x, y, 1.0, "float64"))
-    probe = {"epoch": 1, "steps": 1, "optimizer": "sgd", "learning_rate": 1.0,
+    reference = probes.plain(numpy_probe.step(impl_numpy, weights, x, y, rate, "float64"))
+    probe = {"epoch": 1, "steps": 1, "optimizer": "sgd", "learning_rate": rate,
              "before": probes.plain({"weights": weights, "biases": None}), "reference": reference,
              "framework": {**copy.deepcopy(reference), **framework}}
     return probe, (x, y), weights, reference
@@ -335,6 +348,35 @@ def test_a_step_implies_the_gradient_a_train_only_file_used_and_its_scale_names_
     assert diagnosis["message"].startswith("the loss agrees, the layers were not observed; the gradient of w1 "
                                            "(l2_delta), implied by the step, is exactly 2× the reference's (w0's too)")
     assert diagnosis["cause"] == "every delta doubled — the derivative of Σ(y − ŷ)² without the ½?"
+
+
+@pytest.mark.parametrize("step, step_at_rate_1, k, cause", [
+    (1, 1, 2, "the step does not use the learning rate: it moves as if the rate were 1 (the same step at rate 1 as "
+              "at 0.5)"),
+    (2, 2, 4, "the step does not use the learning rate: it moves as if the rate were 1 (the same step at rate 1 as "
+              "at 0.5), and then 2× the reference's at that rate: every delta doubled — the derivative of Σ(y − ŷ)² "
+              "without the ½?"),
+    (1, 2, 2, "every delta doubled — the derivative of Σ(y − ŷ)² without the ½?"),  # it uses the rate
+    (0.001, 0.001, 0.002, "the step does not use the learning rate: it moves as if the rate were 0.001 (the same step "
+                          "at rate 1 as at 0.5)"),  # a rate of its own, a default left in
+])
+def test_a_step_that_does_not_use_the_learning_rate_is_named_before_any_other_reading_of_its_factor(
+        step, step_at_rate_1, k, cause):
+    """At rate 0.5, the framework's step is `step` × the reference's gradient g, and its step from the same state at
+    rate 1 `step_at_rate_1` × g: a step the same at both does not use the rate (with a doubled gradient, 2 × g); one
+    twice as large at rate 1 uses it, and its 2× the reference's is a doubled gradient."""
+    import impl_numpy
+    from impl_numpy import probe as numpy_probe
+
+    probe, data, weights, _ = blog_probe(0.5, layers=None, gradients=None)
+    g = probes.plain(numpy_probe.step(impl_numpy, weights, *data, 1.0, "float64"))["gradients"]
+    probe["framework"].update({key: [(w - by * np.asarray(gi)).tolist() for w, gi in zip(weights, g, strict=True)]
+                               for key, by in (("weights", step), ("weights_at_rate_1", step_at_rate_1))})
+    diagnosis = parity.diagnose([probe], 1e-12, data)
+    assert (diagnosis["quantity"], diagnosis["layer"], diagnosis["implied"]) == ("gradient", 1, True)
+    assert diagnosis["scale"] == pytest.approx(k, rel=1e-9)  # a simple fraction, or the least-squares k
+    assert diagnosis["cause"] == cause and diagnosis["rate_unused"] == (step == step_at_rate_1)
+    assert diagnosis["message"].endswith(f"(w0's too) at epoch 1, off by {diagnosis['max_diff']:.1e}: {cause}")
 
 
 def test_without_a_state_before_the_step_no_gradient_is_implied():
