@@ -349,7 +349,7 @@ def main():
     from compare.commands import cost
 
     blocks = {"default-run": default_run,
-              "cost": lambda: command_block(["cost", "--runs", "3"], "cost.json", cost.table),
+              "cost": lambda: command_block(["cost", "--runs", "5"], "cost.json", cost.table),
               "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", summary.bench_table, "scaling.png"),
               "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
               "optimizer-matrix": optimizer_matrix, "exercise": exercise_check, "own": own_cases,

@@ -105,13 +105,14 @@ def worker_command(framework, workdir, request, kind=None):
 
 
 def run_worker(framework, config, weights_file, workdir, reference=None, reference_run=None, band_precisions=(),
-               lane=None, workers=None):
+               lane=None, workers=None, deferred=None):
     """Run one framework in its own process and return its entry of results.json's runs; then time its steady state
     in that process and the replicas the lane prepared (compare.run.timekeeper).
 
     reference: the reference's Framework, for the step-local checks; reference_run: the file of its finished run.
     band_precisions: for the reference, the precisions whose ulps its sensitivity runs nudge the weights by.
     workers: a compare.run.pool.Pool, whose served worker runs the request where it may (compare.run.pool.servable).
+    deferred: a list to append the framework's Timing to, to be measured later, instead of timing it now.
     """
     missing = framework.missing()
     if missing:
@@ -140,30 +141,50 @@ def run_worker(framework, config, weights_file, workdir, reference=None, referen
         if processes.stopping():
             raise processes.Stopped("interrupted")
         response = finished_response("timed out" if served.timed_out else code, stderr, config, response_file)
-    failed = []
-    if lane:
-        replicas, failed = lane.take(framework.name)
-        timed += replicas
-    try:
-        if response["status"] == "ok" and timed:
-            if lane:
-                lane.pause()  # nothing else runs while a framework is timed
-            try:
-                measured = timekeeper.measure(timed, config.repeats,
-                                              0 if reference is None else config.timing_budget)
-            finally:
-                if lane:
-                    lane.resume()
-            if measured:
-                response["timing"].update(measured)
-            if failed:
-                response["timing"]["timing_processes_failed"] = failed
-    finally:
-        for process in timed:
-            process.close()
-    if processes.stopping():
-        raise processes.Stopped("interrupted")
+    timing = Timing(framework.name, timed, response, config, reference is not None, lane)
+    if deferred is None:
+        timing.measure()
+    else:
+        deferred.append(timing)
     return response
+
+
+class Timing:
+    """A framework's steady state, timed in its worker (waiting, warm, once its response is written) and in the
+    replicas the lane prepared: measure() now, or after every framework has trained (run's `deferred`), so that the
+    lane has the workers' whole run to prepare the replicas; its results go into the framework's response."""
+
+    def __init__(self, name, timed, response, config, budgeted, lane):
+        self.name, self.timed, self.response, self.config, self.lane = name, timed, response, config, lane
+        self.budget_s = config.timing_budget if budgeted else 0
+
+    def measure(self):
+        failed = []
+        try:
+            if self.lane:
+                replicas, failed = self.lane.take(self.name)
+                self.timed += replicas
+            if self.response["status"] == "ok" and self.timed:
+                if self.lane:
+                    self.lane.pause()  # nothing else runs while a framework is timed
+                try:
+                    measured = timekeeper.measure(self.timed, self.config.repeats, self.budget_s)
+                finally:
+                    if self.lane:
+                        self.lane.resume()
+                if measured:
+                    self.response["timing"].update(measured)
+                if failed:
+                    self.response["timing"]["timing_processes_failed"] = failed
+        finally:
+            self.close()
+        if processes.stopping():
+            raise processes.Stopped("interrupted")
+
+    def close(self):
+        for process in self.timed:
+            process.close()
+        self.timed = []
 
 
 def finished_response(ended, stderr, config, response_file):
@@ -254,14 +275,18 @@ def run(config, registry=None, progress=None, workers=None):
                 # Nudged at the run's precision, and at float32's where a framework holds only that (its limit).
                 precisions = dict.fromkeys([config.dtype] + ["float32" for _ in limits(names, registry, config.dtype)])
                 run = run_worker(registry[name], config, weights_file, work, band_precisions=precisions, lane=lane,
-                                 workers=workers)
+                                 workers=workers, deferred=deferred)
             else:
                 run = run_worker(registry[name], config, weights_file, work, registry[REFERENCE],
-                                 reference_run if reference_run.exists() else None, lane=lane, workers=workers)
+                                 reference_run if reference_run.exists() else None, lane=lane, workers=workers,
+                                 deferred=deferred)
             if progress:
                 progress(name, run)
             return run
 
+        # Each framework's steady state is timed once every framework has trained, in the order they ran: the lane
+        # prepares the replicas while the workers train, not while the runner waits for them.
+        deferred = []
         try:
             # The reference first: every other worker takes its step-local checks from the reference's states, and
             # reads where its own curves part from the reference's run.
@@ -273,7 +298,12 @@ def run(config, registry=None, progress=None, workers=None):
             with ThreadPoolExecutor(max_workers=config.jobs) as executor:
                 others = names[1:]
                 runs.update(zip(others, executor.map(one, others), strict=True))
+            order = list(runs)
+            for timing in sorted(deferred, key=lambda timing: order.index(timing.name)):
+                timing.measure()
         finally:
+            for timing in deferred:
+                timing.close()
             if lane:
                 lane.close()
         across_processes(runs)

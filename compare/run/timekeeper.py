@@ -110,17 +110,20 @@ class Served:
 
 
 class Lane:
-    """The replicas of each framework in turn, started one at a time in a thread of their own, one framework ahead
-    of the runner: they import and warm up on the other core while the runner's workers train. While anything is
-    timed the lane is paused (the process it is starting is stopped with SIGSTOP), so that nothing else runs then.
+    """The replicas of each framework in turn, started in a thread of their own, ahead of the runner: they import
+    and warm up on the other core while the runner's workers import. One at a time, unless the runner is waiting for
+    them with nothing else running: then a framework's replicas start together, one on each core. While anything
+    is timed the lane is paused (the processes it is starting are stopped with SIGSTOP), so that nothing else runs
+    then.
 
     jobs: [(name, count, command, Popen keyword arguments)], in the order the runner takes the frameworks."""
 
     def __init__(self, jobs, timeout):
         self.timeout, self.jobs = timeout, jobs
-        self._lock, self._running, self._current = threading.Lock(), threading.Event(), None
+        self._lock, self._running, self._current = threading.Lock(), threading.Event(), []
         self._closing, self._pauses = False, 0
         self._running.set()
+        self._waited = threading.Event()  # the runner waits for replicas: nothing else runs
         self._started = {name: threading.Event() for name, *_ in jobs}
         self._done = {name: threading.Event() for name, *_ in jobs}
         self.found = {name: ([], []) for name, *_ in jobs}  # name: (ready replicas, why others failed)
@@ -134,29 +137,39 @@ class Lane:
                 if processes.stopping() or self._closing:
                     return None
                 if self._running.is_set():
-                    self._current = Served(command, self.timeout, **kwargs)
-                    return self._current
+                    served = Served(command, self.timeout, **kwargs)
+                    self._current.append(served)
+                    return served
+
+    def _settle(self, starting, ready, failed):
+        """Wait for each process started until it is ready or has failed."""
+        for served in starting:
+            ok = served.wait_ready()
+            with self._lock:
+                self._current.remove(served)
+            if ok:
+                ready.append(served)
+                continue
+            code, stderr = served.close(wait=True)
+            lines = stderr.strip().splitlines()
+            failed.append(f"timed out after {self.timeout:g} s" if served.timed_out
+                          else (lines[-1][:300] if lines else f"exit code {code}"))
+        starting.clear()
 
     def _run(self):
         try:
             for i, (name, count, command, kwargs) in enumerate(self.jobs):
                 if i:
                     self._started[self.jobs[i - 1][0]].wait()  # no further ahead than the next framework
-                ready, failed = self.found[name]
+                ready, failed, starting = *self.found[name], []
                 for _ in range(count):
                     served = self._start(command, kwargs)
                     if served is None:
                         break
-                    ok = served.wait_ready()
-                    with self._lock:
-                        self._current = None
-                    if ok:
-                        ready.append(served)
-                        continue
-                    code, stderr = served.close(wait=True)
-                    lines = stderr.strip().splitlines()
-                    failed.append(f"timed out after {self.timeout:g} s" if served.timed_out
-                                  else (lines[-1][:300] if lines else f"exit code {code}"))
+                    starting.append(served)
+                    if not self._waited.is_set():
+                        self._settle(starting, ready, failed)
+                self._settle(starting, ready, failed)
                 self._done[name].set()
         except processes.Stopped:
             pass
@@ -174,15 +187,18 @@ class Lane:
         if name not in self._done:
             return [], []
         self._started[name].set()
-        self._done[name].wait()
+        if not self._done[name].is_set():
+            self._waited.set()
+            self._done[name].wait()
+            self._waited.clear()
         ready, failed = self.found[name]
         self.found[name] = ([], failed)
         return ready, failed
 
     def _signal(self, sig):
-        if self._current is not None:
+        for served in self._current:
             try:
-                os.killpg(self._current.proc.pid, sig)
+                os.killpg(served.proc.pid, sig)
             except (ProcessLookupError, PermissionError):
                 pass
 
@@ -208,8 +224,8 @@ class Lane:
         with self._lock:
             self._closing = True
             self._signal(signal.SIGCONT)
-            if self._current is not None:
-                processes.kill(self._current.proc)
+            for served in self._current:
+                processes.kill(served.proc)
             self._running.set()
         for event in self._started.values():
             event.set()

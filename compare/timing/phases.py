@@ -101,12 +101,16 @@ def ladder():
 def theil_sen(timed):
     """(fixed seconds per call, seconds per epoch): the Theil–Sen fit of t = fixed + n·epoch over [(n, t), …], the
     median of the slopes between timings of different sizes and the median of what each timing leaves above its
-    epochs: robust to a stalled timing (scipy.stats.theilslopes)."""
-    from scipy import stats
+    epochs (scipy.stats.theilslopes with method="joint", which tests/timing checks it against): robust to a stalled
+    timing. Written out here because importing scipy.stats costs about a second in each of a run's timing processes,
+    which would be spent while nothing else may run."""
+    import numpy as np
 
-    sizes, times = zip(*timed, strict=True)
-    slope, intercept, *_ = stats.theilslopes(times, sizes, method="joint")  # intercept: median(t − slope·n)
-    return float(intercept), float(slope)
+    sizes, times = (np.asarray(values, dtype=float) for values in zip(*timed, strict=True))
+    i, j = np.triu_indices(len(sizes), 1)
+    apart = sizes[i] != sizes[j]
+    slope = float(np.median((times[j] - times[i])[apart] / (sizes[j] - sizes[i])[apart]))
+    return float(np.median(times - slope * sizes)), slope
 
 
 def calibrate(fit, min_block_s=MIN_BLOCK_S, max_fixed_share=MAX_FIXED_SHARE, timings=CALIBRATION_TIMINGS,

@@ -35,6 +35,17 @@ def test_a_costly_call_stops_calibration_before_blocks_grow_past_the_longest(fak
     assert found["epochs"] == 5 and found["fixed_share"] == pytest.approx(0.020 / 0.170)
 
 
+def test_theil_sen_is_scipys():
+    from scipy import stats
+
+    rng = np.random.default_rng(8)
+    sizes = np.repeat([1, 2, 5, 10, 20], 3)
+    times = 0.002 + 0.0003 * sizes * rng.lognormal(0, 0.1, sizes.size)
+    times[4] += 0.05  # a stall
+    slope, intercept, *_ = stats.theilslopes(times, sizes, method="joint")
+    assert phases.theil_sen(list(zip(sizes, times, strict=True))) == (pytest.approx(intercept), pytest.approx(slope))
+
+
 def test_calibration_is_robust_to_one_stalled_timing(fake_clock):
     stalls = iter([0.0, 0.0, 0.5] + [0.0] * 100)  # the third call (5 epochs) stalls for half a second
     found = phases.calibrate(lambda n: 0.0001 * n + next(stalls), min_block_s=0.025)
