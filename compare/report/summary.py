@@ -163,15 +163,16 @@ def supported_digits(median, interval):
 
 def estimate(median, interval):
     """'9.2 (8.6–10)': a median and its 95 % interval, to the digits the interval supports (the interval's ends
-    with as many figures as it takes to tell them apart, up to four)."""
+    with as many figures as it takes to tell them apart from each other and from the median, up to four)."""
     digits = supported_digits(median, interval)
+    shown = significant(median, digits)
     if not interval:
-        return significant(median, digits)
-    for ends in range(digits, 5):
+        return shown
+    for ends in range(digits, 5):  # more figures where an end would read as the other, or as a median it is not
         low, high = significant(interval[0], ends), significant(interval[1], ends)
-        if low != high:
+        if low != high and (low != shown or interval[0] == median) and (high != shown or interval[1] == median):
             break
-    return f"{significant(median, digits)} ({low}–{high})"
+    return f"{shown} ({low}–{high})"
 
 
 def ratio_cell(timing):

@@ -5,12 +5,13 @@ block of N epochs, fit(N), is timed whole and its time divided by N. A time per 
 timings, so it is positive by construction, and a stall lengthens one block instead of being doubled into an
 estimate.
 
-- **Calibration** (calibrate), once per process, when nothing else runs: N is the smallest of 1, 2, 5, 10, 20, …
-  whose block lasts at least MIN_BLOCK_S (the median of CALIBRATION_TIMINGS timings) and in which a call's fixed
-  cost is at most MAX_FIXED_SHARE of the block, unless that takes blocks longer than MAX_BLOCK_S (Keras's `fit`
-  costs about 20 ms a call, where a share of 5 % would take 0.7 s blocks). That cost is the intercept of a Theil–Sen
-  fit of the block times over every size of the ladder timed, never a difference of one pair; it is reported apart
-  (`call_overhead_s`, `call_overhead_share`), not taken out of the time per epoch.
+- **Calibration** (calibrate), once per process, when nothing else runs: N is the smallest of 2, 5, 10, 20, … (1
+  where one epoch alone lasts more than half of MAX_BLOCK_S) whose block lasts at least MIN_BLOCK_S (the median of
+  CALIBRATION_TIMINGS timings) and in which a call's fixed cost is at most MAX_FIXED_SHARE of the block, unless that
+  takes blocks longer than MAX_BLOCK_S (Keras's `fit` costs about 20 ms a call, where a share of 5 % would take
+  0.7 s blocks). That cost is the intercept of a Theil–Sen fit of the block times over every size of the ladder
+  timed, never a difference of one pair; it is reported apart (`call_overhead_s`, `call_overhead_share`), not taken
+  out of the time per epoch.
 - **Rounds** (one_round): each times the framework's block and NumPy's in ABBA order in the same process, each side
   after an untimed epoch of its own (on large arrays the first call after the other side's pays for what that side
   left behind). The round's pair is the two sides' times per epoch, (t_A1 + t_A2)/2N and (t_B1 + t_B2)/2M: a drift
@@ -118,19 +119,22 @@ def calibrate(fit, min_block_s=MIN_BLOCK_S, max_fixed_share=MAX_FIXED_SHARE, tim
     """The block size for fit in this process: the smallest n of the ladder, from 2, whose block lasts at least
     min_block_s (the median of `timings` timings, taken where a first timing reaches it) and in which a call's fixed
     cost is at most max_fixed_share of the block; or, where a call costs so much that the next size would last longer
-    than max_block_s (Keras's `fit`), the size before it, its share said. The fixed cost is the intercept of
+    than max_block_s (Keras's `fit`; this block scaled up to it, which a fixed cost only overstates), this one, its
+    share said. The fixed cost is the intercept of
     theil_sen over every timing of the ladder so far: the small blocks pin it, a stalled or compiling timing does not
     move it (a framework that compiles per number of epochs, as jax-scan does, compiles in the first timing of each
     size). An epoch that alone lasts longer than half of max_block_s is timed one at a time, its fixed cost unknown.
     {"epochs": n, "block_s": the median block, "fixed_s": the fit's intercept (≥ 0, or None), "fixed_share": its
     share of the block}."""
-    timed, sizes = [], ladder()
-    for n, following in zip(sizes, ladder_after(), strict=False):
+    timed, previous = [], None
+    for n, following in zip(ladder(), ladder_after(), strict=False):
         times = [seconds(fit, n)]
-        if times[0] >= min_block_s:  # a candidate: the median of `timings` decides
-            times += [seconds(fit, n) for _ in range(timings - 1)]
+        if times[0] >= min_block_s:  # a candidate: the median of `timings` decides, and the size before it gets
+            times += [seconds(fit, n) for _ in range(timings - 1)]  # as many, so that the fit rests on both
+            if previous is not None and sum(size == previous for size, _ in timed) < timings:
+                timed += [(previous, seconds(fit, previous)) for _ in range(timings - 1)]
         timed += [(n, t) for t in times]
-        block = statistics.median(times)
+        previous, block = n, statistics.median(times)
         if len(times) < timings or block < min_block_s:
             continue
         if n == 1:
@@ -141,7 +145,7 @@ def calibrate(fit, min_block_s=MIN_BLOCK_S, max_fixed_share=MAX_FIXED_SHARE, tim
         fixed = max(fixed, 0.0)
         if fixed + n * epoch < min_block_s / 2:  # stalls made this size's median long, not its epochs
             continue
-        if fixed <= max_fixed_share * block or fixed + following * epoch > max_block_s:
+        if fixed <= max_fixed_share * block or block * following / n > max_block_s:
             return {"epochs": n, "block_s": block, "fixed_s": fixed, "fixed_share": fixed / block}
 
 

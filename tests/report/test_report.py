@@ -126,3 +126,15 @@ def test_report_from_a_file_that_is_not_what_it_claims_is_refused_in_one_line(tm
     assert proc.returncode == 2, proc.stderr
     assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("compare: error: ")
     assert name in proc.stderr and not (tmp_path / "report.md").exists()
+
+
+@pytest.mark.parametrize("median, interval, shown", [
+    (9.2, (8.6, 10.04), "9.2 (8.6–10)"),           # the interval supports two figures
+    (0.442, (0.4389, 0.4481), "0.44 (0.439–0.448)"),  # ends told apart with a third
+    (1460, (1100, 1530), "1500 (1100–1530)"),       # no end reads as the median it is not
+    (9.5, (8.05, 12.08), "9.5 (8.1–12)"),           # never fewer than two figures
+    (0.0456, (0.0455, 0.0457), "0.0456 (0.0455–0.0457)"),  # a tight interval supports more
+    (3.2e-5, None, "3.2e-05"),
+])
+def test_a_median_is_printed_with_the_digits_its_interval_supports(median, interval, shown):
+    assert summary.estimate(median, interval) == shown

@@ -24,8 +24,9 @@ def test_calibration_takes_the_smallest_block_long_enough_whose_fixed_cost_is_a_
     found = phases.calibrate(lambda n: 0.001 + 0.001 * n, min_block_s=0.025)
     assert found["epochs"] == 50 and found["block_s"] == pytest.approx(0.051)
     assert found["fixed_s"] == pytest.approx(0.001) and found["fixed_share"] == pytest.approx(0.001 / 0.051)
-    # Each size is timed once, and three times where that first timing reaches the shortest block.
-    assert fake_clock == [1, 2, 5, 10, 20, 50, 50, 50]
+    # Each size is timed once, and three times where that first timing reaches the shortest block; the size before
+    # it then gets three timings too, so that the fixed cost rests on two sizes' medians at least.
+    assert fake_clock == [1, 2, 5, 10, 20, 50, 50, 50, 20, 20]
 
 
 def test_a_costly_call_stops_calibration_before_blocks_grow_past_the_longest(fake_clock):
