@@ -49,16 +49,19 @@ class Served:
             watchdog.cancel()
 
     def wait_ready(self):
-        """True once the worker is warm and waits for rounds; False if it ended instead."""
+        """True once the worker is warm and waits for rounds; False if it ended instead (a worker that ends inside
+        its quiet phases ends them: nothing else would resume what they paused)."""
+        quiet = False
         while True:
             message = self.read()
             if message and "quiet" in message:
-                if self.on_quiet:
-                    self.on_quiet(message["quiet"])
+                if self.on_quiet and message["quiet"] != quiet:
+                    quiet = message["quiet"]
+                    self.on_quiet(quiet)
                 continue
-            if message and message.get("ready"):
-                return True
-            return False
+            if quiet and self.on_quiet:
+                self.on_quiet(False)
+            return bool(message and message.get("ready"))
 
     def ask(self, line):
         """Send one command line; the worker's reply, or None if it ended instead."""

@@ -294,3 +294,17 @@ def test_processes_timed_in_turn_give_one_interval_over_their_pooled_pairs():
     assert low <= result["ratio_to_reference"] <= high
     assert [len(group) for group in result["reference_epochs_s"]] == [4, 3, 3]
     assert "flagged" not in result  # no budget: nothing is flagged (NumPy's own row)
+
+
+def test_a_worker_that_ends_inside_its_quiet_phases_ends_them():
+    """Its quiet phases paused the lane; nothing else would resume it, and the run would wait on it for ever."""
+    import sys
+
+    from compare.run import timekeeper
+
+    heard = []
+    served = timekeeper.Served([sys.executable, "-c", "print('{\"quiet\": true}', flush=True); raise SystemExit(1)"],
+                               30, on_quiet=heard.append)
+    assert served.wait_ready() is False
+    assert heard == [True, False]
+    served.close(wait=True)
