@@ -170,6 +170,7 @@ def estimate(median, interval):
         return shown
     for ends in range(digits, 5):  # more figures where an end would read as the other, or as a median it is not
         low, high = significant(interval[0], ends), significant(interval[1], ends)
+        shown = significant(median, ends)  # the median as finely as its ends, or it can read as outside them
         if low != high and (low != shown or interval[0] == median) and (high != shown or interval[1] == median):
             break
     return f"{shown} ({low}–{high})"

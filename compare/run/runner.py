@@ -299,6 +299,8 @@ def run(config, registry=None, progress=None, workers=None):
                 others = names[1:]
                 runs.update(zip(others, executor.map(one, others), strict=True))
             order = list(runs)
+            if lane and deferred:
+                lane.drain()
             for timing in sorted(deferred, key=lambda timing: order.index(timing.name)):
                 timing.measure()
         finally:

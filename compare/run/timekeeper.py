@@ -124,7 +124,7 @@ class Lane:
     def __init__(self, jobs, timeout):
         self.timeout, self.jobs = timeout, jobs
         self._lock, self._running, self._current = threading.Lock(), threading.Event(), []
-        self._closing, self._pauses = False, 0
+        self._closing, self._pauses, self._draining = False, 0, False
         self._running.set()
         self._waited = threading.Event()  # the runner waits for replicas: nothing else runs
         self._started = {name: threading.Event() for name, *_ in jobs}
@@ -185,6 +185,16 @@ class Lane:
         if name in self._started:
             self._started[name].set()
 
+    def drain(self):
+        """Every framework has trained: start the replicas not yet started two at a time (a framework's together, one
+        on each core) and wait until all are ready or failed, before any framework is timed."""
+        for event in self._started.values():
+            event.set()
+        self._draining = True
+        self._waited.set()
+        for done in self._done.values():
+            done.wait()
+
     def take(self, name):
         """`name`'s ready replicas (waiting until they are) and why any failed."""
         if name not in self._done:
@@ -193,7 +203,8 @@ class Lane:
         if not self._done[name].is_set():
             self._waited.set()
             self._done[name].wait()
-            self._waited.clear()
+            if not self._draining:
+                self._waited.clear()
         ready, failed = self.found[name]
         self.found[name] = ([], failed)
         return ready, failed
