@@ -7,6 +7,7 @@ the pages that show them (docs/loss_curves.png, docs/pitfalls/).
 """
 import contextlib
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -19,13 +20,14 @@ from compare import cli
 from compare.check import parity
 from compare.frameworks import DEFAULT, FRAMEWORKS, REFERENCE
 from compare.problem import Config
-from compare.report import markdown, summary
+from compare.report import markdown, pages, summary
 from compare.run import pool, results, runner
 
 ROOT = Path(__file__).resolve().parents[1]  # the project
 README = ROOT / "README.md"
 FIGURES = ROOT / "docs"
 GENERATED = FIGURES / "generated"
+DATA = GENERATED / "data"  # the JSON each data-backed block was rendered from (pages.py renders it again in the tests)
 IN_README = ("default-run",)  # the blocks the README shows too
 DRIFT_EPOCHS = (50, 500)
 
@@ -59,14 +61,58 @@ def write(name, body):
 
 
 def default_run():
-    """The default run's table, and its loss-curve figure copied to docs/."""
+    """The default run's table for the site (the README shows the terminal's), and its loss-curve figure copied to
+    docs/."""
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([sys.executable, "-m", "compare", "--out", out], capture_output=True)
         data = results.read_json(Path(out) / "results.json")
         FIGURES.mkdir(exist_ok=True)
         shutil.copyfile(Path(out) / "loss_curves.png", FIGURES / "loss_curves.png")
-    table = summary.table(data)
-    return f"```\n$ python -m compare\n{table}\n```\n"
+    results.write_text(str(README), block("default-run", f"```\n$ python -m compare\n{summary.table(data)}\n```\n",
+                                          README.read_text()))
+    return keep("default-run", trimmed(data))
+
+
+def trimmed(data):
+    """results.json less what no page shows (weights, predictions, step losses, the probes' states)."""
+    runs = {name: {key: run[key] for key in ("status", "version", "loss", "timing", "reason", "install", "missing")
+                   if key in run} for name, run in data["runs"].items()}
+    return {key: data[key] for key in ("schema", "config", "layers", "parity")} | {"runs": runs}
+
+
+def keep(name, data):
+    """Keep `data` as docs/generated/data/NAME.json, and return its block rendered from it."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    results.write_text(str(DATA / f"{name}.json"), json.dumps(data, indent=1) + "\n")
+    return RENDER[name](data)
+
+
+def kept(name):
+    return json.loads((DATA / f"{name}.json").read_text())
+
+
+def companion_counts():
+    """Each companion file's lines of code, and what going to the deeper network changes (from the files)."""
+    import companion
+
+    return {name: {key: value for key, value in companion.changes(name).items() if key != "diff"}
+            for name in companion.FRAMEWORKS}
+
+
+ANSWERS = {  # a post's answer and conclusion: the blocks they are rendered from, and how
+    "post1-answer": (("default-run",), pages.post1_answer),
+    "post1-conclusion": (("default-run",), pages.post1_conclusion),
+    "post2-answer": (("companion", "default-run", "bench"), pages.post2_answer),
+    "post2-conclusion": (("bench",), pages.post2_conclusion),
+    "post3-answer": (("companion", "loops", "idioms"), pages.post3_answer),
+    "post3-conclusion": (("idioms",), pages.post3_conclusion),
+}
+
+
+def answers():
+    """Each post's answer and conclusion, from the data its blocks were rendered from: written here, not typed."""
+    for name, (sources, render) in ANSWERS.items():
+        write(name, render(*(kept(source) for source in sources)))
 
 
 def drift():
@@ -266,7 +312,7 @@ def idioms():
     """Post 3's run: each Keras idiom beside the level below it, and JAX's beside Flax's, timed as the default run
     times its frameworks."""
     code, printed, data = compare_run(IDIOMS)
-    return f"```\n$ python -m compare run {' '.join(IDIOMS)}\n{summary.table(data)}\n```\n"
+    return keep("idioms", trimmed(data))
 
 
 BENCH_ARGS = ["--widths", "4,64,1024,4096", "--batches", "4,1024,16384", "--budget", "900"]
@@ -281,8 +327,7 @@ def numpy_baseline():
         subprocess.run([sys.executable, "-m", "compare", *NUMPY_BASELINE_ARGS, "--out", out], capture_output=True,
                        check=True)
         data = results.read_json(Path(out) / "bench.json")
-    line = next(line for line in summary.bench_table(data).splitlines() if line.startswith("impl_numpy per epoch"))
-    return f"```\n$ python -m compare {' '.join(NUMPY_BASELINE_ARGS)}\n…\n{line}\n```\n"
+    return keep("numpy-baseline", data)
 
 
 def pitfalls_gallery():
@@ -330,32 +375,68 @@ def gallery_page(data):
     return "\n".join(lines)
 
 
-def command_block(args, json_name, render, figure=None):
-    """Run `python -m compare ARGS --out TMP` and render the JSON it writes; its figure, if named, goes to
-    docs/generated/."""
+def command_block(name, args, json_name, figure=None):
+    """Run `python -m compare ARGS --out TMP`, keep the JSON it writes and render the block from it; its figure, if
+    named, goes to docs/generated/."""
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([sys.executable, "-m", "compare", *args, "--out", out], capture_output=True, check=True)
         data = results.read_json(Path(out) / json_name)
         if figure:
             GENERATED.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(out) / figure, GENERATED / figure)
-    return f"```\n$ python -m compare {' '.join(args)}\n{render(data)}\n```\n"
+    return keep(name, data)
+
+
+def loops():
+    """The training-loop companion files' lines of code (companion/<framework>_loop.py), where they exist."""
+    import companion
+
+    counted = getattr(companion, "loop_counts", None)
+    return keep("loops", counted() if counted else {})
+
+
+RENDER = {  # the blocks rendered from data kept in docs/generated/data/
+    "default-run": pages.run_table, "idioms": pages.run_table, "bench": pages.bench_tables,
+    "numpy-baseline": pages.baseline_sentence, "cost": pages.cost_table,
+    "companion": lambda counts: "\n".join(markdown.companion_table()) + "\n", "loops": lambda counts: "",
+}
+
+
+def stale():
+    """The generated blocks that their kept data no longer renders to: a page that says what its data does not."""
+    found = []
+    for name, render in RENDER.items():
+        if (DATA / f"{name}.json").exists() and render(kept(name)) != (GENERATED / f"{name}.md").read_text():
+            found.append(name)
+    for name, (sources, render) in ANSWERS.items():
+        if render(*(kept(source) for source in sources)) != (GENERATED / f"{name}.md").read_text():
+            found.append(name)
+    return found
+
+
+def render_all():
+    """Every data-backed block and the posts' answers, rendered again from the data kept: no run."""
+    for name, render in RENDER.items():
+        if (DATA / f"{name}.json").exists():
+            write(name, render(kept(name)))
+    answers()
 
 
 def main():
     """Regenerate the blocks from real runs: all of them, or the names given (e.g. `saturation`), or with --quick
     the default run alone; a progress line per block on stderr. (The command line's usage is the site's own:
     sphinx-argparse reads compare.cli's parser.)"""
-    from compare.commands import cost
 
     blocks = {"default-run": default_run,
-              "cost": lambda: command_block(["cost", "--runs", "5"], "cost.json", cost.table),
-              "bench": lambda: command_block(["bench", *BENCH_ARGS], "bench.json", summary.bench_table, "scaling.png"),
+              "cost": lambda: command_block("cost", ["cost", "--runs", "5"], "cost.json"),
+              "bench": lambda: command_block("bench", ["bench", *BENCH_ARGS], "bench.json", "scaling.png"),
               "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
               "optimizer-matrix": optimizer_matrix, "exercise": exercise_check, "own": own_cases,
-              "companion": lambda: "\n".join(markdown.companion_table()) + "\n", "pitfalls": pitfalls_gallery,
-              "numpy-baseline": numpy_baseline, "idioms": idioms}
+              "companion": lambda: keep("companion", companion_counts()), "loops": loops,
+              "pitfalls": pitfalls_gallery, "numpy-baseline": numpy_baseline, "idioms": idioms}
     global WORKERS
+    if "--render" in sys.argv:
+        return render_all()
     names = [a for a in sys.argv[1:] if not a.startswith("-")] or (
         ["default-run"] if "--quick" in sys.argv else list(blocks))
     unknown = [name for name in names if name not in blocks]
@@ -368,6 +449,8 @@ def main():
             write(name, blocks[name]())
             print(f"docs-data [{i}/{len(names)}] {name}: docs/generated/{name}.md in "
                   f"{time.monotonic() - start:.0f} s", file=sys.stderr, flush=True)
+    if all((DATA / f"{name}.json").exists() for sources, _ in ANSWERS.values() for name in sources):
+        answers()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # sphinx-argparse imports compare.cli to read its parser
 
 project = "IDLI"
+copyright = "2026, the IDLI authors"
 html_title = "IDLI: one small network, many frameworks, the same numbers"
 extensions = ["myst_parser", "sphinx_design", "sphinxarg.ext"]
 myst_enable_extensions = ["colon_fence"]
@@ -14,7 +15,8 @@ source_suffix = {".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["generated/*", "pitfalls/pitfalls.md", "_build"]  # included into pages, not pages themselves
 html_theme = "furo"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["diff.css"]  # a diff's added and removed lines coloured in the light theme too
 html_show_sourcelink = False
 html_copy_source = False
 html_permalinks_icon = "#"

@@ -6,12 +6,32 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
-from compare.report.summary import number  # noqa: E402
-
 DPI = 120
+LABEL_PT = 10  # the scaling figure's smallest text (ticks, legend, titles): legible at a page's column width
 ZERO = 1e-18  # where an exact zero difference is drawn on a log scale
+
+
+# One colour and one marker per framework, the same in every figure of the report and the site: a family shares a
+# hue (torch's oranges, TensorFlow's blues, Keras's reds, JAX's greens), each member its own shade and marker.
+STYLES = {
+    "numpy": ("black", "o"), "pytensor": ("#6a51a3", "D"),
+    "torch": ("#e6550d", "s"), "torch-compile": ("#fdae6b", "d"),
+    "tensorflow": ("#2171b5", "^"), "tensorflow-loop": ("#6baed6", "8"),
+    "jax": ("#238b45", "v"), "jax-scan": ("#74c476", "H"), "flax": ("#00441b", "P"),
+    "keras": ("#cb181d", "X"), "keras-xla": ("#fc9272", "p"), "keras-train-on-batch": ("#67000d", "h"),
+    "keras-jax": ("#8c6d31", "<"), "keras-torch": ("#e377c2", ">"),
+}
+OTHER_MARKERS = "o^sDv"  # a reader's own files, drawn in grey
+
+
+def style(name, i=0):
+    """{color, marker} for a framework's line: its own, or, for a name the suite does not know, a grey and a marker
+    by its place."""
+    color, marker = STYLES.get(name, (f"{0.35 + 0.1 * (i % 4):.2f}", OTHER_MARKERS[i % len(OTHER_MARKERS)]))
+    return {"color": color, "marker": marker}
 
 
 def ok_runs(results):
@@ -28,20 +48,44 @@ LOSS_LABELS = {"half-sse": "½·Σ(y − ŷ)²", "mse": "mean (y − ŷ)²", "bc
 
 
 def loss_curves(results, path):
-    """Every framework's loss per epoch on one plot; the legend gives each one's max |Δloss| against numpy."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    """Every framework's loss per epoch (above), and beneath it each one's |Δloss| against the reference on a log
+    axis with the tolerance: where the curves lie on top of each other, the lower panel shows by how little."""
+    fig, (ax, dax) = plt.subplots(2, 1, figsize=(7, 6), sharex=True, height_ratios=(3, 2))
     parity = results["parity"]
-    for i, (name, run) in enumerate(ok_runs(results).items()):
-        entry = parity["frameworks"].get(name)
-        judged = entry is not None and "reason" not in entry  # not the reference, nor left unjudged without it
-        label = f"{name} (max |Δ| {number(entry['max_abs_loss_diff'], '.1e')})" if judged else name
+    runs = ok_runs(results)
+    reference = runs.get(parity["reference"])
+    tolerances = {parity["tolerance"]}
+    for i, (name, run) in enumerate(runs.items()):
+        look = style(name, i)
         epochs = np.arange(1, len(run["loss"]) + 1)
-        ax.plot(epochs, run["loss"], label=label, linewidth=max(0.8, 2.5 - 0.3 * i),
-                linestyle=["-", "--", ":", "-."][i % 4])
-    ax.set_xlabel("epoch")
+        every = max(1, len(epochs) // 10)
+        if name == parity["reference"]:
+            ax.plot(epochs, run["loss"], color=look["color"], linewidth=3, alpha=0.35, label=name)
+            continue
+        ax.plot(epochs, run["loss"], linestyle="none", markevery=(i % every, every), markersize=5, label=name,
+                **look)
+        entry = parity["frameworks"].get(name) or {}
+        if reference is None or "reason" in entry:
+            continue
+        loss, ref = np.asarray(run["loss"], dtype=float), np.asarray(reference["loss"], dtype=float)
+        n = min(len(loss), len(ref))
+        diff = np.nan_to_num(np.abs(loss[:n] - ref[:n]), nan=np.inf)
+        dax.plot(epochs[:n], np.maximum(diff, ZERO), linewidth=1, markevery=(i % every, every), markersize=4,
+                 **look)
+        if entry.get("limit_tolerance"):
+            tolerances.add(entry["limit_tolerance"])
+    low, high = dax.get_ylim()
+    dax.set_ylim(low, max(high, 30 * max(tolerances)))  # room for the tolerances' labels
+    for tolerance in sorted(tolerances):
+        dax.axhline(tolerance, color="crimson", linestyle="--", linewidth=1)
+        dax.annotate(f"tolerance {tolerance:.0e}", (1, tolerance), xycoords=("axes fraction", "data"),
+                     xytext=(-4, 3), textcoords="offset points", ha="right", fontsize="small", color="crimson")
     ax.set_ylabel(f"loss: {LOSS_LABELS.get(results['config'].get('loss', 'half-sse'), 'loss')}")
     ax.set_title(f"Loss curves, {results['config']['dataset']} data, {results['config']['dtype']}")
-    ax.legend()
+    ax.legend(ncol=2, fontsize="small", loc="upper right")
+    dax.set_yscale("log")
+    dax.set_xlabel("epoch")
+    dax.set_ylabel(f"|loss − {parity['reference']}'s|\n(0 drawn at {ZERO:.0e})")
     save(fig, path)
 
 
@@ -65,7 +109,7 @@ def loss_differences(results, path):
         loss = np.asarray(run["loss"], dtype=float)
         n = min(len(loss), len(ref))
         diff = np.abs(loss[:n] - ref[:n])
-        ax.plot(np.arange(1, n + 1), np.maximum(diff, ZERO), marker=".", label=name)
+        ax.plot(np.arange(1, n + 1), np.maximum(diff, ZERO), label=name, markersize=4, **style(name))
     ax.axhline(parity["tolerance"], color="crimson", linestyle="--", label=f"tolerance {parity['tolerance']:.0e}")
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -125,31 +169,44 @@ def error_bars(points):
 
 
 def scaling(bench, path):
-    """Time per epoch against hidden width, log-log, one panel per batch size, crossovers marked."""
+    """Time per epoch against hidden width, log-log: a panel per batch size, one above the other so that the figure
+    keeps its labels legible at a page's column width; each crossover a star on its own framework's line."""
     batches = bench["config"]["batches"]
-    fig, axes = plt.subplots(1, len(batches), figsize=(4 * len(batches) + 1.5, 3.8), squeeze=False, sharey=True)
-    colors = {name: f"C{i}" for i, name in enumerate(bench["frameworks"])}  # one colour per framework everywhere
-    for ax, batch in zip(axes[0], batches, strict=True):
-        for name, entry in bench["frameworks"].items():
+    names = list(bench["frameworks"])
+    fig, axes = plt.subplots(len(batches), 1, figsize=(7, 2.6 * len(batches) + 1.2), squeeze=False, sharex=True)
+    for ax, batch in zip(axes[:, 0], batches, strict=True):
+        for i, name in enumerate(names):
+            entry = bench["frameworks"][name]
             cells = sorted((c["width"], c["epoch_median_s"]) for c in entry.get("cells", [])
                            if c["batch"] == batch and "epoch_median_s" in c)
             if not cells:
                 continue
+            look = style(name, i)
             widths, times = zip(*cells, strict=True)
-            ax.plot(widths, times, marker="o", color=colors[name], label=name)
+            ax.plot(widths, times, markersize=5, linewidth=1.2, label=name, **look)
             found = bench["crossovers"].get(name, {}).get(str(batch))
             if found is not None:  # a hollow star where an interval from there on reaches 1
-                ax.plot([found["width"]], [dict(cells)[found["width"]]], marker="*", markersize=16,
-                        color=colors[name], markerfacecolor="none" if found["straddles_1"] else colors[name])
+                ax.plot([found["width"]], [dict(cells)[found["width"]]], marker="*", markersize=15,
+                        color=look["color"], markeredgecolor="black", markeredgewidth=0.6,
+                        markerfacecolor="none" if found["straddles_1"] else look["color"])
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        ax.set_title(f"batch {batch}")
-        ax.set_xlabel("hidden width")
-    axes[0][0].set_ylabel("seconds per epoch")
-    handles = [plt.Line2D([], [], color=colors[name], marker="o", label=name) for name in bench["frameworks"]]
-    axes[0][-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
-    fig.suptitle("Time per epoch as the network grows (★: from here on faster than numpy, paired; ☆: not surely)")
-    save(fig, path)
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_title(f"batch of {batch} rows", fontsize=LABEL_PT + 1)
+        ax.tick_params(labelsize=LABEL_PT)
+        ax.set_ylabel("seconds per epoch", fontsize=LABEL_PT)
+    widths = bench["config"]["widths"]
+    axes[-1][0].set_xticks(widths, [str(width) for width in widths])
+    axes[-1][0].set_xlabel("hidden width", fontsize=LABEL_PT)
+    handles = [plt.Line2D([], [], label=name, **style(name, i)) for i, name in enumerate(names)]
+    handles.append(plt.Line2D([], [], color="0.4", marker="*", markersize=12, linestyle="none",
+                              label="faster than numpy from here on"))
+    fig.suptitle("Time per epoch as the network grows", fontsize="large")
+    fig.tight_layout()
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0), ncol=3, frameon=False,
+               fontsize=LABEL_PT)
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
 
 
 def pitfall(entry, path):

@@ -188,3 +188,32 @@ def test_in_a_browser_the_tabs_switch_together_and_hold_and_nothing_leaves_the_m
         assert widths and all(width > 0 for _, width in widths), widths
         page.screenshot(path=str(OUTPUT / f"{post}.png"), full_page=True)
     assert not outside, outside
+
+
+def test_in_a_browser_no_post_scrolls_sideways_at_1280_and_the_scaling_figure_is_legible(served, browser):
+    """At 1280 × 800 no element of a post's main content is wider than its column (a table, a code block, a figure),
+    and the scaling figure's smallest labels are at least 9 px tall as displayed."""
+    from compare.report import figures
+
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    for post in POSTS:
+        page.goto(f"{served}/{post}.html", wait_until="load")
+        wide = page.evaluate("""() => {  // the content column, with the margins the theme gives headings and tables
+            const column = document.querySelector('.content').getBoundingClientRect();
+            const wider = [...document.querySelectorAll('article *')]
+                .filter(el => el.getClientRects().length)
+                .filter(el => el.getBoundingClientRect().left < column.left - 1
+                              || el.getBoundingClientRect().right > column.right + 1
+                              || (['auto', 'scroll'].includes(getComputedStyle(el).overflowX)
+                                  && el.scrollWidth > el.clientWidth + 1))
+                .map(el => `${el.tagName}.${el.className} ${el.scrollWidth}px in ${column.width}px`);
+            const page = document.documentElement;
+            return page.scrollWidth > page.clientWidth ? [...wider, `the page: ${page.scrollWidth}px`] : wider;
+        }""")
+        assert not wide, (post, wide[:5])
+    page.goto(f"{served}/post2.html", wait_until="load")
+    scale = page.evaluate("""() => { const image = [...document.images].find(i => i.src.endsWith('scaling.png'));
+                                     return image.clientWidth / image.naturalWidth }""")
+    assert scale * figures.LABEL_PT * figures.DPI / 72 >= 9, scale
+    page.close()
