@@ -1,8 +1,13 @@
-"""What a user changes to go from the blog's network to two hidden layers of tanh with biases and cross-entropy.
+"""What a user changes to go from the blog's network to a deeper one, or to a real training loop.
 
-Per framework, two files in its idiom: `<framework>_blog.py` (the blog's network) and `<framework>_deep.py` (the
-same written for the deeper network). Both train from given weights; tests check each against the NumPy reference.
-Here they are only read, never imported, and their difference is counted in lines of code.
+Per framework, three files in its idiom: `<framework>_blog.py` (the blog's network), `<framework>_deep.py` (the
+same written for two hidden layers of tanh with biases and cross-entropy) and `<framework>_loop.py` (the blog's
+network trained as training loops are written: mini-batches in a given order each epoch, a validation split, early
+stopping; its data and settings in loop_data.py). Each trains from given weights; tests check each against the
+NumPy reference. Here they are only read, never imported, and each file is set against the blog's file of its own
+framework and their difference counted in lines of code: for the loop, that is what a user of that framework adds
+to the blog's training, so that what the framework already holds (Keras's validation and EarlyStopping in `fit`)
+shows as lines saved.
 """
 import difflib
 from pathlib import Path
@@ -11,22 +16,27 @@ from compare.report.source import code_line_numbers
 
 HERE = Path(__file__).parent
 FRAMEWORKS = ("numpy", "torch", "tensorflow", "pytensor", "jax", "flax", "keras")
+KINDS = ("deep", "loop")  # the files set against each framework's `_blog.py`
 DEEP = dict(hidden=(4, 4), activation="tanh", bias=True, loss="bce")  # what *_deep.py trains, as run options
 
 
-def files(framework):
-    return HERE / f"{framework}_blog.py", HERE / f"{framework}_deep.py"
+def files(framework, kind="deep"):
+    """The blog's file of `framework` and its `kind` file ("deep" or "loop")."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind '{kind}' (choose from {', '.join(KINDS)})")
+    return HERE / f"{framework}_blog.py", HERE / f"{framework}_{kind}.py"
 
 
-def changes(framework):
-    """The lines of code removed from the blog's file and added to make the deep one, and the unified diff."""
-    blog, deep = (path.read_text().splitlines() for path in files(framework))
-    blog_code, deep_code = code_line_numbers("\n".join(blog)), code_line_numbers("\n".join(deep))
+def changes(framework, kind="deep"):
+    """The lines of code removed from the blog's file and added to make the `kind` one ("deep" or "loop"), each
+    file's count of code lines (keyed "blog" and `kind`), and the unified diff."""
+    blog, other = (path.read_text().splitlines() for path in files(framework, kind))
+    blog_code, other_code = code_line_numbers("\n".join(blog)), code_line_numbers("\n".join(other))
     removed = added = 0
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, blog, deep, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, blog, other, autojunk=False).get_opcodes():
         if tag != "equal":
             removed += sum(i + 1 in blog_code for i in range(i1, i2))
-            added += sum(j + 1 in deep_code for j in range(j1, j2))
-    diff = difflib.unified_diff(blog, deep, f"{framework}_blog.py", f"{framework}_deep.py", lineterm="")
-    return {"blog": len(blog_code), "deep": len(deep_code), "removed": removed, "added": added,
+            added += sum(j + 1 in other_code for j in range(j1, j2))
+    diff = difflib.unified_diff(blog, other, f"{framework}_blog.py", f"{framework}_{kind}.py", lineterm="")
+    return {"blog": len(blog_code), kind: len(other_code), "removed": removed, "added": added,
             "diff": "\n".join(diff)}
