@@ -8,6 +8,7 @@ the pages that show them (docs/loss_curves.png, docs/pitfalls/).
 import contextlib
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -387,18 +388,43 @@ def command_block(name, args, json_name, figure=None):
     return keep(name, data)
 
 
-def loops():
-    """The training-loop companion files' lines of code (companion/<framework>_loop.py), where they exist."""
-    import companion
+LOOP_TIMING = """
+import importlib, json, sys
+from companion import loop_data
+from compare.timing import phases
+train = importlib.import_module(f"companion.{sys.argv[1]}_loop").train
+reference = importlib.import_module("companion.numpy_loop").train
+arguments = loop_data.arguments()
+def runs(train):
+    def fit(n):
+        for _ in range(n):
+            train(**arguments)
+    return fit
+print(json.dumps(phases.steady_state(runs(train), runs(reference), budget_s=float(sys.argv[2]))))
+"""
+LOOP_BUDGET_S = 5.0  # seconds of timed rounds per framework, at least ten pairs: a Keras run of the loop lasts seconds
 
-    counted = getattr(companion, "loop_counts", None)
-    return keep("loops", counted() if counted else {})
+
+def loops():
+    """The training-loop companion files (companion/<framework>_loop.py): each one's lines of code beside its blog
+    file's, and a whole early-stopped training run timed beside numpy_loop's in the same process (whole runs, in
+    rounds of pairs, as compare.timing.phases times a bench cell)."""
+    import companion
+    from compare.frameworks import FRAMEWORKS
+
+    found = {}
+    for name in companion.FRAMEWORKS:
+        counts = {key: value for key, value in companion.changes(name, "loop").items() if key != "diff"}
+        proc = subprocess.run([sys.executable, "-c", LOOP_TIMING, name, str(LOOP_BUDGET_S)], capture_output=True,
+                              text=True, cwd=ROOT, env={**os.environ, **FRAMEWORKS[name].env}, check=True)
+        found[name] = {**counts, "timing": json.loads(proc.stdout.splitlines()[-1])}
+    return keep("loops", found)
 
 
 RENDER = {  # the blocks rendered from data kept in docs/generated/data/
     "default-run": pages.run_table, "idioms": pages.run_table, "bench": pages.bench_tables,
     "numpy-baseline": pages.baseline_sentence, "cost": pages.cost_table,
-    "companion": lambda counts: "\n".join(markdown.companion_table()) + "\n", "loops": lambda counts: "",
+    "companion": lambda counts: "\n".join(markdown.companion_table()) + "\n", "loops": pages.loop_table,
 }
 
 
