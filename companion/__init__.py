@@ -1,9 +1,12 @@
 """What a user changes to go from the blog's network to two hidden layers of tanh with biases and cross-entropy.
 
 Per framework, two files in its idiom: `<framework>_blog.py` (the blog's network) and `<framework>_deep.py` (the
-same written for the deeper network). Both train from given weights; tests check each against the NumPy reference.
-Here they are only read, never imported, and their difference is counted in lines of code.
+same written for the deeper network). Both train from given weights and return the loss of each epoch and the final
+predictions; tests check each against the NumPy reference. Run as a script (`python -m companion.torch_blog`), each
+makes the blog's run from `blog.py` and prints it. Here they are only read, never imported, and their difference is
+counted in lines of code, the run at the end of each file left out: it is the same in all of them.
 """
+import ast
 import difflib
 from pathlib import Path
 
@@ -18,10 +21,17 @@ def files(framework):
     return HERE / f"{framework}_blog.py", HERE / f"{framework}_deep.py"
 
 
+def network_lines(text):
+    """The line numbers of a file's code, less its `if __name__ == "__main__":` block (the run)."""
+    run = next((node for node in ast.parse(text).body if isinstance(node, ast.If)
+                and ast.unparse(node.test) == "__name__ == '__main__'"), None)
+    return code_line_numbers(text) - (set() if run is None else set(range(run.lineno, run.end_lineno + 1)))
+
+
 def changes(framework):
     """The lines of code removed from the blog's file and added to make the deep one, and the unified diff."""
     blog, deep = (path.read_text().splitlines() for path in files(framework))
-    blog_code, deep_code = code_line_numbers("\n".join(blog)), code_line_numbers("\n".join(deep))
+    blog_code, deep_code = network_lines("\n".join(blog)), network_lines("\n".join(deep))
     removed = added = 0
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, blog, deep, autojunk=False).get_opcodes():
         if tag != "equal":
