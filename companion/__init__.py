@@ -3,8 +3,9 @@
 Per framework, two files in its idiom: `<framework>_blog.py` (the blog's network) and `<framework>_deep.py` (the
 same written for the deeper network). Both train from given weights and return the loss of each epoch and the final
 predictions; tests check each against the NumPy reference. Run as a script (`python -m companion.torch_blog`), each
-makes the blog's run from `blog.py` and prints it. Here they are only read, never imported, and their difference is
-counted in lines of code, the run at the end of each file left out: it is the same in all of them.
+makes the blog's run from `blog.py` and prints it; `notebooks.py` makes a notebook of each and runs it. Here they are
+only read, never imported, and their difference is counted in lines of code, the run at the end of each file left
+out: it is the same in all of them.
 """
 import ast
 import difflib
