@@ -1,4 +1,4 @@
-"""The blog's network in JAX: pure functions of the weights, jax.grad, jax.jit."""
+"""The blog's network in JAX: pure functions of the weights, jax.value_and_grad, jax.jit."""
 import jax
 import jax.numpy as jnp
 import numpy as np
