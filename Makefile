@@ -26,5 +26,5 @@ docs: $(VENV)/.installed  # the companion site, from docs/ into site/: offline, 
 	$(PY) -m sphinx -W --keep-going -q -b html docs site
 	@echo "The site: site/index.html"
 
-docs-data: $(VENV)/.installed  # regenerate every table, run excerpt and figure of the site and the README (long)
+docs-data: $(VENV)/.installed  # regenerate every table, run excerpt, figure and notebook of the site and the README (long)
 	$(PY) -m compare.docsdata

@@ -4,11 +4,14 @@ Per framework, three files in its idiom: `<framework>_blog.py` (the blog's netwo
 same written for two hidden layers of tanh with biases and cross-entropy) and `<framework>_loop.py` (the blog's
 network trained as training loops are written: mini-batches in a given order each epoch, a validation split, early
 stopping; its data and settings in loop_data.py). Each trains from given weights; tests check each against the
-NumPy reference. Here they are only read, never imported, and each file is set against the blog's file of its own
-framework and their difference counted in lines of code: for the loop, that is what a user of that framework adds
-to the blog's training, so that what the framework already holds (Keras's validation and EarlyStopping in `fit`)
-shows as lines saved.
+NumPy reference. Run as a script (`python -m companion.torch_blog`), each makes its run (from `blog.py`, or
+`loop_data.py`) and prints it; `notebooks.py` makes a notebook of each blog and deep file and runs it. Here they are
+only read, never imported, and each file is set against the blog's file of its own framework and their difference
+counted in lines of code, the run at the end of each file left out (it is the same in all of them): for the loop,
+that is what a user of that framework adds to the blog's training, so that what the framework already holds
+(Keras's validation and EarlyStopping in `fit`) shows as lines saved.
 """
+import ast
 import difflib
 from pathlib import Path
 
@@ -27,11 +30,18 @@ def files(framework, kind="deep"):
     return HERE / f"{framework}_blog.py", HERE / f"{framework}_{kind}.py"
 
 
+def network_lines(text):
+    """The line numbers of a file's code, less its `if __name__ == "__main__":` block (the run)."""
+    run = next((node for node in ast.parse(text).body if isinstance(node, ast.If)
+                and ast.unparse(node.test) == "__name__ == '__main__'"), None)
+    return code_line_numbers(text) - (set() if run is None else set(range(run.lineno, run.end_lineno + 1)))
+
+
 def changes(framework, kind="deep"):
     """The lines of code removed from the blog's file and added to make the `kind` one ("deep" or "loop"), each
     file's count of code lines (keyed "blog" and `kind`), and the unified diff."""
     blog, other = (path.read_text().splitlines() for path in files(framework, kind))
-    blog_code, other_code = code_line_numbers("\n".join(blog)), code_line_numbers("\n".join(other))
+    blog_code, other_code = network_lines("\n".join(blog)), network_lines("\n".join(other))
     removed = added = 0
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, blog, other, autojunk=False).get_opcodes():
         if tag != "equal":

@@ -26,13 +26,19 @@ def step(model, optimizer, x, y):
         y_hat = model(x)
         return -jnp.mean(y * jnp.log(y_hat) + (1 - y) * jnp.log(1 - y_hat))
 
-    grads = nnx.grad(loss_fn)(model)
+    loss, grads = nnx.value_and_grad(loss_fn)(model)
     optimizer.update(model, grads)
+    return loss
 
 
 def train(x, y, weights, epochs, learning_rate):
     model = Model(weights)
     optimizer = nnx.Optimizer(model, optax.sgd(learning_rate), wrt=nnx.Param)
-    for _ in range(epochs):
-        step(model, optimizer, x, y)
-    return np.asarray(model(x))
+    losses = [step(model, optimizer, x, y) for _ in range(epochs)]
+    return np.asarray(losses), np.asarray(model(x))
+
+
+if __name__ == "__main__":
+    from companion.blog import EPOCHS, LEARNING_RATE, X, show, weights, y
+    losses, predictions = train(X, y, weights(3, 4, 4, 1), EPOCHS, LEARNING_RATE)
+    show(losses, predictions)

@@ -1,4 +1,4 @@
-"""The blog's network in JAX: pure functions of the weights, jax.grad, jax.jit."""
+"""The blog's network in JAX: pure functions of the weights, jax.value_and_grad, jax.jit."""
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -17,12 +17,20 @@ def loss_fn(params, x, y):
 
 @jax.jit
 def step(params, x, y, learning_rate):
-    grads = jax.grad(loss_fn)(params, x, y)
-    return jax.tree.map(lambda p, g: p - learning_rate * g, params, grads)
+    loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+    return jax.tree.map(lambda p, g: p - learning_rate * g, params, grads), loss
 
 
 def train(x, y, weights, epochs, learning_rate):
     params = [jnp.asarray(w) for w in weights]
+    losses = []
     for _ in range(epochs):
-        params = step(params, x, y, learning_rate)
-    return np.asarray(forward(params, x))
+        params, loss = step(params, x, y, learning_rate)
+        losses.append(loss)
+    return np.asarray(losses), np.asarray(forward(params, x))
+
+
+if __name__ == "__main__":
+    from companion.blog import EPOCHS, LEARNING_RATE, X, show, weights, y
+    losses, predictions = train(X, y, weights(3, 4, 1), EPOCHS, LEARNING_RATE)
+    show(losses, predictions)

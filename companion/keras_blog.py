@@ -20,5 +20,11 @@ def train(x, y, weights, epochs, learning_rate):
     for layer, w in zip(model.layers, weights, strict=True):
         layer.kernel.assign(w)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate), loss=HalfSumSquaredError())
-    model.fit(x, y, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0)
-    return model.predict(x, verbose=0)
+    history = model.fit(x, y, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0)
+    return history.history["loss"], model.predict(x, verbose=0)
+
+
+if __name__ == "__main__":
+    from companion.blog import EPOCHS, LEARNING_RATE, X, show, weights, y
+    losses, predictions = train(X, y, weights(3, 4, 1), EPOCHS, LEARNING_RATE)
+    show(losses, predictions)

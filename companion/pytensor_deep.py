@@ -13,6 +13,11 @@ def train(x, y, weights, epochs, learning_rate):
     loss = -pt.mean(Y * pt.log(y_hat) + (1 - Y) * pt.log(1 - y_hat))
     updates = [(p, p - learning_rate * g) for p, g in zip(params, pytensor.grad(loss, params), strict=True)]
     step = pytensor.function([X, Y], loss, updates=updates)
-    for _ in range(epochs):
-        step(x, y)
-    return pytensor.function([X], y_hat)(x)
+    losses = [step(x, y) for _ in range(epochs)]
+    return losses, pytensor.function([X], y_hat)(x)
+
+
+if __name__ == "__main__":
+    from companion.blog import EPOCHS, LEARNING_RATE, X, show, weights, y
+    losses, predictions = train(X, y, weights(3, 4, 4, 1), EPOCHS, LEARNING_RATE)
+    show(losses, predictions)

@@ -18,7 +18,13 @@ def train(x, y, weights, epochs, learning_rate):
             loss = -tf.reduce_mean(y * tf.math.log(y_hat) + (1 - y) * tf.math.log(1 - y_hat))
         for p, grad in zip(params, tape.gradient(loss, params), strict=True):
             p.assign_sub(learning_rate * grad)
+        return loss
 
-    for _ in range(epochs):
-        step()
-    return forward(x).numpy()
+    losses = [step().numpy() for _ in range(epochs)]
+    return losses, forward(x).numpy()
+
+
+if __name__ == "__main__":
+    from companion.blog import EPOCHS, LEARNING_RATE, X, show, weights, y
+    losses, predictions = train(X, y, weights(3, 4, 4, 1), EPOCHS, LEARNING_RATE)
+    show(losses, predictions)

@@ -14,10 +14,18 @@ def train(x, y, weights, epochs, learning_rate):
     optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
     loss_fn = nn.BCELoss()
     x, y = torch.from_numpy(x), torch.from_numpy(y)
+    losses = []
     for _ in range(epochs):
         optimizer.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         optimizer.step()
+        losses.append(loss.item())
     with torch.no_grad():
-        return model(x).numpy()
+        return losses, model(x).numpy()
+
+
+if __name__ == "__main__":
+    from companion.blog import EPOCHS, LEARNING_RATE, X, show, weights, y
+    losses, predictions = train(X, y, weights(3, 4, 4, 1), EPOCHS, LEARNING_RATE)
+    show(losses, predictions)

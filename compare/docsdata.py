@@ -3,7 +3,8 @@ compare.docsdata` (or `make docs-data`), all of them or the blocks named.
 
 Each block writes docs/generated/NAME.md, which the site's pages include; the default run's table also fills the
 README's `<!-- default-run -->` block, between its markers, everything else there left alone. Figures go beside
-the pages that show them (docs/loss_curves.png, docs/pitfalls/).
+the pages that show them (docs/loss_curves.png, docs/pitfalls/); the companion files' notebooks, run, to
+docs/notebooks/.
 """
 import contextlib
 import io
@@ -376,6 +377,19 @@ def gallery_page(data):
     return "\n".join(lines)
 
 
+def notebooks():
+    """Each companion file as a notebook, made and run in a fresh kernel (companion.notebooks):
+    docs/notebooks/<file>.ipynb; what the blog's run printed in each (post 1's table, this block's), and the deeper
+    network's (post 2's, generated/notebooks-deep.md)."""
+    from companion import notebooks as made
+
+    printed = {"blog": {}, "deep": {}}
+    for (framework, source), notebook in zip(made.sources(), made.write(made.sources()), strict=True):
+        printed[source.stem.rsplit("_", 1)[1]][framework] = notebook
+    write("notebooks-deep", made.table(printed["deep"]))
+    return made.table(printed["blog"])
+
+
 def command_block(name, args, json_name, figure=None):
     """Run `python -m compare ARGS --out TMP`, keep the JSON it writes and render the block from it; its figure, if
     named, goes to docs/generated/."""
@@ -459,7 +473,8 @@ def main():
               "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
               "optimizer-matrix": optimizer_matrix, "exercise": exercise_check, "own": own_cases,
               "companion": lambda: keep("companion", companion_counts()), "loops": loops,
-              "pitfalls": pitfalls_gallery, "numpy-baseline": numpy_baseline, "idioms": idioms}
+              "pitfalls": pitfalls_gallery, "numpy-baseline": numpy_baseline, "idioms": idioms,
+              "notebooks": notebooks}
     global WORKERS
     if "--render" in sys.argv:
         return render_all()

@@ -8,7 +8,7 @@ sys.path.insert(0, str(ROOT))  # sphinx-argparse imports compare.cli to read its
 project = "IDLI"
 copyright = "2026, the IDLI authors"
 html_title = "IDLI: one small network, many frameworks, the same numbers"
-extensions = ["myst_parser", "sphinx_design", "sphinxarg.ext"]
+extensions = ["myst_parser", "sphinx_design", "sphinxarg.ext", "sphinx_copybutton"]
 myst_enable_extensions = ["colon_fence"]
 myst_heading_anchors = 3  # `page.md#a-heading` links, as GitHub makes them
 source_suffix = {".md": "markdown"}

@@ -101,7 +101,8 @@ def companion_section():
            "What a user of each framework changes to go from the blog's network to two hidden layers of tanh with "
            "biases and binary cross-entropy: the two versions are files in `companion/`, each trained by the "
            "tests against the NumPy reference; the counts are their lines of code (no blank lines, comments or "
-           "docstrings) that differ. In NumPy the change includes every derivative the backward pass needs.", "",
+           "docstrings, nor the run at the end of each file, the same in all of them) that differ. In NumPy the "
+           "change includes every derivative the backward pass needs.", "",
            *companion_table(), ""]
     for name in companion.FRAMEWORKS:
         out += [f"<details><summary>{name}</summary>", "", "```diff", companion.changes(name)["diff"], "```", "",

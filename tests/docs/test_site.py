@@ -1,8 +1,10 @@
 """The companion site as a reader meets it: built offline with warnings as errors, its framework tabs holding the
-repository's own files, nothing fetched from outside the site, and, in a real browser, tabs that switch together
-and hold from one page to the next, and images that load."""
+repository's own files and offering them and their notebooks for download, nothing fetched from outside the site, and,
+in a real browser, tabs that switch together and hold from one page to the next, images that load, a notebook that
+downloads and code that copies."""
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
@@ -34,15 +36,15 @@ def site(tmp_path_factory):
 
 
 class Page(HTMLParser):
-    """What a built page holds: the text of each <pre>, each tab label's sync group and id, and every address of
-    something the page loads (scripts, stylesheets and icons, images, media, frames)."""
+    """What a built page holds: the text of each <pre>, each tab label's sync group and id, every address of
+    something the page loads (scripts, stylesheets and icons, images, media, frames) and of each download link."""
 
     LOADS = {"script": "src", "img": "src", "source": "src", "video": "src", "audio": "src", "iframe": "src",
              "embed": "src", "object": "data", "link": "href"}
 
     def __init__(self, text):
         super().__init__()
-        self.pres, self.labels, self.loads, self._pre = [], [], [], None
+        self.pres, self.labels, self.loads, self.downloads, self._pre = [], [], [], [], None
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
@@ -55,6 +57,8 @@ class Page(HTMLParser):
             if tag != "link" or set((attrs.get("rel") or "").split()) & {"stylesheet", "icon", "preload",
                                                                           "prefetch", "modulepreload", "manifest"}:
                 self.loads.append(attrs[self.LOADS[tag]])
+        if tag == "a" and "download" in (attrs.get("class") or "").split():
+            self.downloads.append(attrs["href"])
         if tag == "img" and attrs.get("srcset"):
             self.loads += [part.split()[0] for part in attrs["srcset"].split(",")]
 
@@ -93,6 +97,17 @@ def test_the_framework_tabs_hold_the_repositorys_own_files(site):
     ported = (ROOT / "pitfalls" / "mse-is-a-mean" / "as_ported.py").read_text().strip()
     assert ported in {text.strip() for text in post3.pres}
     assert {i for group, i in post3.labels if group == "pitfall-file"} == {"as-ported", "lined-up", "diff"}
+
+
+def test_each_tab_offers_its_file_and_the_files_notebook(site):
+    for post, kind in (("post1", "blog"), ("post2", "deep")):
+        downloads = Page((site / f"{post}.html").read_text()).downloads
+        assert [Path(address).name for address in downloads] == [
+            name for framework in FRAMEWORKS for name in (f"{framework}_{kind}.ipynb", f"{framework}_{kind}.py")]
+        for address in downloads:  # each one a copy of the repository's file, in the site
+            name = Path(address).name
+            source = ROOT / ("docs/notebooks" if name.endswith(".ipynb") else "companion") / name
+            assert (site / address).read_bytes() == source.read_bytes(), address
 
 
 def test_nothing_on_the_site_is_fetched_from_outside_it(site):
@@ -179,7 +194,18 @@ def test_in_a_browser_the_tabs_switch_together_and_hold_and_nothing_leaves_the_m
     assert set(chosen(page)) == {"numpy"} and len(chosen(page)) == 2
     page.locator('label[data-sync-id="torch"]').first.click()  # "PyTorch", in the first tab set
     assert chosen(page) == ["torch", "torch"]
-    assert page.locator(".sd-tab-content:visible").first.inner_text().strip().startswith('"""')
+    shown = page.locator(".sd-tab-content:visible").first
+    assert shown.inner_text().strip().startswith('"""')
+    assert shown.locator("button.copybtn").count() == 1  # sphinx-copybutton's, on the code block
+    browser.grant_permissions(["clipboard-read", "clipboard-write"], origin=served)
+    shown.locator("button.copybtn").click()
+    assert page.evaluate("navigator.clipboard.readText()").strip() == (ROOT / "companion" / "torch_blog.py").read_text(
+        ).strip()
+    with page.expect_download() as download:
+        shown.get_by_text("torch_blog.ipynb").click()
+    notebook = json.loads(Path(download.value.path()).read_text())
+    assert "import torch" in "".join(notebook["cells"][1]["source"])
+    assert notebook["cells"][-1]["outputs"][0]["text"][0] == "iteration  loss\n"  # it comes with its run
     page.goto(f"{served}/post2.html", wait_until="load")
     assert chosen(page) == ["torch"]  # the choice holds on the next post's page
     for post in POSTS:
