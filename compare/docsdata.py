@@ -115,28 +115,33 @@ def answers():
     """Each post's answer and conclusion, from the data its blocks were rendered from: written here, not typed."""
     for name, (sources, render) in ANSWERS.items():
         write(name, render(*(kept(source) for source in sources)))
+    write("posts", posts_block())
+
+
+def posts_block():
+    """The home page's list of the posts, each with the start of its answer."""
+    return pages.posts({post: (GENERATED / f"{post}-answer.md").read_text() for post, _ in pages.POSTS})
 
 
 def drift():
     """max |Δloss| against numpy as runs get longer, beside the tolerance the checker applies; a verdict other than
     pass is written beside its number."""
     others = [name for name in DEFAULT if name != REFERENCE and not FRAMEWORKS[name].missing()]
-    lines = ["| dtype | dataset | epochs | tolerance | " + " | ".join(others) + " |",
-             "|---" * (4 + len(others)) + "|"]
+    runs = []
     for dtype in ("float32", "float64"):
         for dataset in ("blog", "xor"):
             for epochs in DRIFT_EPOCHS:
                 data = runner.run(Config(dataset=dataset, dtype=dtype, epochs=epochs, repeats=0), workers=WORKERS)
-                cells = []
+                cells = {}
                 for name in others:
                     entry = data["parity"]["frameworks"].get(name, {})
                     value = entry.get("max_abs_loss_diff")
-                    cells.append("not run" if value is None else f"{value:.1e}" + ("" if entry["verdict"] == "pass"
-                                                                                else f" {entry['verdict']}"))
-                lines.append(f"| {dtype} | {dataset} | {epochs} | {parity.tolerance(dtype):.0e} | "
-                             + " | ".join(cells) + " |")
-                print(lines[-1], file=sys.stderr)
-    return "\n".join(lines) + "\n"
+                    cells[name] = "not run" if value is None else f"{value:.1e}" + (
+                        "" if entry["verdict"] == "pass" else f" {entry['verdict']}")
+                runs.append({"dtype": dtype, "dataset": dataset, "epochs": epochs,
+                             "tolerance": parity.tolerance(dtype), "cells": cells})
+                print(runs[-1], file=sys.stderr)
+    return keep("drift", runs)
 
 
 # The large-step regimes where free-running curves part (the verdict section's commands).
@@ -231,22 +236,17 @@ MATRIX_BATCHES = {"full batch": [], "batch 1": ["--batch-size", "1"], "batch 2":
 def optimizer_matrix():
     """The whole product of optimizers, dtypes and batchings in the nine frameworks: each one's verdict."""
     others = [name for name in DEFAULT if name != REFERENCE]
-    lines = ["| optimizer | dtype | batches | " + " | ".join(others) + " |", "|---|---|---|" + "---|" * len(others)]
-    counts = {}
+    runs = []
     for optimizer in ("sgd", "momentum", "nesterov", "rmsprop", "adam"):
         for dtype in ("float64", "float32"):
             for batches, args in MATRIX_BATCHES.items():
                 args = ["--optimizer", optimizer, "--dtype", dtype, *args, "--learning-rate", "0.1"]
                 entries = compare_run([*args, "--repeats", "0", "--jobs", "2"])[2]["parity"]["frameworks"]
-                cells = []
-                for name in others:
-                    verdict = entries[name]["verdict"]
-                    counts[verdict] = counts.get(verdict, 0) + 1
-                    cells.append(verdict + ("†" if "formula" in entries[name] else ""))
-                lines.append(f"| {optimizer} | {dtype} | {batches} | " + " | ".join(cells) + " |")
-                print(lines[-1], file=sys.stderr)
-    total = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
-    return "\n".join(lines) + f"\n\n{sum(counts.values())} verdicts: {total}. †: limited by a declared formula.\n"
+                runs.append({"optimizer": optimizer, "dtype": dtype, "batches": batches,
+                             "cells": {name: entries[name]["verdict"] + ("†" if "formula" in entries[name] else "")
+                                       for name in others}})
+                print(runs[-1], file=sys.stderr)
+    return keep("optimizer-matrix", runs)
 
 
 def exercise_check():
@@ -437,7 +437,8 @@ def loops():
 
 RENDER = {  # the blocks rendered from data kept in docs/generated/data/
     "default-run": pages.run_table, "idioms": pages.run_table, "bench": pages.bench_tables,
-    "numpy-baseline": pages.baseline_sentence, "cost": pages.cost_table,
+    "numpy-baseline": pages.baseline_sentence, "cost": pages.cost_table, "drift": pages.drift_tables,
+    "optimizer-matrix": pages.optimizer_tables,
     "companion": lambda counts: "\n".join(markdown.companion_table()) + "\n", "loops": pages.loop_table,
 }
 
@@ -451,6 +452,8 @@ def stale():
     for name, (sources, render) in ANSWERS.items():
         if render(*(kept(source) for source in sources)) != (GENERATED / f"{name}.md").read_text():
             found.append(name)
+    if posts_block() != (GENERATED / "posts.md").read_text():
+        found.append("posts")
     return found
 
 

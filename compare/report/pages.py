@@ -134,6 +134,34 @@ def loop_table(loops):
                                   "a run", "× numpy"], rows), "", *(f"{line}\n" for line in flagged)])
 
 
+def drift_tables(runs):
+    """max |Δloss| against numpy as runs get longer: a table per precision, a row per framework, a column per run."""
+    out = []
+    for dtype in dict.fromkeys(run["dtype"] for run in runs):
+        taken = [run for run in runs if run["dtype"] == dtype]
+        names = list(taken[0]["cells"])
+        out += [f"**{dtype}**, tolerance {taken[0]['tolerance']:.0e}: max \\|Δloss\\| against numpy", "",
+                pipe_table(["framework", *(f"{run['dataset']}, {run['epochs']} epochs" for run in taken)],
+                           [[name, *(run["cells"][name] for run in taken)] for name in names]), ""]
+    return "\n".join(out)
+
+
+def optimizer_tables(runs):
+    """Each framework's verdict for every optimizer and batching: a table per precision, then the count."""
+    out, counts = [], {}
+    for dtype in dict.fromkeys(run["dtype"] for run in runs):
+        taken = [run for run in runs if run["dtype"] == dtype]
+        names = list(taken[0]["cells"])
+        out += [f"**{dtype}**", "", pipe_table(["optimizer, batches", *names],
+                                               [[f"{run['optimizer']}, {run['batches']}",
+                                                 *(run["cells"][name] for name in names)] for run in taken]), ""]
+    for run in runs:
+        for found in run["cells"].values():
+            counts[found.rstrip("†")] = counts.get(found.rstrip("†"), 0) + 1
+    total = ", ".join(f"{n} {found}" for found, n in sorted(counts.items()))
+    return "\n".join(out) + f"\n{sum(counts.values())} verdicts: {total}. †: limited by a declared formula.\n"
+
+
 def faster_slower(results):
     """Frameworks surely faster and surely slower per epoch than numpy (their interval wholly below or above 1)."""
     faster = {name: t for name, t in ratios(results).items() if (t.get("ratio_ci95") or [1, 1])[1] < 1}
@@ -153,9 +181,10 @@ def post1_answer(results):
     passed = [name for name, entry in judged.items() if entry["verdict"] == "pass"]
     limited = {name: entry for name, entry in judged.items() if entry["verdict"] == "limited"}
     worst = max(judged[name]["max_abs_loss_diff"] for name in passed) if passed else None
-    text = (f"**The answer.** Yes. From the blog's weights, {len(passed)} of the {len(judged)} frameworks beside "
-            f"NumPy learn exactly what NumPy learns: their loss agrees with NumPy's at every one of the "
-            f"{results['config']['epochs']} epochs within {parity['tolerance']:.0e}, at worst by "
+    text = (f"**The question, and its answer.** Does the blog's network, written in each framework, learn what NumPy "
+            f"learns from the same weights? Yes. From the blog's weights, {len(passed)} of the {len(judged)} "
+            f"frameworks beside NumPy learn exactly what NumPy learns: their loss agrees with NumPy's at every one of "
+            f"the {results['config']['epochs']} epochs within {parity['tolerance']:.0e}, at worst by "
             f"{number(worst, '.1e')}, and so do their weights and predictions.")
     if limited:
         tolerances = sorted({entry["limit_tolerance"] for entry in limited.values()})
@@ -255,3 +284,19 @@ def post3_conclusion(idioms):
         text += (f" Where its epoch is paid for, its idioms differ: {cheapest} runs one in {shown[cheapest]} × "
                  f"NumPy's time, `fit` in {shown['keras']} ×.")
     return text + " Read its defaults before you port: each pitfall in the gallery is one.\n"
+
+
+POSTS = (("post1", "Post 1 — Deep Learning using NumPy"), ("post2", "Post 2 — Why TensorFlow/Theano, not NumPy?"),
+         ("post3", "Post 3 — Why Keras, not TensorFlow/Theano?"))
+
+
+def lead(answer):
+    """An answer's first two sentences, less its bold opening: the line the home page gives its post."""
+    text = answer.split(".** ", 1)[1].strip()  # less its bold opening
+    sentences = text.split(". ")
+    return ". ".join(sentences[:2]).rstrip(".") + "."
+
+
+def posts(answers):
+    """The home page's list of the posts, each with the start of its answer: {post: its answer's Markdown}."""
+    return "\n".join(f"- **[{title}]({name}.md)**: {lead(answers[name])}" for name, title in POSTS) + "\n"

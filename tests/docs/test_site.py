@@ -221,9 +221,9 @@ def test_in_a_browser_no_post_scrolls_sideways_at_1280_and_the_scaling_figure_is
     and the scaling figure's smallest labels are at least 9 px tall as displayed."""
     from compare.report import figures
 
-    page = browser.new_page()
+    page, failures = browser.new_page(), []
     page.set_viewport_size({"width": 1280, "height": 800})
-    for post in POSTS:
+    for post in ["index", *POSTS, *(f"reference/{name}" for name in REFERENCE)]:
         page.goto(f"{served}/{post}.html", wait_until="load")
         wide = page.evaluate("""() => {  // the content column, with the margins the theme gives headings and tables
             const column = document.querySelector('.content').getBoundingClientRect();
@@ -237,9 +237,26 @@ def test_in_a_browser_no_post_scrolls_sideways_at_1280_and_the_scaling_figure_is
             const page = document.documentElement;
             return page.scrollWidth > page.clientWidth ? [...wider, `the page: ${page.scrollWidth}px`] : wider;
         }""")
-        assert not wide, (post, wide[:5])
+        failures += [(post, wide[:3])] if wide else []
+    assert not failures, failures
     page.goto(f"{served}/post2.html", wait_until="load")
     scale = page.evaluate("""() => { const image = [...document.images].find(i => i.src.endsWith('scaling.png'));
                                      return image.clientWidth / image.naturalWidth }""")
     assert scale * figures.LABEL_PT * figures.DPI / 72 >= 9, scale
     page.close()
+
+
+def test_the_home_page_and_the_readme_share_their_sections_and_the_posts_answers(site):
+    """The home page takes its set-up and frameworks from the README itself (one source), and lists the posts with
+    the start of each one's generated answer."""
+    readme = (ROOT / "README.md").read_text()
+    home = (site / "index.html").read_text()
+    for section in ("two-commands", "frameworks"):
+        shared = readme.split(f"<!-- {section} -->")[1].split(f"<!-- /{section} -->")[0]
+        assert f":start-after: <!-- {section} -->" in (ROOT / "docs" / "index.md").read_text()
+        words = re.findall(r"[A-Za-z]{6,}", shared)  # what the page shows of it, markup aside
+        assert words and all(word in home for word in words), [w for w in words if w not in home][:5]
+    for post in POSTS:
+        assert f'href="{post}.html"' in home
+        answer = (ROOT / "docs" / "generated" / f"{post}-answer.md").read_text()
+        assert re.findall(r"[A-Za-z]{6,}", answer.split(".** ", 1)[1])[0] in home
