@@ -1,5 +1,6 @@
-"""What every `<framework>_loop.py` trains on, the same for all: a few hundred rows split into training and
-validation, the blog's initial weights, each epoch's order of the training rows, and the settings of the run.
+"""What every `<framework>_loop.py` trains on, the same for all (NumPy alone, so that a notebook can hold it): a few
+hundred rows split into training and validation, the blog's initial weights, each epoch's order of the training
+rows, and the settings of the run.
 
 The rows are drawn as the bench draws its rows (uniform in [0, 1) from default_rng(seed)); the target follows the
 blog's rule, y = the first input, rounded to a class (0 or 1) as the blog's inputs are. The batch size divides the
@@ -14,8 +15,6 @@ restore_best_weights=True: an improvement is a validation loss more than min_del
 stops after `patience` epochs without one).
 """
 import numpy as np
-
-from compare.problem import initial_weights
 
 ROWS, VALIDATION = 320, 64  # the last 20 % of the rows are held out
 BATCH = 64                  # rows per step, 4 steps an epoch; as many as the validation rows, so that
@@ -39,10 +38,16 @@ def orders(rows, epochs=EPOCHS, seed=0):
     return [rng.permutation(rows) for _ in range(epochs)]
 
 
+def initial_weights(*sizes):
+    """One (in, out) matrix per layer, as the blog draws syn0 and syn1: np.random.seed(1), then 2·random − 1."""
+    rng = np.random.RandomState(1)  # the stream np.random.seed(1) starts, NumPy's global state left alone
+    return [2 * rng.random_sample((n_in, n_out)) - 1 for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)]
+
+
 def arguments():
     """The keyword arguments of every `train` for the default run."""
     x, y, x_val, y_val = data()
-    return {"x": x, "y": y, "x_val": x_val, "y_val": y_val, "weights": initial_weights(1, [3, 4, 1]),
+    return {"x": x, "y": y, "x_val": x_val, "y_val": y_val, "weights": initial_weights(3, 4, 1),
             "orders": orders(len(x)), "epochs": EPOCHS, "batch": BATCH, "learning_rate": LEARNING_RATE,
             "patience": PATIENCE, "min_delta": MIN_DELTA}
 

@@ -1,9 +1,10 @@
 """Each companion file as a notebook a reader downloads and runs: docs/notebooks/<file>.ipynb, made from the file by
 `make docs-data` (compare/docsdata.py) and never edited by hand.
 
-A notebook holds all it needs: the file's code, then `blog.py` (the data, the weights and the printout that the file
-imports when run as a script), then the file's run. It is executed in a fresh kernel of this Python, in an empty
-folder, and keeps what its cells print (the frameworks' logs on stderr left out: they carry times and addresses).
+A notebook holds all it needs: the file's code, then its helper (`blog.py`, or `loop_data.py` for a training loop:
+the data, the weights and the printout that the file imports when run as a script), then the file's run. It is
+executed in a fresh kernel of this Python, in an empty folder, and keeps what its cells print (the frameworks' logs
+on stderr left out: they carry times and addresses).
 """
 import ast
 import asyncio
@@ -24,9 +25,27 @@ FOLDER = HERE.parent / "docs" / "notebooks"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
+KINDS = ("blog", "deep", "loop")  # a notebook per post: post 1's blog file, post 2's deep one, post 3's loop
+HELPERS = {"blog": "blog", "deep": "blog", "loop": "loop_data"}  # the module each kind's run imports
+SAYS = {
+    "blog": ("The blog's data, its initial weights drawn as it draws them, and what the run prints "
+             "(`companion/blog.py`, which the file imports when run as a script):",
+             "The run: the loss at each iteration, then the predictions beside the targets."),
+    "loop": ("The rows, split into training and validation, the blog's initial weights, each epoch's order of the "
+             "rows and the run's settings, and what the run prints (`companion/loop_data.py`, which the file imports "
+             "when run as a script):",
+             "The run: each epoch's training loss, validation loss and validation mean |error|, then where it "
+             "stopped."),
+}
+
+
+def kind(source):
+    return Path(source).stem.rsplit("_", 1)[1]
+
+
 def sources():
     """Every companion file a notebook is made from, by framework: (framework, path)."""
-    return [(framework, path) for framework in FRAMEWORKS for path in files(framework)]
+    return [(framework, path) for framework in FRAMEWORKS for path in (*files(framework), files(framework, "loop")[1])]
 
 
 def path_of(source):
@@ -42,14 +61,16 @@ def parts(text):
     run = next(node for node in tree.body if isinstance(node, ast.If)
                and ast.unparse(node.test) == "__name__ == '__main__'")
     code = "\n".join(lines[tree.body[0].end_lineno:run.lineno - 1]).strip()
-    body = [node for node in run.body if not (isinstance(node, ast.ImportFrom) and node.module == "companion.blog")]
+    body = [node for node in run.body if not (isinstance(node, ast.ImportFrom | ast.Import)
+                                              and "companion" in ast.unparse(node))]
     run_code = textwrap.dedent("\n".join(lines[body[0].lineno - 1:body[-1].end_lineno]))
+    run_code = run_code.replace("loop_data.", "")  # the helper's names are the notebook's own
     return docstring, code, run_code
 
 
-def helper():
-    """blog.py's code, without its docstring."""
-    text = (HERE / "blog.py").read_text()
+def helper(name="blog"):
+    """The helper's code (blog.py or loop_data.py), without its docstring."""
+    text = (HERE / f"{name}.py").read_text()
     return "\n".join(text.splitlines()[ast.parse(text).body[0].end_lineno:]).strip()
 
 
@@ -63,10 +84,9 @@ def make(source):
             f"# `{name}`\n\n{docstring}\n\nMade from `{name}` by `make docs-data`, and run as it was made: edit the "
             f"file, not this notebook. In the repository the file runs as `python -m companion.{source.stem}`."),
         nbformat.v4.new_code_cell(code),
-        nbformat.v4.new_markdown_cell("The blog's data, its initial weights drawn as it draws them, and what the run "
-                                      "prints (`companion/blog.py`, which the file imports when run as a script):"),
-        nbformat.v4.new_code_cell(helper()),
-        nbformat.v4.new_markdown_cell("The run: the loss at each iteration, then the predictions beside the targets."),
+        nbformat.v4.new_markdown_cell(SAYS["loop" if kind(source) == "loop" else "blog"][0]),
+        nbformat.v4.new_code_cell(helper(HELPERS[kind(source)])),
+        nbformat.v4.new_markdown_cell(SAYS["loop" if kind(source) == "loop" else "blog"][1]),
         nbformat.v4.new_code_cell(run),
     ]
     for i, cell in enumerate(cells):
@@ -125,6 +145,18 @@ def write(sources):
     for (_, source), notebook in zip(sources, ran, strict=True):
         nbformat.write(notebook, path_of(source))
     return ran
+
+
+def loop_table(notebooks):
+    """What the training loop's run printed in each notebook, a row per framework: the validation loss at the first
+    epoch and at the last, and where it stopped."""
+    rows = []
+    for framework, notebook in notebooks.items():
+        out = printed(notebook).splitlines()
+        epochs = [line.split() for line in out if line.startswith("epoch")]
+        rows.append(f"| {framework} | {epochs[0][5]} | {epochs[-1][5]} | {out[-1].split()[-1]} |")
+    return "\n".join(["| framework | validation loss at epoch 1 | at the last epoch | stopped at epoch |",
+                      "|---|---|---|---|", *rows]) + "\n"
 
 
 def table(notebooks):

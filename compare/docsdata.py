@@ -379,14 +379,16 @@ def gallery_page(data):
 
 def notebooks():
     """Each companion file as a notebook, made and run in a fresh kernel (companion.notebooks):
-    docs/notebooks/<file>.ipynb; what the blog's run printed in each (post 1's table, this block's), and the deeper
-    network's (post 2's, generated/notebooks-deep.md)."""
+    docs/notebooks/<file>.ipynb; what the blog's run printed in each (post 1's table, this block's), the deeper
+    network's (post 2's, generated/notebooks-deep.md) and the training loop's (post 3's,
+    generated/notebooks-loop.md)."""
     from companion import notebooks as made
 
-    printed = {"blog": {}, "deep": {}}
+    printed = {kind: {} for kind in made.KINDS}
     for (framework, source), notebook in zip(made.sources(), made.write(made.sources()), strict=True):
-        printed[source.stem.rsplit("_", 1)[1]][framework] = notebook
+        printed[made.kind(source)][framework] = notebook
     write("notebooks-deep", made.table(printed["deep"]))
+    write("notebooks-loop", made.loop_table(printed["loop"]))
     return made.table(printed["blog"])
 
 
