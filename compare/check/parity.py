@@ -294,9 +294,9 @@ def transposed_update(comparison, probe, tol):
 
 
 def describe(diagnosis):
-    """'the loss agrees; the gradient of w1 (l2_delta), implied by the step, is exactly 2× the reference's (w0's
-    too) at epoch 1, off by 4.1e-02: every delta doubled — …; not observed: the layers and the gradients themselves
-    (…)'."""
+    """'the loss agrees, the layers were not observed; the gradient of w1 (l2_delta), implied by the step, is exactly
+    2× the reference's (w0's too) at epoch 1, off by 4.1e-02: every delta doubled — …'. What was not observed is
+    said, not how to observe it: that is the run's line to a file's author (compare.report.summary.observe_line)."""
     depth, steps = diagnosis.get("depth", 2), diagnosis.get("steps", 1)
     comparison = {"quantity": diagnosis["quantity"], "layer": diagnosis["layer"],
                   "parameter": diagnosis.get("parameter"), "implied": diagnosis.get("implied", False)}
@@ -331,9 +331,8 @@ def describe(diagnosis):
         text += f": {diagnosis['cause']}"
     missing = [UNOBSERVED[kind] + (" themselves" if kind == "gradient" and diagnosis.get("implied") else "")
                for kind in diagnosis.get("unobserved", [])]
-    if missing:  # one clause: what was not observed, and how to observe it
-        before += (", " if before else "") + f"{' and '.join(missing)} {'were' if missing else 'was'} not observed" + (
-            f" ({diagnosis['how_to_observe']})" if diagnosis.get("how_to_observe") else "")
+    if missing:  # one clause: what was not observed (how to observe it is the run's line, not each message's)
+        before += (", " if before else "") + f"{' and '.join(missing)} {'were' if missing else 'was'} not observed"
     return f"{before}; {text}" if before else text
 
 
