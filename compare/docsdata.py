@@ -333,48 +333,26 @@ def numpy_baseline():
 
 
 def pitfalls_gallery():
-    """The pitfalls gallery, every pair run (python -m compare pitfalls): its pitfalls.md, figures and
-    pitfalls.json in docs/pitfalls/; its table here, and post 3's gallery (generated/pitfalls-gallery.md)."""
-    from compare.commands import pitfalls
+    """The pitfalls gallery, every pair run (python -m compare pitfalls): its figures, pitfalls.md and pitfalls.json
+    in docs/pitfalls/, its pages there (an index of cards, a page per pitfall: compare.commands.gallery), and here
+    the sentence of numbers with which post 3 sends its reader to them."""
+    from compare.commands import gallery, pitfalls
 
     out = FIGURES / "pitfalls"
     with contextlib.redirect_stdout(io.StringIO()):
         code = cli.main(["pitfalls", "--out", str(out)], workers=WORKERS)
+    if code not in (0, 1):  # refused or interrupted: nothing new to write pages from
+        raise SystemExit(f"compare.docsdata: python -m compare pitfalls exited {code}; the gallery's pages are kept")
     data = results.read_json(out / "pitfalls.json")
-    write("pitfalls-gallery", gallery_page(data))
     held = "every as-ported file caught, every lined-up file passing" if code == 0 else "NOT every pitfall held"
-    return f"`python -m compare pitfalls` ({held}):\n\n{pitfalls.table(data, folder=None)}\n"
-
-
-def gallery_page(data):
-    """Each pitfall for the site: its title, why, its two files in tabs (all the page's pitfalls switch together),
-    its figure and the suite's diagnosis of each file."""
-    from compare.commands import pitfalls
-
-    lines = []
-    for entry in data["pitfalls"]:
-        folder = f"pitfalls/{entry['name']}"
-        options = pitfalls.flags({k: tuple(v) if isinstance(v, list) else v for k, v in entry["options"].items()})
-        lines += [f"### {entry['title']}", "", f"{entry['framework']} · `python -m compare run --frameworks "
-                  f"numpy,./{folder}/as_ported.py,./{folder}/lined_up.py" + (f" {options}" if options else "") + "`"
-                  + pitfalls.starting(entry["options"].get("weights")), "", entry["why"], "",
-                  "::::{tab-set}", ":sync-group: pitfall-file", ""]
-        for label, key, file in (("As ported", "as-ported", "as_ported.py"), ("Lined up", "lined-up", "lined_up.py"),
-                                 ("The diff", "diff", None)):
-            body = ["```diff", entry["diff"].rstrip("\n"), "```"] if file is None else [
-                f"```{{literalinclude}} ../{folder}/{file}", ":language: python", "```"]
-            lines += [f":::{{tab-item}} {label}", f":sync: {key}", "", *body, ":::", ""]
-        lines += ["::::", "", f"![{entry['title']}](pitfalls/{entry['figure']})", "",
-                  f"- **As ported: {entry['as_ported']['verdict']}.** "
-                  f"{pitfalls.sentence(entry['as_ported']['diagnosis'])}",
-                  f"- **Lined up: {entry['lined_up']['verdict']}**"
-                  + (f", max \\|Δloss\\| {entry['lined_up']['max_abs_loss_diff']:.1e}."
-                     if entry["lined_up"]["max_abs_loss_diff"] is not None else "."),
-                  f"- Lines changed to line it up: {entry['lines_changed']}.",
-                  "- Where users met it: " + ", ".join(f"<{url}>" for url in entry["threads"]), ""]
-        if not entry["ok"]:
-            lines += [f"**Not as expected:** {entry['problem']}.", ""]
-    return "\n".join(lines)
+    gallery.write(data, out, held)
+    entries = data["pitfalls"]
+    frameworks = sorted({entry["framework"] for entry in entries})
+    named = {quantity: sum(entry["as_ported"]["quantity"] == quantity for entry in entries)
+             for quantity in pitfalls.QUANTITIES}
+    return (f"The gallery holds {len(entries)} pitfalls, in {', '.join(frameworks[:-1])} and {frameworks[-1]}. In "
+            f"its last run ({held}), the suite named first "
+            + ", ".join(f"the {quantity} for {count}" for quantity, count in named.items() if count) + ".\n")
 
 
 def notebooks():

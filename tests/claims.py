@@ -11,7 +11,7 @@ from compare.report import summary
 
 # What a message says of quantities without claiming them: what was not observed, and a loss's two suspects.
 NOT_CLAIMS = re.compile(r"(the layers|the gradients)( themselves)?( and the gradients( themselves)?)? were not observed"
-                        r"( \(add [^;]*\))?|: the forward pass or the loss formula")
+                        r"|: the forward pass or the loss formula")
 
 # The words by which a message claims a kind of quantity, agreeing or differing.
 CLAIMS = {"forward": ("the forward pass", "(the hidden layer)", "(the output, ŷ)", "(hidden layer "),

@@ -228,10 +228,9 @@ def test_learner_files_are_judged_by_what_they_get_wrong(group_runs, capsys, gro
     claims.assert_claims_only_what_was_observed(results)
 
 
-UNUSED_RATE = ("alpha_unused: the loss agrees, the layers were not observed (add forward(x, weights) and "
-               "backward(layers, y, weights) to compare them); the gradient of w1 (l2_delta), implied by the step, "
-               "is exactly {k}× the reference's (w0's too) at epoch 1, off by {size}: the step does not use the "
-               "learning rate: it moves as if the rate were 1 (the same step at rate 1 as at {rate}).")
+UNUSED_RATE = ("alpha_unused: the loss agrees, the layers were not observed; the gradient of w1 (l2_delta), implied "
+               "by the step, is exactly {k}× the reference's (w0's too) at epoch 1, off by {size}: the step does not "
+               "use the learning rate: it moves as if the rate were 1 (the same step at rate 1 as at {rate}).")
 HIDDEN = ("own_biases: the curves part at epoch 2 (max |Δloss| 1.3e-02), beyond numpy's own band; all 13 step-local "
           "checks agree, epoch 2 among them: hidden state, from epoch 2: every step from the reference's state "
           "agrees, epoch 1's among them, yet the run parts, so train() carries from one step to the next something "
@@ -276,9 +275,12 @@ def test_an_unused_rate_hidden_state_and_a_factor_the_rate_hides_are_named(group
 def test_a_mistake_of_scale_is_named_with_its_likely_cause(group_runs, capsys):
     notes = summary.table(group_runs("blog")[1])
     capsys.readouterr()
-    assert ("twice_no_half: the loss agrees, the layers were not observed (add forward(x, weights) and "
-            "backward(layers, y, weights) to compare them); the gradient of w1 (l2_delta), implied by the step, is "
-            "exactly 2× the reference's (w0's too) at epoch 1, off by") in notes
+    assert ("twice_no_half: the loss agrees, the layers were not observed; the gradient of w1 (l2_delta), implied by "
+            "the step, is exactly 2× the reference's (w0's too) at epoch 1, off by") in notes
+    # How to observe them is said once, to the run's files that did not show them, not inside each message.
+    hint = "add forward(x, weights) and backward(layers, y, weights) to compare them"
+    (line,) = [line for line in notes.splitlines() if hint in line]
+    assert line.startswith("What was not observed in ") and "twice_no_half" in line and "tanh_undeclared" in line
     assert "every delta doubled — the derivative of Σ(y − ŷ)² without the ½?" in notes
     assert "is exactly 1/4 of the reference's (w0's too) at epoch 1" in notes and "a mean where the blog sums" in notes
     assert "is exactly −1× the reference's (w0's too) at epoch 1" in notes and "the step goes uphill: a sign" in notes

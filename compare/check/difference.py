@@ -54,9 +54,14 @@ def scale(ours, theirs, tol):
 
 
 def factor(k):
-    """'2', '−1', '1/4', '0.37': k as a simple fraction where it is one."""
+    """'2', '−1', '1/4', '0.37', '1.000000015': k as a simple fraction where it is one, else in four significant
+    figures, or as many more as it takes to show how far it is from the nearest simple fraction (1 + 1.5e-8 is not
+    '1')."""
     fraction = Fraction(k).limit_denominator(DENOMINATOR)
-    text = f"{k:.4g}" if float(fraction) != k else str(fraction)
+    if float(fraction) == k:
+        return str(fraction).replace("-", "−")
+    apart = abs(k - float(fraction))
+    text = next(t for t in (f"{k:.{digits}g}" for digits in range(4, 18)) if abs(float(t) - k) <= apart / 10)
     return text.replace("-", "−")
 
 

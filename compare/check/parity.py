@@ -242,6 +242,20 @@ def rate_cause(comparison, probe, tol, rows, loss):
     return m, text
 
 
+def rate_in_float32(comparison, k, probe):
+    """Where a step k × the reference's is the reference's at the run's learning rate rounded to float32 (0.1 read
+    as 0.100000001490116…): the cause, in words; else None. The rate made float32 on its way, as tf.cast does a
+    Python float."""
+    rate = probe.get("learning_rate")
+    from_step = comparison["quantity"] == "update" or comparison["implied"]
+    if not from_step or rate is None or probe.get("optimizer", "sgd") != "sgd" or probe.get("steps", 1) != 1:
+        return None
+    rounded = float(np.float32(rate))
+    if rounded == rate or abs(k * rate - rounded) > abs(rounded - rate) / 10:
+        return None
+    return f"it moves as if the rate were {rounded!r}, the run's {rate:g} rounded to float32"
+
+
 def shape(comparison, others, probe, tol, data, network):
     """The shape of a comparison that differs, read from its numbers: {"scale", "scale_also", "shape", "cause",
     "rate_unused"}, and "scale_at_rate_1" where the step does not use the learning rate (rate_cause)."""
@@ -257,7 +271,8 @@ def shape(comparison, others, probe, tol, data, network):
         also = [agreeing_name(other).removesuffix("'s") for other in others
                 if other["quantity"] == quantity and other["ours"] is not None and other["theirs"] is not None
                 and difference.fits(other["ours"], k * np.asarray(other["theirs"], dtype=np.float64), tol)]
-        out.update(scale=k, scale_also=also, cause=cause(comparison, k, rows, loss))
+        out.update(scale=k, scale_also=also,
+                   cause=cause(comparison, k, rows, loss) or rate_in_float32(comparison, k, probe))
         unused = rate_cause(comparison, probe, tol, rows, loss)
         if unused:  # the step moves as if the rate were 1: the first reading of its factor
             out.update(rate_unused=True, scale_at_rate_1=unused[0], cause=unused[1])
@@ -294,9 +309,9 @@ def transposed_update(comparison, probe, tol):
 
 
 def describe(diagnosis):
-    """'the loss agrees; the gradient of w1 (l2_delta), implied by the step, is exactly 2× the reference's (w0's
-    too) at epoch 1, off by 4.1e-02: every delta doubled — …; not observed: the layers and the gradients themselves
-    (…)'."""
+    """'the loss agrees, the layers were not observed; the gradient of w1 (l2_delta), implied by the step, is exactly
+    2× the reference's (w0's too) at epoch 1, off by 4.1e-02: every delta doubled — …'. What was not observed is
+    said, not how to observe it: that is the run's line to a file's author (compare.report.summary.observe_line)."""
     depth, steps = diagnosis.get("depth", 2), diagnosis.get("steps", 1)
     comparison = {"quantity": diagnosis["quantity"], "layer": diagnosis["layer"],
                   "parameter": diagnosis.get("parameter"), "implied": diagnosis.get("implied", False)}
@@ -331,9 +346,8 @@ def describe(diagnosis):
         text += f": {diagnosis['cause']}"
     missing = [UNOBSERVED[kind] + (" themselves" if kind == "gradient" and diagnosis.get("implied") else "")
                for kind in diagnosis.get("unobserved", [])]
-    if missing:  # one clause: what was not observed, and how to observe it
-        before += (", " if before else "") + f"{' and '.join(missing)} {'were' if missing else 'was'} not observed" + (
-            f" ({diagnosis['how_to_observe']})" if diagnosis.get("how_to_observe") else "")
+    if missing:  # one clause: what was not observed (how to observe it is the run's line, not each message's)
+        before += (", " if before else "") + f"{' and '.join(missing)} {'were' if missing else 'was'} not observed"
     return f"{before}; {text}" if before else text
 
 

@@ -1,1 +1,1 @@
-"""Commands that make runs of their own: bench, cost. Import report, run and below."""
+"""Commands that make runs of their own: bench, cost, pitfalls and its pages. Imports report, run and below."""

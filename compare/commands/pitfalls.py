@@ -4,7 +4,8 @@ pitfalls/<name>/ holds as_ported.py (the natural port, with a framework's defaul
 file with the pitfall's lines changed, nothing else) and pitfall.toml (its title, its framework, the run's options,
 the quantity the suite must name, and where users met it). Both files follow the contract of your own code
 (compare.own.contract) and run beside the reference as `--frameworks numpy,./pitfalls/<name>/as_ported.py` runs
-them. A pitfall holds when the as-ported file FAILs with the named quantity and the lined-up file passes.
+them. A pitfall holds when the as-ported file FAILs with the named quantity and the lined-up file passes. The site's
+pages of the gallery are written from the run's pitfalls.json by compare.commands.gallery.
 """
 import difflib
 import os
@@ -121,14 +122,15 @@ def side(results, name):
     run, entry = results["runs"][name], results["parity"]["frameworks"].get(name, {})
     if run["status"] != "ok":
         return {"verdict": run["status"], "diagnosis": run.get("reason") or run.get("stderr"), "quantity": None,
-                "epoch": None, "max_abs_loss_diff": None, "loss": None, "loss_diff": None}
+                "epoch": None, "max_abs_loss_diff": None, "loss": None, "loss_diff": None, "how_to_observe": None}
     reference = np.asarray(results["runs"]["numpy"]["loss"], dtype=float)
     loss = np.asarray(run["loss"], dtype=float)
     diagnosis = entry.get("diagnosis") or {}
     return {"verdict": entry.get("verdict"), "diagnosis": diagnosis.get("message"),
             "quantity": diagnosis.get("quantity"), "epoch": diagnosis.get("epoch"),
             "max_abs_loss_diff": entry.get("max_abs_loss_diff"), "loss": loss.tolist(),
-            "loss_diff": np.abs(loss - reference[:len(loss)]).tolist()}
+            "loss_diff": np.abs(loss - reference[:len(loss)]).tolist(),
+            "how_to_observe": diagnosis.get("how_to_observe")}  # said once, under the diagnoses (observe_line)
 
 
 def judged(pitfall, results):
@@ -148,6 +150,8 @@ def judged(pitfall, results):
             "threads": list(pitfall.threads), "names": pitfall.names, "lines_changed": lines_changed(a, b),
             "diff": diff(pitfall), "figure": f"{pitfall.name}.png",
             "tolerance": parity.tolerance(results["config"]["dtype"]),
+            "loss_name": results["config"].get("loss", "half-sse"),
+            "reference": {"loss": results["runs"]["numpy"].get("loss")},  # the curve the figure draws beside theirs
             "as_ported": ported, "lined_up": lined, "ok": problem is None, "problem": problem}
 
 
@@ -223,7 +227,17 @@ def markdown(data):
                   "- Where users met it: " + ", ".join(f"<{url}>" for url in entry["threads"]), ""]
         if not entry["ok"]:
             lines += [f"**Not as expected:** {entry['problem']}.", ""]
-    return "\n".join(lines)
+    observe = observe_line(data)
+    return "\n".join(lines + ([observe, ""] if observe else []))
+
+
+def observe_line(data):
+    """'What was not observed in the files above: add forward(x, weights) and backward(layers, y, weights) to compare
+    them.': the hint to a file's author, once for the gallery rather than in each diagnosis; None where no diagnosis
+    says something was not observed."""
+    how = next((entry[key]["how_to_observe"] for entry in data["pitfalls"] for key in ("as_ported", "lined_up")
+                if entry[key].get("how_to_observe")), None)
+    return None if how is None else f"What was not observed in the files above: {how}."
 
 
 def write(data, out):
@@ -238,9 +252,9 @@ def write(data, out):
     results.write_json(os.path.join(out, "pitfalls.json"), data)
 
 
-def table(data, folder="pitfalls"):
-    """The gallery as a Markdown table: each pitfall (linked to its folder under `folder`, unless None), its
-    framework, what the suite names first, how far the two files' loss curves part from the reference's, and the
+def table(data, link=None):
+    """The gallery as a Markdown table: each pitfall (linked to link.format(name=…), e.g. "{name}.md", unless None),
+    its framework, what the suite names first, how far the two files' loss curves part from the reference's, and the
     lines changed to line it up."""
     lines = ["| pitfall | framework | the suite names first | max \\|Δloss\\| as ported | lined up | lines changed |",
              "|---|---|---|---|---|---|"]
@@ -250,7 +264,7 @@ def table(data, folder="pitfalls"):
 
         def size(value):
             return "—" if value is None else f"{value:.1e}"
-        title = entry["title"] if folder is None else f"[{entry['title']}]({folder}/{entry['name']}/)"
+        title = entry["title"] if link is None else f"[{entry['title']}]({link.format(name=entry['name'])})"
         lines.append(f"| {title} | {entry['framework']} | {named} "
                      f"({ported['verdict']}) | {size(ported['max_abs_loss_diff'])} | {size(lined['max_abs_loss_diff'])}"
                      f" ({lined['verdict']}) | {entry['lines_changed']} |")

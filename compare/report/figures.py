@@ -2,12 +2,15 @@
 
 Each function takes the contents of results.json or bench.json and a path, and writes one PNG.
 """
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 DPI = 120
 LABEL_PT = 10  # the scaling figure's smallest text (ticks, legend, titles): legible at a page's column width
@@ -209,19 +212,33 @@ def scaling(bench, path):
     plt.close(fig)
 
 
+# A pitfall's two files beside the reference: NumPy wide and pale beneath, so that a file on its curve shows on it.
+PITFALL_SIDES = (("as_ported", "as ported", "-", "C3"), ("lined_up", "lined up", "--", "C0"))
+
+
 def pitfall(entry, path):
-    """A pitfall's two files against the reference: |Δloss| per epoch, log scale, with the tolerance line."""
-    fig, ax = plt.subplots(figsize=(7, 3.6))
-    for key, label, style in (("as_ported", "as ported", "-"), ("lined_up", "lined up", "--")):
-        diff = entry[key]["loss_diff"]
-        if diff is not None:
-            diff = np.nan_to_num(np.asarray(diff, dtype=float), nan=np.inf)
-            ax.plot(np.arange(1, len(diff) + 1), np.maximum(diff, ZERO), style, marker=".",
-                    label=f"{label}: {entry[key]['verdict']}")
-    ax.axhline(entry["tolerance"], color="crimson", linestyle=":", label=f"tolerance {entry['tolerance']:.0e}")
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"|loss − numpy's|  (0 drawn at {ZERO:.0e})")
-    ax.set_title(entry["title"], fontsize="medium", wrap=True)
-    ax.legend(fontsize="small")
+    """What a pitfall's default did: above, the loss curves of numpy, the as-ported file and the lined-up file on one
+    axis; beneath, on the same epochs, each file's |Δloss| against numpy, log scale, with the tolerance line."""
+    fig, (curves, gaps) = plt.subplots(2, 1, figsize=(7, 5.8), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    reference = (entry.get("reference") or {}).get("loss")
+    if reference is not None:
+        curves.plot(np.arange(1, len(reference) + 1), reference, color="0.55", linewidth=5, alpha=0.5,
+                    solid_capstyle="butt", label="numpy, the reference")
+    for key, label, style, color in PITFALL_SIDES:
+        side = entry[key]
+        if side["loss"] is None:
+            continue
+        epochs = np.arange(1, len(side["loss"]) + 1)
+        curves.plot(epochs, side["loss"], style, color=color, linewidth=1.5, label=f"{label}: {side['verdict']}")
+        diff = np.nan_to_num(np.asarray(side["loss_diff"], dtype=float), nan=np.inf)
+        gaps.plot(epochs, np.maximum(diff, ZERO), style, color=color, marker=".", label=label)
+    gaps.axhline(entry["tolerance"], color="crimson", linestyle=":", label=f"tolerance {entry['tolerance']:.0e}")
+    curves.set_ylabel(f"loss: {LOSS_LABELS.get(entry.get('loss_name', 'half-sse'), 'loss')}")
+    curves.set_title("\n".join(textwrap.wrap(entry["title"], 72)), fontsize="medium")
+    curves.legend(fontsize="small")
+    gaps.set_yscale("log")
+    gaps.set_xlabel("epoch")
+    gaps.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))  # whole epochs
+    gaps.set_ylabel(f"|loss − numpy's|\n(0 drawn at {ZERO:.0e})")
+    gaps.legend(fontsize="small", loc="center right")
     save(fig, path)

@@ -99,7 +99,8 @@ def band_line(results, precision):
 
 def notes(results):
     """One line per framework whose verdict needs its reason: a declared float64 limit, the quantity that differs,
-    curves that part within the reference's own sensitivity (or beyond it, unexplained); then the band itself."""
+    curves that part within the reference's own sensitivity (or beyond it, unexplained); then the band itself, and
+    the line that says how to observe what the messages say was not."""
     out, bands = [], []
     for name, entry in results["parity"]["frameworks"].items():
         verdict, diagnosis = entry.get("verdict"), entry.get("diagnosis")
@@ -132,7 +133,21 @@ def notes(results):
         if entry.get("limit") and (verdict not in ("limited", "diverged") or "formula" in entry):
             out.append(f"{name}: judged at float32's {entry['limit_tolerance']:.0e} for its declared float64 limit: "
                        f"{entry['limit']}.")
-    return out + [band_line(results, precision) for precision in dict.fromkeys(bands)]
+    observe = observe_line(results)
+    return out + [band_line(results, precision) for precision in dict.fromkeys(bands)] + ([observe] if observe else [])
+
+
+def observe_line(results):
+    """'What was not observed in my_network and twice_no_half: add forward(x, weights) and backward(layers, y,
+    weights) to compare them.': once a run, to the authors of the files whose diagnoses say something was not
+    observed (compare.own.contract.HOW_TO_OBSERVE); None where none does."""
+    found = {name: entry["diagnosis"]["how_to_observe"] for name, entry in results["parity"]["frameworks"].items()
+             if (entry.get("diagnosis") or {}).get("how_to_observe")}
+    if not found:
+        return None
+    names = list(found)
+    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"What was not observed in {who}: {next(iter(found.values()))}."
 
 
 def span(low, high):

@@ -320,6 +320,9 @@ def test_a_scale_is_found_where_one_fits_every_element_and_snapped_to_a_simple_f
     assert difference.scale(np.zeros(2), np.zeros(2), 1e-12) is None  # nothing to scale
     assert [difference.times(k) for k in (2, -1, 0.25, 0.3719)] == [
         "2× the reference's", "−1× the reference's", "1/4 of the reference's", "0.3719× the reference's"]
+    # A factor near a simple one is written to the digits that tell them apart: 1 + 1.5e-8 never reads as "1×".
+    assert [difference.factor(k) for k in (1 + 1.49e-8, 0.5000001, 0.123456)] == ["1.000000015", "0.5000001",
+                                                                               "0.1235"]
 
 
 def blog_probe(rate=1.0, **framework):
@@ -335,6 +338,20 @@ def blog_probe(rate=1.0, **framework):
              "before": probes.plain({"weights": weights, "biases": None}), "reference": reference,
              "framework": {**copy.deepcopy(reference), **framework}}
     return probe, (x, y), weights, reference
+
+
+def test_a_step_at_the_rate_rounded_to_float32_is_named_so():
+    """tf.cast(0.1, tf.float64) is 0.100000001490116…: the step the rate implies is that much the reference's."""
+    probe, data, weights, reference = blog_probe(0.1, layers=None, gradients=None)
+    rate = float(np.float32(0.1))
+    probe["framework"]["weights"] = [(w - rate * np.asarray(g)).tolist() for w, g in
+                                     zip(weights, reference["gradients"], strict=True)]
+    diagnosis = parity.diagnose([probe], 1e-12, data)
+    assert (diagnosis["quantity"], diagnosis["layer"], diagnosis["implied"]) == ("gradient", 1, True)
+    assert "is exactly 1.000000015× the reference's (w0's too) at epoch 1" in diagnosis["message"]
+    assert diagnosis["cause"] == "it moves as if the rate were 0.10000000149011612, the run's 0.1 rounded to float32"
+    probe["learning_rate"] = 0.5  # float32 holds 0.5: no rounding to name
+    assert parity.rate_in_float32({"quantity": "gradient", "implied": True}, 1 + 1.49e-8, probe) is None
 
 
 def test_a_step_implies_the_gradient_a_train_only_file_used_and_its_scale_names_the_slip():

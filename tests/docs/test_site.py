@@ -81,6 +81,8 @@ def leaves(address):
 def test_the_posts_and_the_reference_pages_are_built(site):
     for page in ["index", *POSTS, "reference/index", *(f"reference/{name}" for name in REFERENCE)]:
         assert (site / f"{page}.html").is_file(), page
+    for name in ["index", *(p.name for p in (ROOT / "pitfalls").iterdir() if (p / "pitfall.toml").exists())]:
+        assert (site / "pitfalls" / f"{name}.html").is_file(), name  # the gallery: its index and a page each
 
 
 def test_the_framework_tabs_hold_the_repositorys_own_files(site):
@@ -93,10 +95,12 @@ def test_the_framework_tabs_hold_the_repositorys_own_files(site):
     post2 = Page((site / "post2.html").read_text())
     diff = next(text for text in post2.pres if "torch_deep.py" in text)  # Sphinx's diff of the two files
     assert diff.startswith("--- companion/torch_blog.py\n+++ companion/torch_deep.py\n")
-    post3 = Page((site / "post3.html").read_text())
-    ported = (ROOT / "pitfalls" / "mse-is-a-mean" / "as_ported.py").read_text().strip()
-    assert ported in {text.strip() for text in post3.pres}
-    assert {i for group, i in post3.labels if group == "pitfall-file"} == {"as-ported", "lined-up", "diff"}
+    pitfall = Page((site / "pitfalls" / "mse-is-a-mean.html").read_text())
+    folder = ROOT / "pitfalls" / "mse-is-a-mean"
+    pres = {text.strip() for text in pitfall.pres}
+    assert {(folder / name).read_text().strip() for name in ("as_ported.py", "lined_up.py")} <= pres
+    assert pitfall.pres[0].startswith("--- pitfalls/mse-is-a-mean/as_ported.py\n+++ pitfalls/mse-is-a-mean/lined_up.py\n")
+    assert [i for group, i in pitfall.labels if group == "pitfall-file"] == ["as-ported", "lined-up"]
 
 
 def test_each_tab_offers_its_file_and_the_files_notebook(site):
@@ -208,11 +212,11 @@ def test_in_a_browser_the_tabs_switch_together_and_hold_and_nothing_leaves_the_m
     assert notebook["cells"][-1]["outputs"][0]["text"][0] == "iteration  loss\n"  # it comes with its run
     page.goto(f"{served}/post2.html", wait_until="load")
     assert chosen(page) == ["torch"]  # the choice holds on the next post's page
-    for post in POSTS:
+    for post in [*POSTS, "pitfalls/index", "pitfalls/mse-is-a-mean"]:  # the gallery's cards and pages: its figures
         page.goto(f"{served}/{post}.html", wait_until="load")
         widths = page.evaluate("[...document.images].map(image => [image.currentSrc, image.naturalWidth])")
-        assert widths and all(width > 0 for _, width in widths), widths
-        page.screenshot(path=str(OUTPUT / f"{post}.png"), full_page=True)
+        assert (widths or post == "post3") and all(width > 0 for _, width in widths), (post, widths)
+        page.screenshot(path=str(OUTPUT / f"{post.replace('/', '-')}.png"), full_page=True)
     assert not outside, outside
 
 

@@ -1,0 +1,31 @@
+"""The blog's network, ported to TensorFlow: tf.Variables, a GradientTape, the update written out."""
+import tensorflow as tf
+
+
+def predict(weights, x):
+    for w in weights:
+        x = tf.sigmoid(x @ w)
+    return x
+
+
+@tf.function
+def step(weights, x, y, learning_rate):
+    with tf.GradientTape() as tape:
+        error = y - predict(weights, x)
+        loss = 0.5 * tf.reduce_sum(error ** 2)
+    for w, g in zip(weights, tape.gradient(loss, weights), strict=True):
+        w.assign_sub(learning_rate * g)
+    return loss, tf.reduce_mean(tf.abs(error))
+
+
+def train(x, y, weights, epochs, learning_rate, dtype):
+    weights = [tf.Variable(w, dtype=dtype) for w in weights]
+    x, y = tf.constant(x, dtype=dtype), tf.constant(y, dtype=dtype)
+    learning_rate = tf.cast(learning_rate, dtype)  # assign_sub wants the weights' dtype
+    losses, errors = [], []
+    for _ in range(epochs):
+        loss, error = step(weights, x, y, learning_rate)
+        losses.append(float(loss))
+        errors.append(float(error))
+    return {"loss": losses, "mean_abs_error": errors, "weights": [w.numpy() for w in weights],
+            "predictions": predict(weights, x).numpy()}
