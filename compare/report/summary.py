@@ -161,8 +161,13 @@ def span(low, high):
 
 
 def significant(value, digits):
-    """value to `digits` significant figures, without an exponent between 10⁻⁴ and 10⁶: 1234 → '1200' at two."""
-    return f"{float(f'{value:.{digits}g}'):g}"
+    """value to `digits` significant figures, without an exponent between 10⁻⁴ and 10⁶: 1234 → '1200' at two,
+    0.403 → '0.40' (a figure kept, zero or not, is printed)."""
+    rounded = float(f"{value:.{digits}g}")
+    if not 1e-4 <= abs(rounded) < 1e6:
+        return f"{rounded:g}"
+    decimals = digits - 1 - math.floor(math.log10(abs(rounded)))
+    return f"{rounded:.{decimals}f}" if decimals > 0 else f"{rounded:g}"
 
 
 def supported_digits(median, interval):

@@ -132,7 +132,8 @@ def test_report_from_a_file_that_is_not_what_it_claims_is_refused_in_one_line(tm
     (9.2, (8.6, 10.04), "9.2 (8.6–10)"),           # the interval supports two figures
     (0.442, (0.4389, 0.4481), "0.442 (0.439–0.448)"),  # ends told apart with a third, and the median too
     (1460, (1100, 1530), "1460 (1100–1530)"),       # no end reads as the median it is not
-    (19.4, (19.08, 19.96), "19.4 (19.1–20)"),        # never a median printed outside its own interval
+    (19.4, (19.08, 19.96), "19.4 (19.1–20.0)"),      # never a median printed outside its own interval
+    (0.403, (0.39, 0.43), "0.40 (0.39–0.43)"),       # a figure kept is printed, zero or not
     (9.5, (8.05, 12.08), "9.5 (8.1–12)"),           # never fewer than two figures
     (0.0456, (0.0455, 0.0457), "0.0456 (0.0455–0.0457)"),  # a tight interval supports more
     (3.2e-5, None, "3.2e-05"),
