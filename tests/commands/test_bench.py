@@ -39,8 +39,8 @@ def test_a_crossover_whose_interval_reaches_across_1_says_so():
                                           "widths": [16, 64]},
                                "frameworks": {"other": entry({(16, 8): (0.9, [0.7, 1.1]), (64, 8): (0.5, [0.4, 0.6])})},
                                "crossovers": {"other": {"8": found}}, "skipped_for_memory": []})
-    assert "other at width 16 (× numpy 0.9 (0.7–1.1): straddles 1, surely faster from width 64)" in line
-    assert line.splitlines()[-3:-1] == ["    16          0.9~", "    64           0.5"]
+    assert "other at width 16 (× numpy 0.90 (0.70–1.1): straddles 1, surely faster from width 64)" in line
+    assert line.splitlines()[-3:-1] == ["    16         0.90~", "    64          0.50"]
 
 
 def test_cells_run_cheapest_first():

@@ -89,7 +89,7 @@ def test_a_bench_report(tmp_path):
              "crossovers": crossovers({"torch": {"status": "ok", "cells": paired}}), "skipped_for_memory": []}
     results.write_json(tmp_path / "bench.json", bench)
     text = markdown.write(tmp_path).read_text()
-    assert "faster than numpy from: torch at width 64 (× numpy 0.75 (0.7–0.8))" in text
+    assert "faster than numpy from: torch at width 64 (× numpy 0.75 (0.70–0.80))" in text
     assert "](scaling.png)" in text
     png_size(tmp_path / "scaling.png")
 
