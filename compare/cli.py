@@ -13,10 +13,14 @@ from compare.errors import ProblemError
 from compare.frameworks import FRAMEWORKS, with_own
 from compare.problem import (
     ACTIVATIONS,
+    CLIPS,
+    DECAYS,
     DTYPES,
     LOSSES,
     OPTIMIZERS,
     OUTPUT_ACTIVATIONS,
+    SCHEDULE_PER,
+    SCHEDULES,
     TARGETS,
     Config,
     load_parameters,
@@ -144,6 +148,36 @@ def build_parser():
                        ("beta2", "β₂ of adam"), ("epsilon", "ε of rmsprop and adam")):
         run.add_argument(f"--{name}", type=float, default=None, metavar="F",
                          help=f"{what} (default: {getattr(DEFAULT, name):g})")
+    loop = run.add_argument_group("the training loop", "weight decay, an L2 penalty, the rate's schedule and clipping, "
+                                  "each through every framework's own API; the blog's loop has none of them")
+    loop.add_argument("--weight-decay", type=non_negative_float, default=DEFAULT.weight_decay, metavar="λ",
+                      help="weight decay: λθ added to the gradient, or with --decay decoupled θ −= lr·λ·θ beside the "
+                           "optimizer's step (torch's weight_decay; AdamW and Keras's weight_decay) (default: 0, none)")
+    loop.add_argument("--decay", choices=DECAYS, default=None,
+                      help=f"how --weight-decay enters the step (default: {DEFAULT.decay})")
+    loop.add_argument("--l2", type=non_negative_float, default=DEFAULT.l2, metavar="l",
+                      help="an L2 penalty l·Σθ² over every weight and bias, added to the loss (Keras's L2(l)) "
+                           "(default: 0, none)")
+    loop.add_argument("--schedule", choices=list(SCHEDULES), default=None,
+                      help="the learning rate's schedule at step t: exponential lr·γ^(t/k), step lr·γ^⌊t/k⌋, cosine "
+                           "lr·(α + (1 − α)·½(1 + cos(π·min(t, k)/k))) (default: a constant rate)")
+    loop.add_argument("--schedule-per", choices=SCHEDULE_PER, default=None,
+                      help="t counts optimizer steps, or epochs (default: step)")
+    loop.add_argument("--decay-rate", type=positive_float, default=None, metavar="γ",
+                      help="γ of the exponential and step schedules, in (0, 1] (default: none; they need it)")
+    loop.add_argument("--decay-steps", type=positive_int, default=None, metavar="k",
+                      help="k of every schedule: the steps (or epochs) it decays over (default: none; they need it)")
+    loop.add_argument("--alpha", type=non_negative_float, default=None, metavar="α",
+                      help="α of the cosine schedule, the fraction of the rate it ends at (default: 0)")
+    loop.add_argument("--clip-norm", type=positive_float, default=None, metavar="c",
+                      help="the gradient rescaled to norm at most c (torch's clip_grad_norm_, Keras's "
+                           "global_clipnorm, optax's clip_by_global_norm) (default: none)")
+    loop.add_argument("--clip", choices=CLIPS, default=None,
+                      help="the norm --clip-norm clips: all gradients together, or each variable's own (Keras's "
+                           "clipnorm) (default: global)")
+    loop.add_argument("--clip-value", type=positive_float, default=None, metavar="c",
+                      help="each gradient's entries clipped to [−c, c] (clip_grad_value_, Keras's clipvalue) (default: "
+                           "none)")
     run.add_argument("--dtype", choices=DTYPES, default=DEFAULT.dtype,
                      help=f"float64 agrees exactly, float32 within a looser tolerance (default: {DEFAULT.dtype})")
     run.add_argument("--timeout", type=positive_float, default=DEFAULT.timeout, metavar="S",
@@ -379,7 +413,17 @@ def config_from(args):
         if name not in OPTIMIZERS[args.optimizer]:
             users = [o for o, names in OPTIMIZERS.items() if name in names]
             raise ProblemError(f"--{name} is read by {' and '.join(users)}, not by --optimizer {args.optimizer}")
-    return Config(**hyper, optimizer=args.optimizer, batch_size=args.batch_size, shuffle=args.shuffle,
+    loop = {name: getattr(args, name) for name in ("decay", "schedule", "schedule_per", "decay_rate", "decay_steps",
+                                                   "alpha", "clip_norm", "clip", "clip_value")
+            if getattr(args, name) is not None}
+    for name, needs in (("decay", "--weight-decay"), ("clip", "--clip-norm")):
+        if name in loop and not getattr(args, needs[2:].replace("-", "_")):
+            raise ProblemError(f"--{name} {loop[name]} needs {needs}")
+    for name in ("decay_rate", "decay_steps", "alpha", "schedule_per"):
+        if name in loop and "schedule" not in loop:
+            raise ProblemError(f"--{name.replace('_', '-')} needs --schedule")
+    return Config(**hyper, **loop, weight_decay=args.weight_decay, l2=args.l2, optimizer=args.optimizer,
+                  batch_size=args.batch_size, shuffle=args.shuffle,
                   frameworks=args.frameworks, dataset=args.dataset, hidden=hidden, activation=args.activation,
                   output_activation=args.output_activation, loss=args.loss, bias=args.bias, seed=args.seed,
                   weights=args.weights, epochs=args.epochs, learning_rate=args.learning_rate, dtype=args.dtype,

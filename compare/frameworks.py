@@ -41,7 +41,9 @@ class Framework:
     env: dict = field(default_factory=dict, hash=False)  # set in its worker before anything is imported
     options: dict = field(default_factory=dict, hash=False)  # keyword arguments of its Network: a variant
     float64_limit: str = ""   # where the framework cannot hold float64: what is float32 inside it, and why
-    formulas: dict = field(default_factory=dict, hash=False)  # {option value, e.g. "bce": Formula}: declared
+    # {option value, e.g. "bce", or a training loop's option ("schedule", "clip-global", "clip-per-variable",
+    # "clip-value", "weight-decay-coupled", "weight-decay-decoupled", "l2"): Formula}: declared
+    formulas: dict = field(default_factory=dict, hash=False)
     probe: str = ""           # the module whose `step` exposes one step's quantities; "": the package's probe.py,
     #                           None: no step-local checks (the curves alone are compared)
     own: bool = False         # your own code (compare.own.contract): module is its file's path or its module name

@@ -26,6 +26,17 @@ LOSSES = ("half-sse", "mse", "bce")  # ½·Σ(y − ŷ)² (the blog's), mean of 
 # Each optimizer with the hyperparameters it reads; sgd (the blog's) reads none but the learning rate.
 OPTIMIZERS = {"sgd": (), "momentum": ("momentum",), "nesterov": ("momentum",), "rmsprop": ("rho", "epsilon"),
               "adam": ("beta1", "beta2", "epsilon")}
+# The training loop's options beyond the optimizer. Weight decay: λθ added to the gradient (coupled, torch's
+# weight_decay) or θ −= lr·λ·θ beside the step (decoupled: AdamW, Keras's weight_decay); an L2 penalty l·Σθ² added to
+# the loss. A learning-rate schedule, each with the parameters it reads, its factor of the rate at step t (the
+# optimizer steps taken before this one, or with --schedule-per epoch the epochs done):
+#   exponential γ^(t/k); step γ^⌊t/k⌋; cosine α + (1 − α)·½(1 + cos(π·min(t, k)/k)).
+# Gradient clipping: by norm (each variable's own, or all together: global) or by value.
+DECAYS = ("coupled", "decoupled")
+SCHEDULES = {"exponential": ("decay_rate", "decay_steps"), "step": ("decay_rate", "decay_steps"),
+             "cosine": ("decay_steps", "alpha")}
+SCHEDULE_PER = ("step", "epoch")
+CLIPS = ("global", "per-variable")
 
 
 # Bounds on what one run may ask for, checked before anything is allocated or started.
@@ -152,6 +163,17 @@ class Config:
     beta1: float = 0.9           # β₁ of adam
     beta2: float = 0.999         # β₂ of adam
     epsilon: float = 1e-8        # ε of rmsprop and adam
+    weight_decay: float = 0.0    # λ of weight decay: 0, none (the blog's)
+    decay: str = "coupled"       # coupled (λθ added to the gradient) or decoupled (θ −= lr·λ·θ beside the step)
+    l2: float = 0.0              # l of an L2 penalty, l·Σθ² added to the loss over every weight and bias
+    schedule: str = None         # the learning rate's schedule: None (constant, the blog's), exponential, step, cosine
+    schedule_per: str = "step"   # the schedule's clock: optimizer steps, or epochs
+    decay_rate: float = None     # γ of the exponential and step schedules
+    decay_steps: int = None      # k of every schedule: the steps (or epochs) it decays over
+    alpha: float = 0.0           # α of the cosine schedule: the rate it ends at, as a fraction of the first
+    clip_norm: float = None      # c: the gradient rescaled to norm at most c
+    clip: str = "global"         # the norm clipped: every gradient together (global), or each variable's own
+    clip_value: float = None     # c: each gradient's entries clipped to [−c, c]
     dtype: str = "float64"       # float64 agrees exactly; float32 is each framework's everyday precision
     out: str = "results"         # directory of results.json
     timeout: float = 600.0       # seconds one framework's worker may take
@@ -178,6 +200,7 @@ class Config:
             if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
                     or value < 0 or (bounded and value >= 1)):
                 raise ProblemError(f"{name} must be a number in {'[0, 1)' if bounded else '[0, ∞)'}, got {value!r}")
+        self._check_training_loop()
         rows = len(INPUTS)
         if self.batch_size is not None and (isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int)
                                             or not 1 <= self.batch_size <= rows):
@@ -221,6 +244,70 @@ class Config:
         if not self.frameworks:
             raise ProblemError("no framework to run")
 
+    def _check_training_loop(self):
+        """Weight decay, the L2 penalty, the schedule and clipping: each value in its range, each parameter with
+        the option that reads it."""
+        def number(name, low=0.0, low_open=False, high=None):
+            value = getattr(self, name)
+            if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                    or value < low or (low_open and value == low) or (high is not None and value > high)):
+                span = f"{'(' if low_open else '['}{low:g}, {'∞)' if high is None else f'{high:g}]'}"
+                raise ProblemError(f"{name.replace('_', ' ')} must be a number in {span}, got {value!r}")
+        number("weight_decay")
+        number("l2")
+        for name, value, choices in (("decay", self.decay, DECAYS), ("schedule per", self.schedule_per, SCHEDULE_PER),
+                                     ("clip", self.clip, CLIPS)):
+            if value not in choices:
+                raise ProblemError(f"unknown {name} '{value}' (choose from {', '.join(choices)})")
+        if self.schedule is not None and self.schedule not in SCHEDULES:
+            raise ProblemError(f"unknown schedule '{self.schedule}' (choose from {', '.join(SCHEDULES)})")
+        reads = SCHEDULES.get(self.schedule, ())
+        for name in ("decay_rate", "decay_steps", "alpha"):
+            given = getattr(self, name) != getattr(Config, name)
+            if given and name not in reads:
+                users = [s for s, names in SCHEDULES.items() if name in names]
+                raise ProblemError(f"{name.replace('_', ' ')} is read by the {' and '.join(users)} schedules, not by "
+                                   f"{'a constant rate' if self.schedule is None else f'the {self.schedule} schedule'}")
+            if name in reads and getattr(self, name) is None:
+                raise ProblemError(f"the {self.schedule} schedule needs its {name.replace('_', ' ')} "
+                                   f"(--{name.replace('_', '-')})")
+        if "decay_rate" in reads:
+            number("decay_rate", low_open=True, high=1.0)
+        if "decay_steps" in reads and (isinstance(self.decay_steps, bool) or not isinstance(self.decay_steps, int)
+                                       or self.decay_steps <= 0):
+            raise ProblemError(f"decay steps must be a positive integer, got {self.decay_steps!r}")
+        if "alpha" in reads:
+            number("alpha", high=1.0)
+        if self.schedule is None and self.schedule_per != "step":
+            raise ProblemError("schedule per epoch needs a schedule (--schedule)")
+        for name in ("clip_norm", "clip_value"):
+            if getattr(self, name) is not None:
+                number(name, low_open=True)
+        if self.clip_norm is not None and self.clip_value is not None:
+            raise ProblemError("clip by norm or by value, not both (Keras's optimizers take one of them)")
+        if self.clip != "global" and self.clip_norm is None:
+            raise ProblemError("clip per-variable needs a norm to clip to (--clip-norm)")
+        if self.decay != "coupled" and not self.weight_decay:
+            raise ProblemError("decay decoupled needs a weight decay λ > 0 (--weight-decay)")
+
+    @property
+    def training_loop(self):
+        """The training loop's options that differ from the blog's (constant rate, no decay, no clipping): the
+        Network keyword options that set them, each with the parameters it reads."""
+        out = {}
+        if self.weight_decay:
+            out.update(weight_decay=float(self.weight_decay), decay=self.decay)
+        if self.l2:
+            out["l2"] = float(self.l2)
+        if self.schedule is not None:
+            out.update(schedule=self.schedule, schedule_per=self.schedule_per,
+                       **{name: getattr(self, name) for name in SCHEDULES[self.schedule]})
+        if self.clip_norm is not None:
+            out.update(clip_norm=float(self.clip_norm), clip=self.clip)
+        if self.clip_value is not None:
+            out["clip_value"] = float(self.clip_value)
+        return out
+
     @property
     def sizes(self):
         """Layer widths, inputs first: [3, 4, 1] for the blog's network."""
@@ -234,7 +321,8 @@ class Config:
                   "optimizer": self.optimizer}
         chosen = {name: value for name, value in chosen.items() if value != getattr(Config, name)}
         batches = {} if self.batch_size in (None, len(INPUTS)) else {"batch_size": self.batch_size}
-        return {**chosen, **{name: float(getattr(self, name)) for name in OPTIMIZERS[self.optimizer]}, **batches}
+        return {**chosen, **{name: float(getattr(self, name)) for name in OPTIMIZERS[self.optimizer]}, **batches,
+                **self.training_loop}
 
     def orders(self):
         """With shuffle, each epoch's order of the rows, (epochs, rows), drawn once from the seed for every

@@ -61,6 +61,27 @@ def adam(g, state, h):  # m and v as RMSprop's v, each corrected for its start a
 
 OPTIMIZERS = {"sgd": sgd, "momentum": momentum, "nesterov": nesterov, "rmsprop": rmsprop, "adam": adam}
 
+# Each learning-rate schedule: the factor of the first rate at t, the steps (or epochs) done before this step.
+SCHEDULES = {
+    "exponential": lambda t, h: h["decay_rate"] ** (t / h["decay_steps"]),
+    "step": lambda t, h: h["decay_rate"] ** (t // h["decay_steps"]),
+    "cosine": lambda t, h: h["alpha"] + (1 - h["alpha"]) * 0.5 * (1 + np.cos(np.pi * min(t, h["decay_steps"])
+                                                                           / h["decay_steps"])),
+}
+
+
+def clip(grads, clip_norm=None, clip="global", clip_value=None):
+    """The gradients clipped: each entry to [−c, c] (clip_value), or rescaled to norm at most c (clip_norm), the norm
+    of all of them together (global) or of each on its own (per-variable)."""
+    if clip_value is not None:
+        return [np.clip(g, -clip_value, clip_value) for g in grads]
+    if clip_norm is None:
+        return grads
+    norms = [np.sqrt((g**2).sum()) for g in grads]
+    if clip == "global":
+        norms = [np.sqrt(sum(n**2 for n in norms))] * len(grads)
+    return [g if n <= clip_norm else g * (clip_norm / n) for g, n in zip(grads, norms, strict=True)]
+
 
 def forward(x, weights, activation="sigmoid", output_activation="sigmoid", biases=None):
     """Every layer's output, input first: [l0, l1, …, ŷ]."""
@@ -95,7 +116,9 @@ class Network:
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None):
+                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, weight_decay=0.0, decay="coupled", l2=0.0,
+                 schedule=None, schedule_per="step", decay_rate=None, decay_steps=None, alpha=0.0, clip_norm=None,
+                 clip="global", clip_value=None):
         self.dtype = np.dtype(dtype)
         self.weights = [np.array(w, dtype=self.dtype) for w in weights]  # copies: training updates them in place
         self.biases = None if biases is None else [np.array(b, dtype=self.dtype) for b in biases]
@@ -108,6 +131,13 @@ class Network:
         # Mini-batches of batch_size rows (None: all of them), in row order or, per epoch, in the order of the rows
         # that `orders` gives for it (one permutation per epoch, the same for every framework).
         self.batch_size, self.orders, self.epochs_done = batch_size, orders, 0
+        # The training loop's options: weight decay λ (coupled: λθ added to the gradient; decoupled: θ −= lr·λ·θ
+        # beside the step), an L2 penalty l·Σθ² in the loss, the rate's schedule and the gradients' clipping.
+        self.weight_decay, self.decay, self.l2 = self.dtype.type(weight_decay), decay, self.dtype.type(l2)
+        self.schedule, self.schedule_per = schedule, schedule_per
+        self.schedule_hyper = {"decay_rate": decay_rate, "decay_steps": decay_steps, "alpha": alpha}
+        self.clipping = {"clip_norm": clip_norm, "clip": clip, "clip_value": clip_value}
+        self.clock = {"step": 0, "epoch": 0}  # the optimizer steps and the epochs done: a schedule's t
 
     def fit(self, x, y, epochs):
         """Train for `epochs` epochs; each epoch's loss and mean |error| come from its steps' forward passes, before
@@ -127,6 +157,7 @@ class Network:
                     sum(n * s[k] for *s, n in steps) / len(x) for k in (0, 1))
                 step_loss += [s[0] for s in steps]
             self.epochs_done += 1
+            self.clock["epoch"] += 1
         return {"loss": loss, "mean_abs_error": mean_abs_error, "step_loss": np.array(step_loss)}
 
     def step(self, x, y):
@@ -136,10 +167,28 @@ class Network:
         loss, mean_abs_error = LOSSES[self.loss][0](y, y_hat), np.abs(y - y_hat).mean()
         grads, bias_grads = backward(layers, y, self.weights, self.activation, self.output_activation, self.loss,
                                      bias=self.biases is not None)
+        grads = grads + (bias_grads or [])
+        if self.l2:  # the penalty l·Σθ² is part of the loss, and 2lθ of its gradient
+            loss += self.l2 * sum((p**2).sum() for p in self.parameters)
+            grads = [g + 2 * self.l2 * p for g, p in zip(grads, self.parameters, strict=True)]
+        grads = clip(grads, **self.clipping)
+        if self.weight_decay and self.decay == "coupled":
+            grads = [g + self.weight_decay * p for g, p in zip(grads, self.parameters, strict=True)]
+        rate = self.rate()
         step = OPTIMIZERS[self.optimizer]
-        for p, grad, state in zip(self.parameters, grads + (bias_grads or []), self.states, strict=True):
-            p -= self.learning_rate * step(grad, state, self.hyper)
+        for p, grad, state in zip(self.parameters, grads, self.states, strict=True):
+            if self.weight_decay and self.decay == "decoupled":
+                p -= rate * (step(grad, state, self.hyper) + self.weight_decay * p)
+            else:
+                p -= rate * step(grad, state, self.hyper)
+        self.clock["step"] += 1
         return loss, mean_abs_error
+
+    def rate(self):
+        """The learning rate of the step about to be taken: the first one, times its schedule's factor."""
+        if self.schedule is None:
+            return self.learning_rate
+        return self.learning_rate * SCHEDULES[self.schedule](self.clock[self.schedule_per], self.schedule_hyper)
 
     def get_weights(self):
         return [w.copy() for w in self.weights]
@@ -159,7 +208,7 @@ class Network:
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
     NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, optimizer and its
-    hyperparameters)."""
+    hyperparameters, weight decay, the L2 penalty, the schedule, clipping)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}

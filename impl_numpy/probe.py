@@ -25,6 +25,8 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
         extra = {"t": optimizer_state["t"]} if net.optimizer == "adam" else {}
         net.states = [{name: np.array(value, dtype=net.dtype) for name, value in slots.items()} | extra
                       for slots in optimizer_state["slots"]]
+        steps = -(-len(x) // (net.batch_size or len(x)))  # per epoch
+        net.clock = {"step": optimizer_state["t"], "epoch": optimizer_state["t"] // steps}  # a schedule's t
     layers = module.forward(x.astype(net.dtype), net.weights, net.activation, net.output_activation, net.biases)
     gradients, bias_gradients = module.backward(layers, y.astype(net.dtype), net.weights, net.activation,
                                                 net.output_activation, net.loss, bias=net.biases is not None)

@@ -129,8 +129,10 @@ def test_help_states_every_default():
     assert proc.returncode == 0
     flags = ("--frameworks", "--dataset", "--hidden", "--activation", "--output-activation", "--loss", "--bias",
              "--seed", "--weights", "--epochs", "--learning-rate", "--batch-size", "--shuffle", "--optimizer",
-             "--momentum", "--rho", "--beta1", "--beta2", "--epsilon", "--dtype", "--timeout", "--threads",
-             "--repeats", "--timing-budget", "--timing-processes", "--jobs", "--out")
+             "--momentum", "--rho", "--beta1", "--beta2", "--epsilon", "--weight-decay", "--decay", "--l2",
+             "--schedule", "--schedule-per", "--decay-rate", "--decay-steps", "--alpha", "--clip-norm", "--clip",
+             "--clip-value", "--dtype", "--timeout", "--threads", "--repeats", "--timing-budget",
+             "--timing-processes", "--jobs", "--out")
     for flag in flags:
         assert flag in proc.stdout
     assert proc.stdout.count("(default:") == len(flags)

@@ -43,14 +43,15 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
 
     The optimizer's state is part of the state a step starts from: past the first epoch, both sides get the
     reference's (its momentum b, its averages m and v, its step count t) from the reference probe's
-    `optimizer_state`, and load it into their own optimizers.
+    `optimizer_state`, and load it into their own optimizers; under a schedule, t (the steps done, and from it the
+    epochs done) sets where the schedule stands, with any optimizer.
     """
     (impl, probe), (ref_impl, ref_probe) = framework, reference
     network = network or {}
     net = ref_impl.Network(weights, learning_rate, dtype, **network)
     done, replayed, probes = 0, [], []
     steps_per_epoch = -(-len(x) // (network.get("batch_size") or len(x)))
-    stateful = network.get("optimizer", "sgd") != "sgd"
+    stateful = network.get("optimizer", "sgd") != "sgd" or network.get("schedule") is not None  # t: the rate's too
     for epoch in at:
         if epoch - 1 > done:
             replayed.append(net.fit(x, y, epoch - 1 - done)["loss"])

@@ -71,7 +71,8 @@ def load(target):
 
 # What a file may declare of the network it implements (module-level NETWORK = {...}): Config's fields.
 DECLARABLE = ("hidden", "activation", "output_activation", "loss", "bias", "optimizer", "momentum", "rho", "beta1",
-              "beta2", "epsilon", "batch_size", "shuffle", "learning_rate")
+              "beta2", "epsilon", "batch_size", "shuffle", "learning_rate", "weight_decay", "decay", "l2", "schedule",
+              "schedule_per", "decay_rate", "decay_steps", "alpha", "clip_norm", "clip", "clip_value")
 # Each keyword option a run may hand your code, beside the flag that sets it and the NETWORK key that declares it.
 FLAGS = {"biases": ("--bias", "bias"), "orders": ("--shuffle", "shuffle"), "batch_size": ("--batch-size", "batch_size")}
 

@@ -218,12 +218,24 @@ def limits(names, registry, dtype):
     return {name: registry[name].float64_limit for name in names if registry[name].float64_limit}
 
 
+def formula_keys(config):
+    """The training loop's options of a run, as the keys a Framework's formulas declare them under: "schedule",
+    "clip-global" or "clip-per-variable", "clip-value", "weight-decay-coupled" or "-decoupled", "l2"."""
+    keys = ["schedule"] if config.schedule is not None else []
+    keys += [f"clip-{config.clip}"] if config.clip_norm is not None else []
+    keys += ["clip-value"] if config.clip_value is not None else []
+    keys += [f"weight-decay-{config.decay}"] if config.weight_decay else []
+    keys += ["l2"] if config.l2 else []
+    return keys
+
+
 def formulas(names, registry, config):
     """{framework: [its declared Formulas for this run's loss and optimizer, as JSON]} for the frameworks of a run
     that declare one that applies to it."""
     out = {}
     for name in names:
-        chosen = [registry[name].formulas.get(option) for option in (config.loss, config.optimizer)]
+        chosen = [registry[name].formulas.get(option) for option in (config.loss, config.optimizer,
+                                                                      *formula_keys(config))]
         chosen = [{"what": f.what, "margin": f.margin, "kind": f.kind} for f in chosen
                   if f is not None and (f.when is None or f.when(config))]
         if chosen:

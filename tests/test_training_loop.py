@@ -1,0 +1,151 @@
+"""The training loop's options (weight decay, the L2 penalty, schedules, clipping) in the reference, against a second
+reference written apart: torch's autograd for the gradient and each option's formula as the Config documents it,
+step by step. The frameworks are held to impl_numpy by the parity tests; this holds impl_numpy to the formulas."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+
+from compare.errors import ProblemError
+from compare.problem import Config, dataset
+from impl_numpy import network as numpy_network
+
+
+def schedule_factor(config, t):
+    k = config.decay_steps
+    if config.schedule == "exponential":
+        return config.decay_rate ** (t / k)
+    if config.schedule == "step":
+        return config.decay_rate ** math.floor(t / k)
+    return config.alpha + (1 - config.alpha) * (1 + math.cos(math.pi * min(t, k) / k)) / 2
+
+
+def independent(config):
+    """Per-epoch loss and the final parameters, from the formulas alone (sigmoid layers, half-sse or mse)."""
+    x, y = (torch.from_numpy(a) for a in dataset(config.dataset))
+    params = [torch.from_numpy(w).requires_grad_() for w in config.initial_weights()]
+    params += [torch.from_numpy(b).requires_grad_() for b in config.initial_biases() or []]
+    layers = len(config.sizes) - 1
+    slots = [{"b": torch.zeros_like(p), "m": torch.zeros_like(p), "v": torch.zeros_like(p)} for p in params]
+    orders, size, steps, losses = config.orders(), config.batch_size or len(x), 0, []
+    for epoch in range(config.epochs):
+        rows = torch.arange(len(x)) if orders is None else torch.from_numpy(orders[epoch])
+        total = 0.0
+        for start in range(0, len(x), size):
+            xb, yb = x[rows[start:start + size]], y[rows[start:start + size]]
+            a = xb
+            for i in range(layers):
+                a = torch.sigmoid(a @ params[i] + (params[layers + i] if config.bias else 0))
+            loss = 0.5 * ((yb - a) ** 2).sum() if config.loss == "half-sse" else ((yb - a) ** 2).mean()
+            loss = loss + config.l2 * sum((p**2).sum() for p in params)
+            total += loss.item() * len(xb)
+            grads = list(torch.autograd.grad(loss, params))
+            if config.clip_value is not None:
+                grads = [g.clamp(-config.clip_value, config.clip_value) for g in grads]
+            if config.clip_norm is not None:
+                if config.clip == "global":
+                    norm = math.sqrt(sum((g**2).sum().item() for g in grads))
+                    grads = [g * min(1.0, config.clip_norm / norm) for g in grads]
+                else:
+                    grads = [g * min(1.0, config.clip_norm / g.norm().item()) for g in grads]
+            with torch.no_grad():
+                if config.decay == "coupled":
+                    grads = [g + config.weight_decay * p for g, p in zip(grads, params, strict=True)]
+                clock = steps if config.schedule_per == "step" else epoch
+                rate = config.learning_rate * (1 if config.schedule is None else schedule_factor(config, clock))
+                steps += 1
+                for p, g, s in zip(params, grads, slots, strict=True):
+                    if config.optimizer == "sgd":
+                        update = g
+                    elif config.optimizer in ("momentum", "nesterov"):
+                        s["b"] = config.momentum * s["b"] + g
+                        update = s["b"] if config.optimizer == "momentum" else g + config.momentum * s["b"]
+                    else:  # adam
+                        s["m"] = config.beta1 * s["m"] + (1 - config.beta1) * g
+                        s["v"] = config.beta2 * s["v"] + (1 - config.beta2) * g**2
+                        m_hat, v_hat = s["m"] / (1 - config.beta1**steps), s["v"] / (1 - config.beta2**steps)
+                        update = m_hat / (v_hat.sqrt() + config.epsilon)
+                    decay = config.weight_decay * p if config.decay == "decoupled" else 0
+                    p -= rate * (update + decay)
+        losses.append(total / len(x))
+    return np.array(losses), [p.detach().numpy() for p in params]
+
+
+# Each option alone, then in a few combinations with momentum, Adam, mini-batches and biases: pairwise over the
+# options, not their product.
+CASES = {
+    "coupled": dict(weight_decay=0.05, learning_rate=0.5),
+    "decoupled": dict(weight_decay=0.05, decay="decoupled", learning_rate=0.5),
+    "l2": dict(l2=0.01),
+    "exponential": dict(schedule="exponential", decay_rate=0.5, decay_steps=20),
+    "step": dict(schedule="step", decay_rate=0.5, decay_steps=7),
+    "cosine": dict(schedule="cosine", decay_steps=30, alpha=0.1),
+    "clip-global": dict(clip_norm=0.05),
+    "clip-per-variable": dict(clip_norm=0.03, clip="per-variable"),
+    "clip-value": dict(clip_value=0.02),
+    "momentum-decoupled-cosine": dict(optimizer="momentum", weight_decay=0.1, decay="decoupled", schedule="cosine",
+                                      decay_steps=40, learning_rate=0.5),
+    "adam-coupled-clip": dict(optimizer="adam", weight_decay=0.01, clip_norm=0.05, learning_rate=0.05),
+    "adam-decoupled-exponential-bias": dict(optimizer="adam", weight_decay=0.1, decay="decoupled",
+                                            schedule="exponential", decay_rate=0.9, decay_steps=10,
+                                            learning_rate=0.05, bias=True),
+    "batches-step-per-epoch-l2": dict(batch_size=2, shuffle=True, schedule="step", decay_rate=0.5, decay_steps=10,
+                                      schedule_per="epoch", l2=0.005, learning_rate=0.5),
+    "batches-per-step-clip-bias": dict(batch_size=3, schedule="step", decay_rate=0.5, decay_steps=10,
+                                       clip_norm=0.02, clip="per-variable", bias=True, loss="mse"),
+    "nesterov-batches-clip-value-coupled": dict(optimizer="nesterov", momentum=0.5, batch_size=1, clip_value=0.01,
+                                                weight_decay=0.02, learning_rate=0.5, dataset="xor"),
+}
+
+
+@pytest.mark.parametrize("fields", CASES.values(), ids=CASES)
+def test_the_reference_follows_each_formula(fields):
+    config = Config(**fields)
+    x, y = dataset(config.dataset)
+    ran = numpy_network.train(x, y, config.initial_weights(), config.epochs, config.learning_rate, config.dtype,
+                              biases=config.initial_biases(), orders=config.orders(), **config.network)
+    losses, params = independent(config)
+    assert_allclose(ran["loss"], losses, rtol=0, atol=1e-12)
+    for got, want in zip(ran["weights"] + (ran["biases"] or []), params, strict=True):
+        assert_allclose(got, want, rtol=0, atol=1e-12)
+    # The option did something: the run differs from the blog's loop without it, beyond any rounding.
+    plain = {key: value for key, value in fields.items() if key in ("optimizer", "momentum", "batch_size", "shuffle",
+                                                                    "learning_rate", "bias", "loss", "dataset")}
+    base = Config(**plain)
+    without = numpy_network.train(x, y, base.initial_weights(), base.epochs, base.learning_rate, base.dtype,
+                                  biases=base.initial_biases(), orders=base.orders(), **base.network)
+    assert np.max(np.abs(without["loss"] - ran["loss"])) > 1e-6
+
+
+def test_clipping_clips():
+    """Where a norm is below c the gradients pass unchanged; above it, they come out at norm c exactly."""
+    grads = [np.array([[3.0, 4.0]]), np.array([0.0])]
+    assert numpy_network.clip(grads, clip_norm=10.0)[0] is grads[0]
+    clipped = numpy_network.clip(grads, clip_norm=1.0)
+    assert_allclose(np.sqrt(sum((g**2).sum() for g in clipped)), 1.0, rtol=1e-15)
+    per = numpy_network.clip([np.array([3.0, 4.0]), np.array([0.3, 0.4])], clip_norm=1.0, clip="per-variable")
+    assert_allclose([np.linalg.norm(g) for g in per], [1.0, 0.5], rtol=1e-15)
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(weight_decay=-0.1), "weight decay must be a number in [0, ∞)"),
+    (dict(l2=float("nan")), "l2 must be a number"),
+    (dict(clip_norm=-1.0), "clip norm must be a number in (0, ∞)"),
+    (dict(clip_value=0.0), "clip value must be a number in (0, ∞)"),
+    (dict(schedule="exponential", decay_steps=5), "the exponential schedule needs its decay rate (--decay-rate)"),
+    (dict(schedule="cosine"), "the cosine schedule needs its decay steps"),
+    (dict(decay_rate=0.5), "decay rate is read by the exponential and step schedules, not by a constant rate"),
+    (dict(schedule="step", decay_rate=1.5, decay_steps=2), "decay rate must be a number in (0, 1]"),
+    (dict(schedule="step", decay_rate=0.5, decay_steps=0), "decay steps must be a positive integer"),
+    (dict(schedule_per="epoch"), "schedule per epoch needs a schedule"),
+    (dict(clip_norm=1.0, clip_value=1.0), "clip by norm or by value, not both"),
+    (dict(clip="per-variable"), "clip per-variable needs a norm"),
+    (dict(decay="decoupled"), "decay decoupled needs a weight decay"),
+    (dict(schedule="linear", decay_steps=2), "unknown schedule 'linear'"),
+])
+def test_bad_training_loop_options_are_refused_in_one_line(fields, message):
+    with pytest.raises(ProblemError) as err:
+        Config(**fields)
+    assert message in str(err.value) and "\n" not in str(err.value)
