@@ -249,6 +249,64 @@ def optimizer_matrix():
     return keep("optimizer-matrix", runs)
 
 
+# The training loop's options (compare.problem): each alone, then in combinations with momentum, Adam, mini-batches,
+# biases and float32, pairwise rather than their product. The same cases hold impl_numpy to a second reference
+# (tests/test_training_loop.py); the tests run a sample of them in every framework (tests/test_parity.py).
+LOOP_CASES = {
+    "weight decay, coupled": dict(weight_decay=0.05, learning_rate=0.5),
+    "weight decay, decoupled": dict(weight_decay=0.05, decay="decoupled", learning_rate=0.5),
+    "L2 penalty": dict(l2=0.01),
+    "exponential schedule": dict(schedule="exponential", decay_rate=0.5, decay_steps=20),
+    "step schedule": dict(schedule="step", decay_rate=0.5, decay_steps=7),
+    "cosine schedule": dict(schedule="cosine", decay_steps=30, alpha=0.1),
+    "clip, global norm": dict(clip_norm=0.05),
+    "clip, each variable's norm": dict(clip_norm=0.03, clip="per-variable"),
+    "clip by value": dict(clip_value=0.02),
+    "momentum, decoupled decay, cosine": dict(optimizer="momentum", weight_decay=0.1, decay="decoupled",
+                                              schedule="cosine", decay_steps=40, learning_rate=0.5),
+    "adam, coupled decay, global clip": dict(optimizer="adam", epsilon=0.0, beta1=0.5, beta2=0.875,
+                                             weight_decay=0.01, clip_norm=0.05, learning_rate=0.05),
+    "adam, decoupled decay, exponential, biases": dict(optimizer="adam", epsilon=0.0, beta1=0.5, beta2=0.875,
+                                                       weight_decay=0.1, decay="decoupled", schedule="exponential",
+                                                       decay_rate=0.9, decay_steps=10, learning_rate=0.05,
+                                                       bias=True),
+    "batches of 2 shuffled, step schedule per epoch, L2": dict(batch_size=2, shuffle=True, schedule="step",
+                                                               decay_rate=0.5, decay_steps=10, schedule_per="epoch",
+                                                               l2=0.005, learning_rate=0.5),
+    "batches of 3, step schedule, each variable's clip, biases, mse": dict(
+        batch_size=3, schedule="step", decay_rate=0.5, decay_steps=10, clip_norm=0.02, clip="per-variable",
+        bias=True, loss="mse"),
+    "nesterov, batches of 1, clip by value, coupled decay, xor": dict(
+        optimizer="nesterov", momentum=0.5, batch_size=1, clip_value=0.01, weight_decay=0.02, learning_rate=0.5,
+        dataset="xor"),
+    "float32: cosine schedule, global clip, decoupled decay": dict(
+        dtype="float32", schedule="cosine", decay_steps=30, alpha=0.1, clip_norm=0.05, weight_decay=0.05,
+        decay="decoupled", learning_rate=0.5),
+}
+
+
+def flags(fields):
+    """The command line's flags for Config fields: {"clip_norm": 0.05, "bias": True} → --clip-norm 0.05 --bias."""
+    out = []
+    for name, value in fields.items():
+        out += [f"--{name.replace('_', '-')}"] + ([] if value is True else [str(value)])
+    return out
+
+
+def loop_matrix():
+    """Each training-loop case in the nine frameworks: its command's flags and each framework's verdict."""
+    others = [name for name in DEFAULT if name != REFERENCE]
+    runs = []
+    for title, fields in LOOP_CASES.items():
+        entries = compare_run([*flags(fields), "--repeats", "0", "--jobs", "2"])[2]["parity"]["frameworks"]
+        runs.append({"case": title, "flags": " ".join(flags(fields)),
+                     "cells": {name: entries[name]["verdict"] + ("†" if "formula" in entries[name] else "")
+                               for name in others},
+                     "formulas": {name: entries[name]["formula"] for name in others if "formula" in entries[name]}})
+        print(runs[-1]["case"], runs[-1]["cells"], file=sys.stderr)
+    return keep("loop-matrix", runs)
+
+
 def exercise_check():
     """The exercise solved, then each typical mistake (compare.own.exercise), checked by a real run: its rows."""
     from compare.own import exercise
@@ -418,7 +476,7 @@ def loops():
 RENDER = {  # the blocks rendered from data kept in docs/generated/data/
     "default-run": pages.run_table, "idioms": pages.run_table, "bench": pages.bench_tables,
     "numpy-baseline": pages.baseline_sentence, "cost": pages.cost_table, "drift": pages.drift_tables,
-    "optimizer-matrix": pages.optimizer_tables,
+    "optimizer-matrix": pages.optimizer_tables, "loop-matrix": pages.loop_matrix_tables,
     "companion": lambda counts: "\n".join(markdown.companion_table()) + "\n", "loops": pages.loop_table,
 }
 
@@ -454,7 +512,8 @@ def main():
               "cost": lambda: command_block("cost", ["cost", "--runs", "5"], "cost.json"),
               "bench": lambda: command_block("bench", ["bench", *BENCH_ARGS], "bench.json", "scaling.png"),
               "drift": drift, "regimes": regimes, "saturation": saturation, "optimizers": optimizers,
-              "optimizer-matrix": optimizer_matrix, "exercise": exercise_check, "own": own_cases,
+              "optimizer-matrix": optimizer_matrix, "loop-matrix": loop_matrix, "exercise": exercise_check,
+              "own": own_cases,
               "companion": lambda: keep("companion", companion_counts()), "loops": loops,
               "pitfalls": pitfalls_gallery, "numpy-baseline": numpy_baseline, "idioms": idioms,
               "notebooks": notebooks}

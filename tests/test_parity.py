@@ -4,6 +4,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from compare.check import parity, probes
+from compare.docsdata import LOOP_CASES
 from compare.frameworks import DEFAULT, FRAMEWORKS
 from compare.problem import Config, dataset, save_weights
 from compare.run import runner
@@ -163,6 +164,34 @@ OPTIMIZER_CASES = {
 def test_each_optimizer_agrees_or_differs_only_as_declared(run_config, fields):
     installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
     results = run_config(**fields, frameworks=installed)
+    agrees_or_differs_only_as_declared(results, fields, installed)
+    if fields.get("epsilon") == 0.0 or fields.get("momentum") == 0.875:
+        assert results["parity"]["frameworks"]["keras"]["verdict"] == "pass"  # lined up: Keras's built-in agrees
+    if fields.get("epsilon") == 0.0:
+        assert results["parity"]["frameworks"]["jax"]["verdict"] == "pass"  # lined up: optax's rmsprop, adam agree
+
+
+# The training loop's options in the nine frameworks: a sample of the site's loop matrix (compare.docsdata.LOOP_CASES,
+# all of them in `make docs-data`) that holds every option at least once: both decays, the L2 penalty, the three
+# schedules (per step and per epoch), the three clips, with momentum, Nesterov, Adam, mini-batches and biases.
+LOOP_SAMPLE = ["momentum, decoupled decay, cosine", "adam, coupled decay, global clip",
+               "adam, decoupled decay, exponential, biases", "batches of 2 shuffled, step schedule per epoch, L2",
+               "batches of 3, step schedule, each variable's clip, biases, mse",
+               "nesterov, batches of 1, clip by value, coupled decay, xor"]
+
+
+@pytest.mark.parametrize("title", LOOP_SAMPLE)
+def test_each_training_loop_option_agrees_or_differs_only_as_declared(run_config, title):
+    fields = LOOP_CASES[title]
+    installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
+    results = run_config(**fields, frameworks=installed)
+    agrees_or_differs_only_as_declared(results, fields, installed)
+    for name in ("torch", "tensorflow", "pytensor", "jax"):  # the reference's very formulas, or a declared one
+        assert results["parity"]["frameworks"][name]["verdict"] in ("pass", "limited"), name
+
+
+def agrees_or_differs_only_as_declared(results, fields, installed):
+    """Every framework passes, or is limited by its declared formula, which really shows; none FAILs."""
     config, dtype = Config(**fields), fields.get("dtype", "float64")
     declared = runner.formulas(installed, FRAMEWORKS, config)
     for name, entry in results["parity"]["frameworks"].items():
@@ -179,10 +208,6 @@ def test_each_optimizer_agrees_or_differs_only_as_declared(run_config, fields):
         else:  # float32 adaptive steps may amplify rounding: sensitive, within the reference's own band
             assert entry["verdict"] in (("pass", "sensitive") if dtype == "float32" else ("pass",)), (name, entry)
             assert entry["diagnosis"] is None
-    if fields.get("epsilon") == 0.0 or fields.get("momentum") == 0.875:
-        assert results["parity"]["frameworks"]["keras"]["verdict"] == "pass"  # lined up: Keras's built-in agrees
-    if fields.get("epsilon") == 0.0:
-        assert results["parity"]["frameworks"]["jax"]["verdict"] == "pass"  # lined up: optax's rmsprop, adam agree
     steps = -(-4 // fields.get("batch_size", 4))  # per epoch: the data's 4 rows in batches, the last maybe smaller
     for name, run in results["runs"].items():
         if "step_loss" in run:  # all but Keras's fit, whose History keeps only each epoch's mean

@@ -162,6 +162,27 @@ def optimizer_tables(runs):
     return "\n".join(out) + f"\n{sum(counts.values())} verdicts: {total}. †: limited by a declared formula.\n"
 
 
+def loop_matrix_tables(runs):
+    """Each training-loop case's verdicts: a table of the cases and the frameworks, its flags below, then the count
+    and every declared formula that limited a cell."""
+    names = list(runs[0]["cells"])
+    out = [pipe_table(["case", *names], [[run["case"], *(run["cells"][name] for name in names)] for run in runs]), ""]
+    out += ["The flags of each case, after `python -m compare run`:", ""]
+    out += [f"- {run['case']}: `{run['flags']}`" for run in runs]
+    counts = {}
+    for run in runs:
+        for found in run["cells"].values():
+            counts[found.rstrip("†")] = counts.get(found.rstrip("†"), 0) + 1
+    total = ", ".join(f"{n} {found}" for found, n in sorted(counts.items()))
+    out += ["", f"{sum(counts.values())} verdicts: {total}. †: limited by a declared formula:"]
+    seen = {}
+    for run in runs:
+        for name, formula in run["formulas"].items():
+            seen.setdefault(formula, []).append(f"{name} ({run['case']})")
+    out += ["", *(f"- {formula} — {'; '.join(where)}" for formula, where in seen.items())] if seen else []
+    return "\n".join(out) + "\n"
+
+
 def faster_slower(results):
     """Frameworks surely faster and surely slower per epoch than numpy (their interval wholly below or above 1)."""
     faster = {name: t for name, t in ratios(results).items() if (t.get("ratio_ci95") or [1, 1])[1] < 1}
