@@ -64,11 +64,13 @@ def first_divergent_epoch(reference, run, tol):
 
 
 def implied_rate(probe):
-    """The learning rate by which a probe's step implies the gradient it used, or None: only with plain SGD and one
-    step an epoch, where the step from the reference's state is exactly −learning_rate × that gradient, and only
-    where the framework's probe exposes no gradients of its own (a reader's train() without backward)."""
+    """The learning rate by which a probe's step implies the gradient it used, or None: only with plain SGD, none of
+    the training loop's options and one step an epoch, where the step from the reference's state is exactly
+    −learning_rate × that gradient, and only where the framework's probe exposes no gradients of its own (a reader's
+    train() without backward)."""
     framework = probe["framework"]
     if (probe.get("optimizer", "sgd") != "sgd" or probe.get("steps", 1) != 1 or probe.get("before") is None
+            or probe.get("training_loop")  # decay, a penalty, a schedule or a clip: the step is not −lr × ∇loss
             or framework.get("gradients") is not None or framework.get("weights") is None):
         return None
     return probe.get("learning_rate")

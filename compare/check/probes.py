@@ -12,6 +12,9 @@ import numpy as np
 # Epochs probed between the first and the last, evenly spaced, besides where the curves part. A bug present from
 # some epoch on is caught by the last; one that comes and goes, by the spread (README: "Step-local checks").
 SPREAD = 10
+# The training loop's options (compare.problem.Config.training_loop): where one is on, a step is more than
+# −learning_rate × the loss's gradient, and no gradient can be read back from it.
+LOOP = ("weight_decay", "l2", "schedule", "clip_norm", "clip_value")
 
 
 def epochs(total, *partings):
@@ -69,6 +72,7 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
         # The state the step starts from, and what it takes: where the framework's probe exposes no gradients, a
         # plain SGD step implies them (compare.check.parity.implied_rate).
         probes.append({"epoch": epoch, "steps": steps_per_epoch, "optimizer": network.get("optimizer", "sgd"),
+                       "training_loop": sorted(key for key in LOOP if key in network),
                        "learning_rate": float(learning_rate),
                        "before": plain({"weights": state, "biases": network.get("biases")}),
                        "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype, **at_epoch)),

@@ -387,7 +387,8 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
     cannot = [name for name, value in handed.items() if value is not None and not accepts(module.callee, name)]
     if cannot:
         optimizer = options.get("optimizer", "sgd")
-        what = " and ".join(HANDED[n].format(optimizer=optimizer, slots=SLOTS.get(optimizer, "")) for n in cannot)
+        slots = SLOTS.get(optimizer, "its step count t, where the schedule stands")
+        what = " and ".join(HANDED[n].format(optimizer=optimizer, slots=slots) for n in cannot)
         keywords = " and ".join(n + "=" for n in cannot)
         return {"layers": None, "loss": None, "gradients": None, "bias_gradients": None, "weights": None,
                 "biases": None, "skipped": f"{module.what} takes no {keywords.replace(' and ', ' or ')}, so {what} "
