@@ -104,6 +104,11 @@ BAD = [
     (["--threads", "100000"], "threads must be at most 1,024, got 100,000"),
     (["--out", "{text}/sub"], "cannot write to --out '{text}/sub'"),
     (["--bogus"], "unrecognized arguments: --bogus"),
+    (["--weight-decay", "-0.1"], "argument --weight-decay: must be a finite number ≥ 0, got '-0.1'"),
+    (["--clip-norm", "-1"], "argument --clip-norm: must be a finite number > 0, got '-1'"),
+    (["--schedule", "step", "--decay-steps", "5"], "the step schedule needs its decay rate (--decay-rate)"),
+    (["--decay-rate", "0.5"], "--decay-rate needs --schedule"),
+    (["--clip", "per-variable"], "--clip per-variable needs --clip-norm"),
 ]
 
 
