@@ -89,6 +89,58 @@ PYTENSOR_BCE = Formula("PyTensor's stabilizing rewrites replace log(sigmoid(z)) 
                        "pytensor/tensor/rewriting/math.py): the loss from the logits, where the reference takes the "
                        "logs of the rounded ŷ")
 
+
+# The training loop's options, where torch's built-ins differ from the reference (impl_numpy's Network.step).
+CLIPPING_ACTS = {}  # repr(config): clipping_acts(config), each run's answer once for all the frameworks that ask
+
+
+def clipping_acts(config):
+    """Whether a run's clip by norm rescales a gradient at some step: the reference trained with it and without it,
+    at the run's dtype, gives the same bits unless it does; and where it never does, every formula of it agrees."""
+    if repr(config) not in CLIPPING_ACTS:
+        CLIPPING_ACTS[repr(config)] = replayed_clipping_acts(config)
+    return CLIPPING_ACTS[repr(config)]
+
+
+def replayed_clipping_acts(config):
+    from compare.problem import dataset  # here, not above: compare.problem imports this module
+    from impl_numpy.network import train  # NumPy alone
+
+    x, y = dataset(config.dataset)
+    network = {**config.network, "biases": config.initial_biases(), "orders": config.orders()}
+    unclipped = {name: value for name, value in network.items() if name not in ("clip_norm", "clip")}
+    runs = [train(x, y, config.initial_weights(), config.epochs, config.learning_rate, config.dtype, **options)
+            for options in (network, unclipped)]
+    arrays = [[run["step_loss"], *run["weights"], *(run["biases"] or [])] for run in runs]
+    return not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(*arrays, strict=True))
+
+
+def torch_clip(scope):
+    return Formula(f"torch.nn.utils.clip_grad_norm_ ({scope}) rescales by c/(‖g‖ + 1e-6), clamped at 1, where the "
+                   f"reference takes c/‖g‖ (torch/nn/utils/clip_grad.py): each clipped gradient about 1e-6/‖g‖ of "
+                   f"itself shorter, apart at float64 wherever the clip acts (at float32 within its tolerance, unless "
+                   f"many clipped steps add up)", kind="optimizer",
+                   when=lambda c: c.dtype == "float64" and clipping_acts(c))
+
+
+def cosine_past_k(config):
+    """Whether a cosine schedule's clock passes k within the run (the last step's t, the steps or epochs before it,
+    beyond k), with α < 1 (α = 1 is a constant rate)."""
+    from compare.problem import INPUTS  # here, not above: compare.problem imports this module
+
+    if config.schedule != "cosine" or config.alpha >= 1:
+        return False
+    steps_per_epoch = 1 if config.schedule_per == "epoch" else -(-len(INPUTS) // (config.batch_size or len(INPUTS)))
+    return config.epochs * steps_per_epoch - 1 > config.decay_steps
+
+
+TORCH_COSINE = Formula("torch.optim.lr_scheduler.CosineAnnealingLR follows cos(π·t/T_max) past T_max = k: its rate "
+                       "rises again after t = k, back to lr at t = 2k (torch/optim/lr_scheduler.py), where the "
+                       "reference holds α·lr from t = k on: apart from the step at t = k + 1", kind="optimizer",
+                       when=cosine_past_k)
+TORCH_FORMULAS = {"bce": TORCH_BCE, "schedule": TORCH_COSINE, "clip-global": torch_clip("global"),
+                  "clip-per-variable": torch_clip("per variable: on each parameter alone")}
+
 # The optimizers, where Keras's built-ins differ from the textbook forms the reference (and torch.optim) write.
 KERAS_ADAM = ("keras.optimizers.Adam adds ε to √v, not to √v̂: w −= α·m/(√v + ε) with α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ), "
               "the Adam paper's ε̂ (keras/src/optimizers/adam.py; keras-team/keras#17391), where the reference takes "
@@ -115,7 +167,7 @@ FRAMEWORKS = {
     fw.name: fw
     for fw in [
         Framework("numpy", "impl_numpy", ("numpy",), "numpy", ("numpy",)),
-        Framework("torch", "impl_torch", ("torch",), "torch", ("torch",), formulas={"bce": TORCH_BCE}),
+        Framework("torch", "impl_torch", ("torch",), "torch", ("torch",), formulas=TORCH_FORMULAS),
         Framework("tensorflow", "impl_tensorflow", ("tensorflow",), "tensorflow", ("tensorflow",),
                   formulas={"bce": TENSORFLOW_BCE}),
         Framework("pytensor", "impl_pytensor", ("pytensor",), "pytensor", ("pytensor",),
@@ -142,7 +194,7 @@ FRAMEWORKS = {
                   env={"KERAS_BACKEND": "tensorflow"}, options={"jit_compile": True},
                   formulas=KERAS_TF_FORMULAS),
         Framework("torch-compile", "impl_torch", ("torch",), "torch", ("torch",), options={"compile": True},
-                  formulas={"bce": TORCH_BCE}),
+                  formulas=TORCH_FORMULAS),
         Framework("tensorflow-loop", "impl_tensorflow", ("tensorflow",), "tensorflow", ("tensorflow",),
                   options={"loop": True}, formulas={"bce": TENSORFLOW_BCE}),
         Framework("jax-scan", "impl_jax", ("jax", "optax"), "jax", ("jax", "jaxlib", "optax"),

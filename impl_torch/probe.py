@@ -3,6 +3,9 @@
 network.py is the lesson and does not change for the checker; this file only reads its quantities out. Every
 impl_* package has a probe.py with the same `step`.
 """
+import re
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -31,12 +34,25 @@ def load_optimizer_state(net, optimizer, optimizer_state):
     net.optimizer.load_state_dict(saved)  # casts each slot to its parameter's dtype
 
 
+def set_schedule(net, t, steps_per_epoch):
+    """net's scheduler put where it stands after t optimizer steps (t // steps_per_epoch epochs, per epoch): stepped
+    that many times, as fit steps it, so that a schedule torch computes recursively reaches the very rate fit's
+    would. Without optimizer steps between, torch warns that the first rate is skipped: it is not, here."""
+    if net.scheduler is None:
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=re.escape("Detected call of `lr_scheduler.step()` before"))
+        for _ in range(t if net.schedule_per == "step" else t // steps_per_epoch):
+            net.scheduler.step()
+
+
 def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **options):
     """One step of module.Network from `weights` (and its optimizer from `optimizer_state`, if given): each layer's
     output, the loss, each gradient, the new weights."""
     net = module.Network(weights, learning_rate, dtype, **options)
     if optimizer_state is not None:
         load_optimizer_state(net, options.get("optimizer", "sgd"), optimizer_state)
+        set_schedule(net, optimizer_state["t"], -(-len(x) // (options.get("batch_size") or len(x))))
     children = list(net.model)
     layers, out = [], torch.from_numpy(x).to(net.dtype)
     with torch.no_grad():
@@ -46,6 +62,7 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
                 layers.append(out.numpy().copy())
     # The whole batch's gradients, by the backward() that fit calls (for the blog's one step per epoch, the very
     # gradients that step uses): it leaves them in .grad, (out, in) like the weights; fit's zero_grad clears them.
+    # The loss's alone, as the reference's probe reports them: without the L2 penalty's 2lθ, before any clipping.
     net.optimizer.zero_grad()
     net.loss_fn(net.model(torch.from_numpy(x).to(net.dtype)), torch.from_numpy(y).to(net.dtype)).backward()
     linears = [child for child in children if isinstance(child, nn.Linear)]
