@@ -91,36 +91,11 @@ PYTENSOR_BCE = Formula("PyTensor's stabilizing rewrites replace log(sigmoid(z)) 
 
 
 # The training loop's options, where torch's built-ins differ from the reference (impl_numpy's Network.step).
-CLIPPING_ACTS = {}  # repr(config): clipping_acts(config), each run's answer once for all the frameworks that ask
-
-
-def clipping_acts(config):
-    """Whether a run's clip by norm rescales a gradient at some step: the reference trained with it and without it,
-    at the run's dtype, gives the same bits unless it does; and where it never does, every formula of it agrees."""
-    if repr(config) not in CLIPPING_ACTS:
-        CLIPPING_ACTS[repr(config)] = replayed_clipping_acts(config)
-    return CLIPPING_ACTS[repr(config)]
-
-
-def replayed_clipping_acts(config):
-    from compare.problem import dataset  # here, not above: compare.problem imports this module
-    from impl_numpy.network import train  # NumPy alone
-
-    x, y = dataset(config.dataset)
-    network = {**config.network, "biases": config.initial_biases(), "orders": config.orders()}
-    unclipped = {name: value for name, value in network.items() if name not in ("clip_norm", "clip")}
-    runs = [train(x, y, config.initial_weights(), config.epochs, config.learning_rate, config.dtype, **options)
-            for options in (network, unclipped)]
-    arrays = [[run["step_loss"], *run["weights"], *(run["biases"] or [])] for run in runs]
-    return not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(*arrays, strict=True))
-
-
 def torch_clip(scope):
     return Formula(f"torch.nn.utils.clip_grad_norm_ ({scope}) rescales by c/(‖g‖ + 1e-6), clamped at 1, where the "
                    f"reference takes c/‖g‖ (torch/nn/utils/clip_grad.py): each clipped gradient about 1e-6/‖g‖ of "
                    f"itself shorter, apart at float64 wherever the clip acts (at float32 within its tolerance, unless "
-                   f"many clipped steps add up)", kind="optimizer",
-                   when=lambda c: c.dtype == "float64" and clipping_acts(c))
+                   f"many clipped steps add up)", kind="optimizer")
 
 
 def cosine_past_k(config):
