@@ -1,0 +1,31 @@
+"""The blog's network, ported to PyTorch."""
+import torch
+from torch import nn
+
+NETWORK = {"clip_norm": 0.05, "clip": "global"}  # the gradients rescaled together to a norm of at most 0.05
+
+
+def train(x, y, weights, epochs, learning_rate, dtype):
+    layers = [m for w in weights for m in (nn.Linear(*w.shape, bias=False), nn.Sigmoid())]
+    model = nn.Sequential(*layers).to(getattr(torch, dtype))
+    with torch.no_grad():
+        for linear, w in zip(model[::2], weights, strict=True):
+            linear.weight.copy_(torch.from_numpy(w.T))  # torch keeps a weight as (out, in)
+    optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
+    loss_fn = nn.MSELoss(reduction="sum")
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+    losses, errors = [], []
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        y_hat = model(x)
+        loss = 0.5 * loss_fn(y_hat, y)
+        loss.backward()
+        norm = nn.utils.get_total_norm([p.grad for p in model.parameters()])
+        for p in model.parameters():  # × min(1, c/‖g‖), without clip_grad_norm_'s 1e-6
+            p.grad.mul_(torch.clamp(0.05 / norm, max=1.0))
+        optimizer.step()
+        losses.append(loss.item())
+        errors.append((y - y_hat).abs().mean().item())
+    with torch.no_grad():
+        return {"loss": losses, "mean_abs_error": errors, "predictions": model(x).numpy(),
+                "weights": [linear.weight.numpy().T for linear in model[::2]]}
