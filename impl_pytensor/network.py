@@ -67,6 +67,29 @@ def adam(g, state, h):  # step m̂/(√v̂ + ε)
 
 OPTIMIZERS = {"sgd": sgd, "momentum": momentum, "nesterov": nesterov, "rmsprop": rmsprop, "adam": adam}
 
+# Each learning-rate schedule: the factor of the first rate at t, the steps (or epochs) done before this step, a
+# shared variable; h holds the schedule's parameters as constants of the run's dtype, and π is made one too.
+SCHEDULES = {
+    "exponential": lambda t, h: h["decay_rate"] ** (t / h["decay_steps"]),
+    "step": lambda t, h: h["decay_rate"] ** pt.floor(t / h["decay_steps"]),
+    "cosine": lambda t, h: h["alpha"] + (1 - h["alpha"]) * 0.5 * (
+        1 + pt.cos(pt.constant(np.pi, dtype=t.dtype) * pt.minimum(t, h["decay_steps"]) / h["decay_steps"])),
+}
+
+
+def clipped(grads, clip_norm=None, clip="global", clip_value=None):
+    """The gradients clipped, symbolically: each entry to [−c, c] (clip_value), or rescaled to norm at most c
+    (clip_norm), the norm of all of them together (global) or of each on its own (per-variable)."""
+    if clip_value is not None:
+        return [pt.clip(g, -clip_value, clip_value) for g in grads]
+    if clip_norm is None:
+        return grads
+    if clip == "global":
+        norms = [pt.sqrt(sum(pt.sum(g**2) for g in grads))] * len(grads)
+    else:
+        norms = [pt.sqrt(pt.sum(g**2)) for g in grads]
+    return [pt.switch(norm > clip_norm, g * (clip_norm / norm), g) for g, norm in zip(grads, norms, strict=True)]
+
 
 class Network:
     """Dense layers trained by full-batch gradient descent: by default the blog's, sigmoid layers without biases
@@ -74,31 +97,49 @@ class Network:
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None):
+                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, weight_decay=0.0, decay="coupled", l2=0.0,
+                 schedule=None, schedule_per="step", decay_rate=None, decay_steps=None, alpha=0.0, clip_norm=None,
+                 clip="global", clip_value=None):
         self.dtype, self.activation, self.output_activation, self.loss = dtype, activation, output_activation, loss
-        self.optimizer = optimizer
+        self.optimizer, self.schedule_per = optimizer, schedule_per
         # Mini-batches of batch_size rows (None: all), in row order or each epoch's order from `orders`.
         self.batch_size, self.orders, self.epochs_done = batch_size, orders, 0
         self.weights = [pytensor.shared(np.asarray(w, dtype=dtype), name=f"w{i}") for i, w in enumerate(weights)]
         self.biases = None if biases is None else [pytensor.shared(np.asarray(b, dtype=dtype), name=f"b{i}")
                                                    for i, b in enumerate(biases)]
         self.variables = self.weights + (self.biases or [])
+        # The learning rate, the hyperparameters and the training loop's options as constants of the weights' dtype:
+        # a Python float would lift a float32 update to float64.
+        def constant(value):
+            return None if value is None else pt.constant(value, dtype=dtype)
+
+        learning_rate = constant(learning_rate)
+        hyper = {name: constant(value) for name, value in
+                 {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}.items()}
         x, y = pt.matrix("x", dtype=dtype), pt.matrix("y", dtype=dtype)
         loss, error = loss_fn(self.weights, x, y, activation, output_activation, loss, self.biases)
-        grads = pytensor.grad(loss, self.variables)
-        # The learning rate and the hyperparameters as constants of the weights' dtype: a Python float would lift a
-        # float32 update to float64.
-        learning_rate = pt.constant(learning_rate, dtype=dtype)
-        hyper = {name: pt.constant(value, dtype=dtype) for name, value in
-                 {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}.items()}
+        if l2:  # the penalty l·Σθ² is part of the cost, and pytensor.grad derives its 2lθ with the rest
+            loss += constant(l2) * sum(pt.sum(v**2) for v in self.variables)
+        # The gradients clipped (clip_value, or clip_norm over all of them or each: clip), then weight decay λθ added
+        # to them if it is coupled; decoupled, it joins each step below, from θ before the update.
+        grads = clipped(pytensor.grad(loss, self.variables), constant(clip_norm), clip, constant(clip_value))
+        if weight_decay and decay == "coupled":
+            grads = [g + constant(weight_decay) * w for g, w in zip(grads, self.variables, strict=True)]
         # The optimizer's state, shared variables that the train step updates: the steps taken t (for Adam's
-        # corrections), and per parameter its b, m and v.
+        # corrections and a schedule), and per parameter its b, m and v. The epochs done, a schedule's other t, are
+        # counted by fit.
         self.t = pytensor.shared(np.asarray(0, dtype=dtype), name="t")
+        self.clock = {"step": self.t, "epoch": pytensor.shared(np.asarray(0, dtype=dtype), name="epochs")}
         self.states = [{name: pytensor.shared(np.zeros_like(w.get_value()), name=f"{w.name}_{name}") for name in "bmv"}
                        for w in self.variables]
+        if schedule is not None:  # the rate at t, the steps or epochs done before this step
+            learning_rate = learning_rate * SCHEDULES[schedule](self.clock[schedule_per], {
+                "decay_rate": constant(decay_rate), "decay_steps": constant(decay_steps), "alpha": constant(alpha)})
         updates = [(self.t, self.t + 1)]
         for w, grad, state in zip(self.variables, grads, self.states, strict=True):
             step, state_updates = OPTIMIZERS[optimizer](grad, {**state, "t": self.t + 1}, hyper)
+            if weight_decay and decay == "decoupled":
+                step = step + constant(weight_decay) * w
             updates += [(w, w - learning_rate * step), *state_updates]
         self.train_step = pytensor.function([x, y], [loss, pt.mean(pt.abs(error))], updates=updates)
         self.forward = pytensor.function([x], forward(self.weights, x, activation, output_activation, self.biases))
@@ -121,6 +162,8 @@ class Network:
                 sum(n * s[k] for *s, n in steps) / len(x) for k in (0, 1))
             step_loss += [s[0] for s in steps]
             self.epochs_done += 1
+            if self.schedule_per == "epoch":  # a schedule's t, counted only where it is read
+                self.clock["epoch"].set_value(self.clock["epoch"].get_value() + 1)
         return {"loss": loss, "mean_abs_error": mean_abs_error, "step_loss": np.array(step_loss)}
 
     def get_weights(self):
@@ -140,7 +183,8 @@ class Network:
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
-    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss)."""
+    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, optimizer and its
+    hyperparameters, weight decay, the L2 penalty, the schedule, clipping)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}

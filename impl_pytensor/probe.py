@@ -41,12 +41,15 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
     for variable, value in zip(net.variables, [*weights, *(options.get("biases") or [])], strict=True):
         variable.set_value(np.asarray(value, dtype=dtype))
     net.t.set_value(np.asarray(0, dtype=dtype))
+    net.clock["epoch"].set_value(np.asarray(0, dtype=dtype))
     for state in net.states:
         for variable in state.values():
             variable.set_value(np.zeros_like(variable.get_value()))
     net.orders, net.epochs_done = options.get("orders"), 0
     if optimizer_state is not None:  # the reference's t and slots, into the network's own shared variables
         net.t.set_value(np.asarray(optimizer_state["t"], dtype=dtype))
+        steps = -(-len(x) // (net.batch_size or len(x)))  # per epoch
+        net.clock["epoch"].set_value(np.asarray(optimizer_state["t"] // steps, dtype=dtype))  # the epochs done
         for state, slots in zip(net.states, optimizer_state["slots"], strict=True):
             for name, value in slots.items():
                 state[name].set_value(np.asarray(value, dtype=dtype))

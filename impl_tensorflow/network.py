@@ -42,6 +42,27 @@ def adam(g, state, h):  # step m̂/(√v̂ + ε)
 
 OPTIMIZERS = {"sgd": sgd, "momentum": momentum, "nesterov": nesterov, "rmsprop": rmsprop, "adam": adam}
 
+# Each learning-rate schedule: the factor of the first rate at t, the steps (or epochs) done before this step, a
+# tensor read from a tf.Variable, so that tf.function traces the step once and not once per value of t.
+SCHEDULES = {
+    "exponential": lambda t, h: h["decay_rate"] ** (t / h["decay_steps"]),
+    "step": lambda t, h: h["decay_rate"] ** tf.floor(t / h["decay_steps"]),
+    "cosine": lambda t, h: h["alpha"] + (1 - h["alpha"]) * 0.5 * (1 + tf.cos(np.pi * tf.minimum(t, h["decay_steps"])
+                                                                           / h["decay_steps"])),
+}
+
+
+def clip(grads, clip_norm=None, clip="global", clip_value=None):
+    """The gradients clipped by TensorFlow's own ops: each entry to [−c, c] (clip_value), or rescaled to norm at most
+    c (clip_norm), the norm of all of them together (global) or of each on its own (per-variable)."""
+    if clip_value is not None:
+        return [tf.clip_by_value(g, -clip_value, clip_value) for g in grads]
+    if clip_norm is None:
+        return grads
+    if clip == "global":
+        return tf.clip_by_global_norm(grads, clip_norm)[0]  # (the clipped gradients, their norm before)
+    return [tf.clip_by_norm(g, clip_norm) for g in grads]
+
 
 def forward(weights, x, activation="sigmoid", output_activation="sigmoid", biases=None):
     for i, w in enumerate(weights):
@@ -62,7 +83,9 @@ class Network:
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, loop=False):
+                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, weight_decay=0.0, decay="coupled", l2=0.0,
+                 schedule=None, schedule_per="step", decay_rate=None, decay_steps=None, alpha=0.0, clip_norm=None,
+                 clip="global", clip_value=None, loop=False):
         self.dtype = tf.as_dtype(dtype)
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
         self.weights = [tf.Variable(w, dtype=self.dtype, name=f"w{i}") for i, w in enumerate(weights)]
@@ -72,23 +95,46 @@ class Network:
         self.learning_rate = tf.constant(learning_rate, dtype=self.dtype)
         self.optimizer = optimizer
         self.hyper = {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}
-        self.t = tf.Variable(0, dtype=self.dtype, name="t")  # steps taken, for Adam's corrections
+        self.t = tf.Variable(0, dtype=self.dtype, name="t")  # steps taken, for Adam's corrections and a schedule
         self.states = [{name: tf.Variable(tf.zeros_like(p), name=f"{p.name[:-2]}_{name}") for name in "bmv"}
                        | {"t": self.t} for p in self.variables]
         # Mini-batches of batch_size rows (None: all), in row order or each epoch's order from `orders`.
         self.batch_size, self.orders, self.epochs_done = batch_size, orders, 0
+        # The training loop's options: weight decay λ (coupled: λθ added to the gradient; decoupled: θ −= lr·λ·θ
+        # beside the step), an L2 penalty l·Σθ² in the loss, the rate's schedule and the gradients' clipping. A
+        # schedule's t is a tf.Variable, the steps taken or the epochs done: the traced step reads it at each call.
+        self.weight_decay, self.decay, self.l2 = weight_decay, decay, l2
+        self.schedule, self.schedule_per = schedule, schedule_per
+        self.schedule_hyper = {"decay_rate": decay_rate, "decay_steps": decay_steps, "alpha": alpha}
+        self.clipping = {"clip_norm": clip_norm, "clip": clip, "clip_value": clip_value}
+        self.clock = {"step": self.t, "epoch": tf.Variable(0, dtype=self.dtype, name="epochs")}
         self.loop = loop  # True: all of fit's epochs in one tf.function (train_epochs), the idiom for speed
 
     @tf.function
     def train_step(self, x, y):
-        """One epoch: the loss of the forward pass, its gradients from the tape, then w ← w − lr·step (for SGD,
-        the step is ∂loss/∂w)."""
+        """One step: the loss of the forward pass (with the L2 penalty, if any), its gradients from the tape,
+        clipped, then w ← w − lr·step (for SGD, the step is ∂loss/∂w), lr at its schedule's t."""
         with tf.GradientTape() as tape:
             loss, error = loss_fn(self.weights, x, y, self.activation, self.output_activation, self.loss, self.biases)
+            if self.l2:  # inside the tape: its gradient 2lθ comes with the loss's
+                loss += self.l2 * tf.add_n([tf.reduce_sum(tf.square(v)) for v in self.variables])
+        grads = clip(tape.gradient(loss, self.variables), **self.clipping)
+        if self.weight_decay and self.decay == "coupled":
+            grads = [g + self.weight_decay * w for g, w in zip(grads, self.variables, strict=True)]
+        rate = self.rate()  # read before t counts this step
         self.t.assign_add(1)
-        for w, grad, state in zip(self.variables, tape.gradient(loss, self.variables), self.states, strict=True):
-            w.assign_sub(self.learning_rate * OPTIMIZERS[self.optimizer](grad, state, self.hyper))
+        for w, grad, state in zip(self.variables, grads, self.states, strict=True):
+            step = OPTIMIZERS[self.optimizer](grad, state, self.hyper)
+            if self.weight_decay and self.decay == "decoupled":  # from w before its update, as the gradient
+                step = step + self.weight_decay * w
+            w.assign_sub(rate * step)
         return loss, tf.reduce_mean(tf.abs(error))
+
+    def rate(self):
+        """The learning rate of the step about to be taken: the first one, times its schedule's factor."""
+        if self.schedule is None:
+            return self.learning_rate
+        return self.learning_rate * SCHEDULES[self.schedule](self.clock[self.schedule_per], self.schedule_hyper)
 
     @tf.function(reduce_retracing=True)
     def train_epochs(self, x, y, orders):
@@ -114,6 +160,8 @@ class Network:
                 losses, errors = losses.write(epoch, batch_loss), errors.write(epoch, batch_error)
             else:
                 losses, errors = losses.write(epoch, total_loss / rows), errors.write(epoch, total_error / rows)
+            if self.schedule_per == "epoch":
+                self.clock["epoch"].assign_add(1)
         return losses.stack(), errors.stack(), step_losses.stack()
 
     def fit(self, x, y, epochs):
@@ -144,6 +192,8 @@ class Network:
                 sum(n * s[k] for *s, n in steps) / len(x) for k in (0, 1))
             step_loss += [s[0] for s in steps]
             self.epochs_done += 1
+            if self.schedule_per == "epoch":  # a schedule's t, counted only where it is read
+                self.clock["epoch"].assign_add(1)
         return {"loss": loss, "mean_abs_error": mean_abs_error, "step_loss": np.array(step_loss)}
 
     def get_weights(self):
@@ -164,7 +214,8 @@ class Network:
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
-    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss)."""
+    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, optimizer and its
+    hyperparameters, weight decay, the L2 penalty, the schedule, clipping)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}

@@ -31,12 +31,15 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
     for variable, value in zip(net.variables, [*weights, *(options.get("biases") or [])], strict=True):
         variable.assign(tf.constant(value, dtype=net.dtype))
     net.t.assign(0)
+    net.clock["epoch"].assign(0)
     for state in net.states:
         for variable in state.values():
             variable.assign(tf.zeros_like(variable))
     net.orders, net.epochs_done = options.get("orders"), 0
     if optimizer_state is not None:  # the reference's t and slots, into the network's own tf.Variables
         net.t.assign(optimizer_state["t"])
+        steps = -(-len(x) // (net.batch_size or len(x)))  # per epoch
+        net.clock["epoch"].assign(optimizer_state["t"] // steps)  # the epochs done
         for state, slots in zip(net.states, optimizer_state["slots"], strict=True):
             for name, value in slots.items():
                 state[name].assign(tf.constant(value, dtype=net.dtype))
