@@ -134,6 +134,34 @@ OPTAX_RMSPROP = Formula("optax.rmsprop adds ε inside the square root unless tol
                         "which impl_jax passes): w −= lr·g·rsqrt(v + ε) (scale_by_rms in optax/_src/transform.py; "
                         "google-deepmind/optax#532), where the reference, as torch.optim, takes w −= lr·g/(√v + ε): "
                         "apart when ε ≠ 0", kind="optimizer", when=lambda c: c.epsilon != 0)
+
+
+def optax_float32_rates(config):
+    """Whether optax.exponential_decay's float32 rate (OPTAX_SCHEDULE) parts from the reference's at some step of
+    the run: at float64, with the exponential or step schedule, where float32 rounds a rate the run takes, lr·γ^(t/k)
+    (computed here with NumPy's float32 as JAX computes it: t/k, γ^p, lr·γ^p; lr at t = 0), by more than the
+    tolerance shared among the run's steps. Below that, steps of size at most 1 move no weight by the tolerance: a
+    rate far below float32's range, which it rounds to 0, does not part the run."""
+    if config.dtype != "float64" or config.schedule not in ("exponential", "step"):
+        return False
+    steps = -(-4 // (config.batch_size or 4))  # per epoch: the data's 4 rows in batches (compare.problem.INPUTS)
+    t = np.arange(config.epochs * (steps if config.schedule_per == "step" else 1))  # the clock's values in the run
+    p32, p64 = t.astype(np.float32) / np.float32(config.decay_steps), t / config.decay_steps
+    if config.schedule == "step":
+        p32, p64 = np.floor(p32), np.floor(p64)
+    lr, gamma = config.learning_rate, config.decay_rate
+    rate32 = np.where(t == 0, np.float32(lr), np.float32(lr) * np.power(np.float32(gamma), p32))
+    return bool(np.any(np.abs(rate32.astype(np.float64) - lr * gamma**p64) > 1e-12 / (config.epochs * steps)))
+
+
+OPTAX_SCHEDULE = Formula("optax.exponential_decay (the step schedule is its staircase) computes the rate in float32: "
+                         "optax counts updates in int32 (scale_by_schedule in optax/_src/transform.py), and count / "
+                         "transition_steps, an int32 over an int, JAX makes float32 (_dtype_to_inexact in "
+                         "jax/_src/dtypes.py), so γ^(t/k) is taken in float32, γ and lr rounded to it "
+                         "(optax/schedules/_schedule.py), where the reference takes lr·γ^(t/k) in float64: apart at "
+                         "float64 unless float32 holds every rate of the run (lr = 1, γ = 0.5 as a step schedule)",
+                         kind="optimizer", when=optax_float32_rates)
+OPTAX_FORMULAS = {"rmsprop": OPTAX_RMSPROP, "schedule": OPTAX_SCHEDULE}
 KERAS_TF_FORMULAS = {"bce": KERAS_LOGITS_BCE, "adam": KERAS_TF_ADAM, "rmsprop": KERAS_RMSPROP,
                      "momentum": KERAS_TF_MOMENTUM, "nesterov": KERAS_TF_MOMENTUM}
 KERAS_OTHER_FORMULAS = {"bce": KERAS_CLIP_BCE, "adam": KERAS_ADAM_EPSILON, "rmsprop": KERAS_RMSPROP}
@@ -148,10 +176,10 @@ FRAMEWORKS = {
         Framework("pytensor", "impl_pytensor", ("pytensor",), "pytensor", ("pytensor",),
                   formulas={"bce": PYTENSOR_BCE}),
         Framework("jax", "impl_jax", ("jax", "optax"), "jax", ("jax", "jaxlib", "optax"),
-                  formulas={"rmsprop": OPTAX_RMSPROP}),
+                  formulas=OPTAX_FORMULAS),
         # Flax NNX, JAX's layers, model and optimizer objects, as Keras is TensorFlow's.
         Framework("flax", "impl_flax", ("flax", "jax", "optax"), "flax", ("flax", "jax", "optax"),
-                  formulas={"rmsprop": OPTAX_RMSPROP}),
+                  formulas=OPTAX_FORMULAS),
         # Keras 3 on each of its backends: the same impl_keras code, the engine chosen per worker process.
         Framework("keras", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
                   env={"KERAS_BACKEND": "tensorflow"}, formulas=KERAS_TF_FORMULAS),
@@ -173,7 +201,7 @@ FRAMEWORKS = {
         Framework("tensorflow-loop", "impl_tensorflow", ("tensorflow",), "tensorflow", ("tensorflow",),
                   options={"loop": True}, formulas={"bce": TENSORFLOW_BCE}),
         Framework("jax-scan", "impl_jax", ("jax", "optax"), "jax", ("jax", "jaxlib", "optax"),
-                  options={"scan": True}, formulas={"rmsprop": OPTAX_RMSPROP}),
+                  options={"scan": True}, formulas=OPTAX_FORMULAS),
     ]
 }
 # Every framework, installed or not (a missing one is reported with its install command); the variants are

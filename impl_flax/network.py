@@ -24,15 +24,66 @@ LOSSES = {  # over the batch; the means are over the rows (one output each)
 
 
 @cache
-def optax_optimizer(name, learning_rate, hyper):
-    """optax's own optimizer, every hyperparameter passed, none left to a default (hyper: (name, value) pairs)."""
-    h = dict(hyper)
-    if name in ("sgd", "momentum", "nesterov"):
-        return optax.sgd(learning_rate, momentum=None if name == "sgd" else h["momentum"], nesterov=name == "nesterov")
-    if name == "rmsprop":  # optax adds ε inside the root by default, √(v + ε), where torch adds it outside
-        return optax.rmsprop(learning_rate, decay=h["rho"], eps=h["epsilon"], initial_scale=0.0, eps_in_sqrt=True,
-                             centered=False, momentum=None, nesterov=False, bias_correction=False)
-    return optax.adam(learning_rate, b1=h["beta1"], b2=h["beta2"], eps=h["epsilon"], eps_root=0.0, nesterov=False)
+def schedule_of(learning_rate, schedule, decay_rate, decay_steps, alpha):
+    """optax's schedule of the rate: a function of the count it is given (the optimizer's updates, or the epochs)."""
+    if schedule == "cosine":  # lr·(α + (1 − α)·½(1 + cos(π·min(t, k)/k)))
+        return optax.cosine_decay_schedule(learning_rate, decay_steps=decay_steps, alpha=alpha)
+    # lr·γ^(t/k); the step schedule, lr·γ^⌊t/k⌋, is its staircase
+    return optax.exponential_decay(learning_rate, transition_steps=decay_steps, decay_rate=decay_rate,
+                                   staircase=schedule == "step")
+
+
+def clip_by_variable_norm(max_norm):
+    """Each gradient rescaled to norm at most max_norm by its own norm: optax's clip_by_global_norm takes the norm of
+    all of them together, and optax has no transformation for each one's own."""
+    return optax.stateless_with_tree_map(lambda g, _: g * jnp.minimum(1.0, max_norm / jnp.linalg.norm(g)))
+
+
+@cache
+def optax_optimizer(name, learning_rate, hyper, loop):
+    """optax's own optimizer, every hyperparameter passed, none left to a default (hyper: (name, value) pairs), and
+    the training loop's options (loop: (name, value) pairs, the Network's) as optax's transformations chained with
+    it."""
+    h, o = dict(hyper), dict(loop)
+
+    def optimizer(learning_rate):  # at a rate: a number, or a schedule of the update count
+        if o["weight_decay"] and o["decay"] == "decoupled":  # θ −= lr·λ·θ: λθ added after the scaling, times the rate
+            if name == "adam":
+                return optax.adamw(learning_rate, b1=h["beta1"], b2=h["beta2"], eps=h["epsilon"], eps_root=0.0,
+                                   weight_decay=o["weight_decay"], nesterov=False)
+            scaling = {"sgd": optax.identity(),  # the step optax.sgd and optax.rmsprop take before the rate
+                       "momentum": optax.trace(decay=h["momentum"], nesterov=False),
+                       "nesterov": optax.trace(decay=h["momentum"], nesterov=True),
+                       "rmsprop": optax.scale_by_rms(decay=h["rho"], eps=h["epsilon"], initial_scale=0.0,
+                                                     eps_in_sqrt=True, bias_correction=False)}[name]
+            return optax.chain(scaling, optax.add_decayed_weights(o["weight_decay"]),
+                               optax.scale_by_learning_rate(learning_rate))
+        if name in ("sgd", "momentum", "nesterov"):
+            return optax.sgd(learning_rate, momentum=None if name == "sgd" else h["momentum"],
+                             nesterov=name == "nesterov")
+        if name == "rmsprop":  # optax adds ε inside the root by default, √(v + ε), where torch adds it outside
+            return optax.rmsprop(learning_rate, decay=h["rho"], eps=h["epsilon"], initial_scale=0.0, eps_in_sqrt=True,
+                                 centered=False, momentum=None, nesterov=False, bias_correction=False)
+        return optax.adam(learning_rate, b1=h["beta1"], b2=h["beta2"], eps=h["epsilon"], eps_root=0.0, nesterov=False)
+
+    def transformation(learning_rate):  # the gradients clipped, then decayed (coupled), then the optimizer's
+        before = []
+        if o["clip_value"] is not None:  # each entry to [−c, c]
+            before.append(optax.clip(o["clip_value"]))
+        elif o["clip_norm"] is not None:  # g·min(1, c/‖g‖)
+            before.append(optax.clip_by_global_norm(o["clip_norm"]) if o["clip"] == "global"
+                          else clip_by_variable_norm(o["clip_norm"]))
+        if o["weight_decay"] and o["decay"] == "coupled":  # g + λθ, torch's weight_decay
+            before.append(optax.add_decayed_weights(o["weight_decay"]))
+        return optax.chain(*before, optimizer(learning_rate)) if before else optimizer(learning_rate)
+
+    if o["schedule"] is None:
+        return transformation(learning_rate)
+    if o["schedule_per"] == "epoch":
+        # The rate a hyperparameter in the optimizer's state, which the training loop sets at each epoch's start: a
+        # schedule of the update count would need the steps per epoch, which come with the data, after this.
+        return optax.inject_hyperparams(transformation)(learning_rate=learning_rate)
+    return transformation(schedule_of(learning_rate, o["schedule"], o["decay_rate"], o["decay_steps"], o["alpha"]))
 
 
 class MLP(nnx.Module):
@@ -54,13 +105,17 @@ class MLP(nnx.Module):
         return x
 
 
-@nnx.jit(static_argnames="loss")
-def train_step(model, optimizer, x, y, loss="half-sse"):
+@nnx.jit(static_argnames=("loss", "l2"))
+def train_step(model, optimizer, x, y, loss="half-sse", l2=0.0):
     """One step: the loss of the forward pass and its gradients in one call, then the optimizer's update of the
-    model's parameters, in place (for SGD, p ← p − lr·∂loss/∂p)."""
+    model's parameters, in place (for SGD, p ← p − lr·∂loss/∂p). l2 > 0: the loss with the L2 penalty l·Σθ² over
+    every weight and bias, differentiated with the rest."""
     def loss_fn(model):
         y_hat = model(x)
-        return LOSSES[loss](y, y_hat), y - y_hat
+        value = LOSSES[loss](y, y_hat)
+        if l2:
+            value = value + l2 * sum(jnp.sum(p**2) for p in jax.tree.leaves(nnx.state(model, nnx.Param)))
+        return value, y - y_hat
 
     (value, error), grads = nnx.value_and_grad(loss_fn, has_aux=True)(model)
     optimizer.update(model, grads)
@@ -73,14 +128,24 @@ class Network:
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None):
+                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, weight_decay=0.0, decay="coupled", l2=0.0,
+                 schedule=None, schedule_per="step", decay_rate=None, decay_steps=None, alpha=0.0, clip_norm=None,
+                 clip="global", clip_value=None):
         self.dtype = jnp.dtype(dtype)
         self.model = MLP(weights, biases, activation, output_activation, self.dtype)
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
+        self.l2 = float(l2)  # the L2 penalty l·Σθ², part of the loss
         self.optimizer_name = optimizer
         hyper = (("momentum", momentum), ("rho", rho), ("beta1", beta1), ("beta2", beta2), ("epsilon", epsilon))
-        self.optimizer = nnx.Optimizer(self.model, optax_optimizer(optimizer, float(learning_rate), hyper),
+        # The rest of the training loop goes to optax: weight decay (coupled: λθ added to the gradient; decoupled:
+        # θ −= lr·λ·θ beside the step), the rate's schedule (per optimizer update, or per epoch) and clipping.
+        loop = (("weight_decay", float(weight_decay)), ("decay", decay), ("schedule", schedule),
+                ("schedule_per", schedule_per), ("decay_rate", decay_rate), ("decay_steps", decay_steps),
+                ("alpha", alpha), ("clip_norm", clip_norm), ("clip", clip), ("clip_value", clip_value))
+        self.optimizer = nnx.Optimizer(self.model, optax_optimizer(optimizer, float(learning_rate), hyper, loop),
                                        wrt=nnx.Param)
+        self.epoch_schedule = None if schedule is None or schedule_per != "epoch" else schedule_of(
+            float(learning_rate), schedule, decay_rate, decay_steps, alpha)
         # Mini-batches of batch_size rows (None: all), in row order or each epoch's order from `orders`.
         self.batch_size, self.orders, self.epochs_done = batch_size, orders, 0
 
@@ -94,7 +159,11 @@ class Network:
         for epoch in range(epochs):
             rows = np.arange(len(x)) if self.orders is None else self.orders[self.epochs_done % len(self.orders)]
             batches = [(x, y)] if whole else [(x[b], y[b]) for b in (rows[i:i + size] for i in range(0, len(x), size))]
-            steps = [(*map(float, train_step(self.model, self.optimizer, xb, yb, self.loss)), len(xb))
+            if self.epoch_schedule is not None:  # the epoch's rate, from the updates done ÷ the steps per epoch
+                state = self.optimizer.opt_state  # optax.inject_hyperparams' state: the rate is a hyperparameter in it
+                rate = state.hyperparams["learning_rate"]
+                rate.value = jnp.asarray(self.epoch_schedule(state.count.value // len(batches)), rate.value.dtype)
+            steps = [(*map(float, train_step(self.model, self.optimizer, xb, yb, self.loss, self.l2)), len(xb))
                      for xb, yb in batches]
             loss[epoch], mean_abs_error[epoch] = steps[0][:2] if len(steps) == 1 else (
                 sum(n * s[k] for *s, n in steps) / len(x) for k in (0, 1))
@@ -120,7 +189,8 @@ class Network:
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
-    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss)."""
+    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, the optimizer and
+    its hyperparameters, weight decay, the L2 penalty, the schedule, clipping)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}

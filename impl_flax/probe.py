@@ -19,8 +19,10 @@ def key_of(entry):
 def load_optimizer_state(net, optimizer_state):
     """The reference's optimizer state (probe of impl_numpy: t, and per parameter its slots, weights then biases)
     into the nnx.Optimizer's optax state: each of its variables found by its path, [0].mu['layers'][1]['kernel'] for
-    w1's m."""
+    w1's m; and t, the updates done, into every count (Adam's, a schedule's, inject_hyperparams' for a schedule per
+    epoch, which sets the epoch's rate from it) and the nnx.Optimizer's own step."""
     depth = len(net.model.layers)
+    net.optimizer.step.value = jnp.asarray(optimizer_state["t"], dtype=net.optimizer.step.value.dtype)
     for path, variable in jax.tree_util.tree_leaves_with_path(net.optimizer.opt_state,
                                                                is_leaf=lambda x: isinstance(x, nnx.Variable)):
         keys = [key_of(entry) for entry in path]

@@ -20,20 +20,78 @@ LOSSES = {  # over the batch; the means are over the rows (one output each)
     "mse": lambda y, y_hat: jnp.mean((y - y_hat) ** 2),
     "bce": lambda y, y_hat: -jnp.mean(y * jnp.log(y_hat) + (1 - y) * jnp.log(1 - y_hat)),
 }
-NETWORK = ("activation", "output_activation", "loss")  # jit compiles once per choice of these (static arguments)
+NETWORK = ("activation", "output_activation", "loss", "l2")  # jit compiles once per choice of these (static arguments)
 
 
 @cache
-def optax_optimizer(name, learning_rate, hyper):
-    """optax's own optimizer, every hyperparameter passed, none left to a default (hyper: (name, value) pairs). One
-    object per choice, so that jit, which takes it as a static argument, compiles the step once for it."""
-    h = dict(hyper)
-    if name in ("sgd", "momentum", "nesterov"):
-        return optax.sgd(learning_rate, momentum=None if name == "sgd" else h["momentum"], nesterov=name == "nesterov")
-    if name == "rmsprop":  # optax adds ε inside the root by default, √(v + ε), where torch adds it outside
-        return optax.rmsprop(learning_rate, decay=h["rho"], eps=h["epsilon"], initial_scale=0.0, eps_in_sqrt=True,
-                             centered=False, momentum=None, nesterov=False, bias_correction=False)
-    return optax.adam(learning_rate, b1=h["beta1"], b2=h["beta2"], eps=h["epsilon"], eps_root=0.0, nesterov=False)
+def schedule_of(learning_rate, schedule, decay_rate, decay_steps, alpha):
+    """optax's schedule of the rate: a function of the count it is given (the optimizer's updates, or the epochs)."""
+    if schedule == "cosine":  # lr·(α + (1 − α)·½(1 + cos(π·min(t, k)/k)))
+        return optax.cosine_decay_schedule(learning_rate, decay_steps=decay_steps, alpha=alpha)
+    # lr·γ^(t/k); the step schedule, lr·γ^⌊t/k⌋, is its staircase
+    return optax.exponential_decay(learning_rate, transition_steps=decay_steps, decay_rate=decay_rate,
+                                   staircase=schedule == "step")
+
+
+def clip_by_variable_norm(max_norm):
+    """Each gradient rescaled to norm at most max_norm by its own norm: optax's clip_by_global_norm takes the norm of
+    all of them together, and optax has no transformation for each one's own."""
+    return optax.stateless_with_tree_map(lambda g, _: g * jnp.minimum(1.0, max_norm / jnp.linalg.norm(g)))
+
+
+@cache
+def optax_optimizer(name, learning_rate, hyper, loop):
+    """optax's own optimizer, every hyperparameter passed, none left to a default (hyper: (name, value) pairs), and
+    the training loop's options (loop: (name, value) pairs, the Network's) as optax's transformations chained with
+    it. One object per choice, so that jit, which takes it as a static argument, compiles the step once for it."""
+    h, o = dict(hyper), dict(loop)
+
+    def optimizer(learning_rate):  # at a rate: a number, or a schedule of the update count
+        if o["weight_decay"] and o["decay"] == "decoupled":  # θ −= lr·λ·θ: λθ added after the scaling, times the rate
+            if name == "adam":
+                return optax.adamw(learning_rate, b1=h["beta1"], b2=h["beta2"], eps=h["epsilon"], eps_root=0.0,
+                                   weight_decay=o["weight_decay"], nesterov=False)
+            scaling = {"sgd": optax.identity(),  # the step optax.sgd and optax.rmsprop take before the rate
+                       "momentum": optax.trace(decay=h["momentum"], nesterov=False),
+                       "nesterov": optax.trace(decay=h["momentum"], nesterov=True),
+                       "rmsprop": optax.scale_by_rms(decay=h["rho"], eps=h["epsilon"], initial_scale=0.0,
+                                                     eps_in_sqrt=True, bias_correction=False)}[name]
+            return optax.chain(scaling, optax.add_decayed_weights(o["weight_decay"]),
+                               optax.scale_by_learning_rate(learning_rate))
+        if name in ("sgd", "momentum", "nesterov"):
+            return optax.sgd(learning_rate, momentum=None if name == "sgd" else h["momentum"],
+                             nesterov=name == "nesterov")
+        if name == "rmsprop":  # optax adds ε inside the root by default, √(v + ε), where torch adds it outside
+            return optax.rmsprop(learning_rate, decay=h["rho"], eps=h["epsilon"], initial_scale=0.0, eps_in_sqrt=True,
+                                 centered=False, momentum=None, nesterov=False, bias_correction=False)
+        return optax.adam(learning_rate, b1=h["beta1"], b2=h["beta2"], eps=h["epsilon"], eps_root=0.0, nesterov=False)
+
+    def transformation(learning_rate):  # the gradients clipped, then decayed (coupled), then the optimizer's
+        before = []
+        if o["clip_value"] is not None:  # each entry to [−c, c]
+            before.append(optax.clip(o["clip_value"]))
+        elif o["clip_norm"] is not None:  # g·min(1, c/‖g‖)
+            before.append(optax.clip_by_global_norm(o["clip_norm"]) if o["clip"] == "global"
+                          else clip_by_variable_norm(o["clip_norm"]))
+        if o["weight_decay"] and o["decay"] == "coupled":  # g + λθ, torch's weight_decay
+            before.append(optax.add_decayed_weights(o["weight_decay"]))
+        return optax.chain(*before, optimizer(learning_rate)) if before else optimizer(learning_rate)
+
+    if o["schedule"] is None:
+        return transformation(learning_rate)
+    if o["schedule_per"] == "epoch":
+        # The rate a hyperparameter in the optimizer's state, which the training loop sets at each epoch's start: a
+        # schedule of the update count would need the steps per epoch, which come with the data, after this.
+        return optax.inject_hyperparams(transformation)(learning_rate=learning_rate)
+    return transformation(schedule_of(learning_rate, o["schedule"], o["decay_rate"], o["decay_steps"], o["alpha"]))
+
+
+def set_epoch_rate(opt_state, schedule, steps_per_epoch):
+    """A schedule per epoch: the rate of the epoch the optimizer has reached, its updates ÷ the steps per epoch, set
+    in its state (the learning_rate of optax.inject_hyperparams) before the epoch's first step."""
+    rate = opt_state.hyperparams["learning_rate"]
+    opt_state.hyperparams["learning_rate"] = jnp.asarray(schedule(opt_state.count // steps_per_epoch), rate.dtype)
+    return opt_state
 
 
 def forward(params, x, activation="sigmoid", output_activation="sigmoid"):
@@ -44,18 +102,23 @@ def forward(params, x, activation="sigmoid", output_activation="sigmoid"):
     return x
 
 
-def loss_fn(params, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse"):
-    """The loss, and the error y − ŷ beside it (value_and_grad's has_aux)."""
+def loss_fn(params, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse", l2=0.0):
+    """The loss, and the error y − ŷ beside it (value_and_grad's has_aux). l2 > 0: with the L2 penalty l·Σθ² over
+    every weight and bias, which jax.grad then differentiates with the rest."""
     y_hat = forward(params, x, activation, output_activation)
-    return LOSSES[loss](y, y_hat), y - y_hat
+    value = LOSSES[loss](y, y_hat)
+    if l2:
+        value = value + l2 * sum(jnp.sum(p**2) for p in jax.tree.leaves(params))
+    return value, y - y_hat
 
 
 @partial(jax.jit, static_argnames=(*NETWORK, "optimizer"))
-def train_step(params, opt_state, x, y, optimizer, activation="sigmoid", output_activation="sigmoid", loss="half-sse"):
-    """One epoch: the loss of the forward pass and its gradients in one call, then optax's update, applied
+def train_step(params, opt_state, x, y, optimizer, activation="sigmoid", output_activation="sigmoid", loss="half-sse",
+               l2=0.0):
+    """One step: the loss of the forward pass and its gradients in one call, then optax's update, applied
     (for SGD, p ← p − lr·∂loss/∂p). optimizer: an optax GradientTransformation (optax_optimizer), static."""
     (value, error), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y, activation, output_activation,
-                                                                      loss)
+                                                                      loss, l2)
     updates, opt_state = optimizer.update(grads, opt_state, params)
     return (optax.apply_updates(params, updates), opt_state), (value, jnp.mean(jnp.abs(error)))
 
@@ -65,12 +128,14 @@ def epoch_mean(steps, rows):
     return steps[0][0] if len(steps) == 1 else sum(n * value for value, n in steps) / rows
 
 
-@partial(jax.jit, static_argnames=("optimizer", "batch_size", "whole", *NETWORK))
-def train_epochs(params, opt_state, x, y, optimizer, orders, batch_size, whole, **network):
+@partial(jax.jit, static_argnames=("optimizer", "batch_size", "whole", "epoch_schedule", *NETWORK))
+def train_epochs(params, opt_state, x, y, optimizer, orders, batch_size, whole, epoch_schedule=None, **network):
     """One epoch per row of `orders` (each epoch's order of the rows) inside one compiled loop (lax.scan): no Python
     between epochs, the mini-batches of an epoch unrolled (whole: the blog's one step on every row, in order).
-    Compiled once per number of epochs."""
+    epoch_schedule: a schedule per epoch, its rate set at the start of each. Compiled once per number of epochs."""
     def epoch(carry, rows):
+        if epoch_schedule is not None:
+            carry = (carry[0], set_epoch_rate(carry[1], epoch_schedule, len(range(0, len(x), batch_size))))
         steps = []
         for i in range(0, len(x), batch_size):
             batch = rows[i:i + batch_size]
@@ -89,15 +154,26 @@ class Network:
 
     def __init__(self, weights, learning_rate, dtype, *, biases=None, activation="sigmoid",
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
-                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, scan=False):
+                 beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, weight_decay=0.0, decay="coupled", l2=0.0,
+                 schedule=None, schedule_per="step", decay_rate=None, decay_steps=None, alpha=0.0, clip_norm=None,
+                 clip="global", clip_value=None, scan=False):
         self.dtype = jnp.dtype(dtype)
         as_arrays = lambda arrays: [jnp.asarray(a, dtype=self.dtype) for a in arrays]  # noqa: E731
         self.params = (as_arrays(weights), None if biases is None else as_arrays(biases))
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
-        self.network = {"activation": activation, "output_activation": output_activation, "loss": loss}
+        # The L2 penalty l·Σθ² is part of the loss (l2 > 0), differentiated with it.
+        self.network = {"activation": activation, "output_activation": output_activation, "loss": loss,
+                        "l2": float(l2)}
         self.optimizer_name = optimizer
         hyper = (("momentum", momentum), ("rho", rho), ("beta1", beta1), ("beta2", beta2), ("epsilon", epsilon))
-        self.optimizer = optax_optimizer(optimizer, float(learning_rate), hyper)  # an optax GradientTransformation
+        # The rest of the training loop goes to optax: weight decay (coupled: λθ added to the gradient; decoupled:
+        # θ −= lr·λ·θ beside the step), the rate's schedule (per optimizer update, or per epoch) and clipping.
+        loop = (("weight_decay", float(weight_decay)), ("decay", decay), ("schedule", schedule),
+                ("schedule_per", schedule_per), ("decay_rate", decay_rate), ("decay_steps", decay_steps),
+                ("alpha", alpha), ("clip_norm", clip_norm), ("clip", clip), ("clip_value", clip_value))
+        self.optimizer = optax_optimizer(optimizer, float(learning_rate), hyper, loop)  # a GradientTransformation
+        self.epoch_schedule = None if schedule is None or schedule_per != "epoch" else schedule_of(
+            float(learning_rate), schedule, decay_rate, decay_steps, alpha)
         self.opt_state = self.optimizer.init(self.params)  # the optimizer's state: its averages, its step count
         self.scan = scan  # True: the epoch loop inside lax.scan, the idiom for speed
         # Mini-batches of batch_size rows (None: all), in row order or each epoch's order from `orders`.
@@ -114,12 +190,15 @@ class Network:
         self.epochs_done += epochs
         if self.scan:
             (self.params, self.opt_state), (loss, mean_abs_error, step_loss) = train_epochs(
-                self.params, self.opt_state, x, y, self.optimizer, orders, size, whole, **self.network)
+                self.params, self.opt_state, x, y, self.optimizer, orders, size, whole, self.epoch_schedule,
+                **self.network)
             as_numpy = lambda a: np.asarray(a, dtype=np.float64).ravel()  # noqa: E731
             return {"loss": as_numpy(loss), "mean_abs_error": as_numpy(mean_abs_error),
                     "step_loss": as_numpy(step_loss)}
         loss, mean_abs_error, step_loss = np.empty(epochs), np.empty(epochs), []
         for epoch, rows in enumerate(orders):
+            if self.epoch_schedule is not None:
+                self.opt_state = set_epoch_rate(self.opt_state, self.epoch_schedule, -(-len(x) // size))
             steps = []
             batches = [(x, y)] if whole else [(x[b], y[b]) for b in (rows[i:i + size] for i in range(0, len(x), size))]
             for xb, yb in batches:
@@ -149,7 +228,8 @@ class Network:
 
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
-    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss)."""
+    NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, the optimizer and
+    its hyperparameters, weight decay, the L2 penalty, the schedule, clipping)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
     return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}
