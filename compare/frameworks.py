@@ -101,12 +101,10 @@ def torch_clip(scope):
 def cosine_past_k(config):
     """Whether a cosine schedule's clock passes k within the run (the last step's t, the steps or epochs before it,
     beyond k), with α < 1 (α = 1 is a constant rate)."""
-    from compare.problem import INPUTS  # here, not above: compare.problem imports this module
-
     if config.schedule != "cosine" or config.alpha >= 1:
         return False
-    steps_per_epoch = 1 if config.schedule_per == "epoch" else -(-len(INPUTS) // (config.batch_size or len(INPUTS)))
-    return config.epochs * steps_per_epoch - 1 > config.decay_steps
+    steps = 1 if config.schedule_per == "epoch" else config.steps_per_epoch
+    return config.epochs * steps - 1 > config.decay_steps
 
 
 TORCH_COSINE = Formula("torch.optim.lr_scheduler.CosineAnnealingLR follows cos(π·t/T_max) past T_max = k: its rate "
@@ -144,7 +142,7 @@ def optax_float32_rates(config):
     rate far below float32's range, which it rounds to 0, does not part the run."""
     if config.dtype != "float64" or config.schedule not in ("exponential", "step"):
         return False
-    steps = -(-4 // (config.batch_size or 4))  # per epoch: the data's 4 rows in batches (compare.problem.INPUTS)
+    steps = config.steps_per_epoch
     t = np.arange(config.epochs * (steps if config.schedule_per == "step" else 1))  # the clock's values in the run
     p32, p64 = t.astype(np.float32) / np.float32(config.decay_steps), t / config.decay_steps
     if config.schedule == "step":

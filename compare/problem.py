@@ -309,6 +309,11 @@ class Config:
         return out
 
     @property
+    def steps_per_epoch(self):
+        """The optimizer steps of one epoch: the data's rows in batches, the last maybe smaller."""
+        return -(-len(INPUTS) // (self.batch_size or len(INPUTS)))
+
+    @property
     def sizes(self):
         """Layer widths, inputs first: [3, 4, 1] for the blog's network."""
         return [INPUTS.shape[1], *self.hidden, 1]
