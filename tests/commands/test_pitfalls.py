@@ -17,11 +17,13 @@ from compare.problem import Config
 
 GALLERY = pitfalls.gallery()
 PAGES = pitfalls.GALLERY.parent / "docs" / "pitfalls"  # the site's pages of the gallery, and its last run
+LOOP_FIELDS = {"weight_decay", "l2", "schedule", "clip_norm", "clip_value"}
 HINT = "add forward(x, weights) and backward(layers, y, weights) to compare them"
 # One pitfall of each framework the sample can afford, each pair some 6 to 8 s on two cores (PyTensor's numba compile
 # included); a raw TensorFlow pair costs more (each of its two workers imports TensorFlow), and Keras's, on the
 # TensorFlow backend, stands in for that import. The whole gallery runs for the site.
-SAMPLE = ("mse-is-a-mean", "relu-slope-at-zero", "keras-adam-defaults", "pytensor-maximum-slope-at-zero")
+SAMPLE = ("torch-scheduler-stepped-per-epoch", "relu-slope-at-zero", "keras-adam-defaults",
+          "pytensor-maximum-slope-at-zero")
 # Frameworks whose files load in another's process: Keras on its TensorFlow backend imports TensorFlow anyway.
 PROCESS = {"tensorflow": "keras"}
 
@@ -43,8 +45,10 @@ print("ok")
 """
 
 
-def test_the_gallery_holds_at_least_the_seventeen_pitfalls_each_a_handful_of_lines():
-    assert len(GALLERY) >= 17
+def test_the_gallery_holds_at_least_the_twenty_seven_pitfalls_each_a_handful_of_lines():
+    assert len(GALLERY) >= 27
+    loop = [p.name for p in GALLERY if set(p.options) & LOOP_FIELDS]
+    assert len(loop) >= 6, loop  # the training loop's options: weight decay, L2, schedules, clipping
     by_framework = Counter(p.framework for p in GALLERY)  # two at least for each framework written by hand
     assert all(by_framework[name] >= 2 for name in ("torch", "tensorflow", "pytensor", "jax", "keras")), by_framework
     for pitfall in GALLERY:
