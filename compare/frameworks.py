@@ -19,10 +19,11 @@ class Formula:
     A loss's shows where the outputs saturate: below `margin`, the reference's outputs' distance from 0 or 1,
     min(ŷ, 1 − ŷ); margin None: where log(ŷ) and log(1 − ŷ) amplify one ulp of ŷ beyond the tolerance (ulp/tol). An
     optimizer's shows in the update, and only in runs where `when(config)` holds (e.g. ε ≠ 0): elsewhere the
-    framework must agree exactly, and the tests prove it does."""
+    framework must agree exactly, and the tests prove it does. A penalty's (a term added to the loss: the L2
+    penalty) shows as an optimizer's does, or first in the loss, under the same `when`."""
     what: str
     margin: float | None = None
-    kind: str = "loss"  # "loss" or "optimizer"
+    kind: str = "loss"  # "loss", "optimizer" or "penalty"
     when: object = None  # optimizer: config -> whether the difference applies to this run
 
 
