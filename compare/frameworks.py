@@ -19,16 +19,22 @@ class Formula:
     A loss's shows where the outputs saturate: below `margin`, the reference's outputs' distance from 0 or 1,
     min(ŷ, 1 − ŷ); margin None: where log(ŷ) and log(1 − ŷ) amplify one ulp of ŷ beyond the tolerance (ulp/tol). An
     optimizer's shows in the update, and only in runs where `when(config)` holds (e.g. ε ≠ 0): elsewhere the
-    framework must agree exactly, and the tests prove it does."""
+    framework must agree exactly, and the tests prove it does. A penalty's (a term added to the loss: the L2
+    penalty) shows as an optimizer's does, or first in the loss, under the same `when`."""
     what: str
     margin: float | None = None
-    kind: str = "loss"  # "loss" or "optimizer"
+    kind: str = "loss"  # "loss", "optimizer" or "penalty"
     when: object = None  # optimizer: config -> whether the difference applies to this run
 
 
 def float32_holds(*values):
     """Whether float32 holds each value exactly (0.5 and 0.875 do, 0.9 and 0.999 do not)."""
     return all(float(np.float32(v)) == v for v in values)
+
+
+def cast_apart(config, *values):
+    """Whether a float64 run parts where a value is cast through float32 (a float32 run rounds it so itself)."""
+    return config.dtype == "float64" and not float32_holds(*values)
 
 
 @dataclass(frozen=True)
@@ -62,10 +68,11 @@ class Framework:
 
 
 # Keras 3 maps float64 to float32 in its type promotion (backend.result_type) on every backend but TensorFlow.
-KERAS_MEAN_LIMIT = ("means and tanh are computed in float32: on the JAX backend keras.ops.mean (the mean |error| "
-                    "metric; the mse and bce losses) computes in result_type(x, float32) and keras.ops.tanh in "
-                    "result_type(x, float), which Keras demotes from float64 to float32; with sigmoid or ReLU "
-                    "layers and the half-sse loss, the loss, weights and predictions stay float64")
+KERAS_MEAN_LIMIT = ("means, tanh and cos are computed in float32: on the JAX backend keras.ops.mean (the mean "
+                    "|error| metric; the mse and bce losses) computes in result_type(x, float32), and keras.ops.tanh "
+                    "and keras.ops.cos (CosineDecay, the cosine schedule) in result_type(x, float), which Keras "
+                    "demotes from float64 to float32; with sigmoid or ReLU layers, the half-sse loss and no cosine "
+                    "schedule, the loss, weights and predictions stay float64")
 KERAS_MATMUL_LIMIT = ("Dense layers compute in float32: keras.ops.matmul on the torch backend casts a float64 × "
                       "float64 product to result_type, which Keras demotes to float32 (keras-team/keras#23704)")
 
@@ -160,9 +167,44 @@ OPTAX_SCHEDULE = Formula("optax.exponential_decay (the step schedule is its stai
                          "float64 unless float32 holds every rate of the run (lr = 1, γ = 0.5 as a step schedule)",
                          kind="optimizer", when=optax_float32_rates)
 OPTAX_FORMULAS = {"rmsprop": OPTAX_RMSPROP, "schedule": OPTAX_SCHEDULE}
+
+# The training loop's options, where Keras's built-ins differ from the reference's forms.
+KERAS_MOMENTUM_RATE = ("keras.optimizers.SGD keeps the rate inside its momentum buffer, m = μm − lr_t·g, w += m "
+                       "(keras/src/optimizers/sgd.py), where the reference, as torch.optim and optax, keeps it "
+                       "outside, b = μb + g, w −= lr_t·b: the same at a constant rate, apart once the schedule changes "
+                       "the rate (momentum, nesterov)")
+KERAS_TF_DECAY_RATE = ("on TensorFlow, ExponentialDecay casts γ with ops.cast(decay_rate, dtype), a float32 tensor "
+                       "first for a Python float (keras/src/optimizers/schedules/learning_rate_schedule.py): apart "
+                       "unless float32 holds γ (0.5 does, 0.9 does not)")
+KERAS_COUPLED = ("keras.optimizers decay the weights decoupled only, w −= lr·λ·w beside the optimizer's step "
+                 "(_apply_weight_decay in keras/src/optimizers/base_optimizer.py): the coupled form for SGD without "
+                 "momentum; with momentum, nesterov, rmsprop and adam, what Keras users write for it, "
+                 "kernel_regularizer and bias_regularizer L2(λ/2), adds the reference's λw to the gradient, but its "
+                 "penalty λ/2·Σw² to the reported loss, where the reference's has none, and before clipping, where "
+                 "the reference clips first (keras/src/regularizers/regularizers.py)")
+KERAS_TF_WEIGHT_DECAY = ("on TensorFlow, _apply_weight_decay casts λ with tf.cast(weight_decay, dtype), a float32 "
+                         "tensor first for a Python float (keras/src/backend/tensorflow/optimizer.py): apart unless "
+                         "float32 holds λ")
+KERAS_SCHEDULE = Formula(KERAS_MOMENTUM_RATE, kind="optimizer", when=lambda c: c.optimizer in ("momentum", "nesterov"))
+KERAS_TF_SCHEDULE = Formula(
+    f"{KERAS_MOMENTUM_RATE}; and {KERAS_TF_DECAY_RATE}", kind="optimizer",
+    when=lambda c: c.optimizer in ("momentum", "nesterov") or (c.schedule in ("exponential", "step")
+                                                              and cast_apart(c, c.decay_rate)))
+KERAS_WEIGHT_DECAY_COUPLED = Formula(KERAS_COUPLED, kind="penalty", when=lambda c: c.optimizer != "sgd")
+KERAS_TF_WEIGHT_DECAY_COUPLED = Formula(f"{KERAS_COUPLED}; and {KERAS_TF_WEIGHT_DECAY}", kind="penalty",
+                                        when=lambda c: c.optimizer != "sgd" or cast_apart(c, c.weight_decay))
+KERAS_TF_WEIGHT_DECAY_DECOUPLED = Formula(KERAS_TF_WEIGHT_DECAY, kind="optimizer",
+                                          when=lambda c: cast_apart(c, c.weight_decay))
+KERAS_TF_L2 = Formula("on TensorFlow, keras.regularizers.L2 casts l with ops.cast(l2, dtype), a float32 tensor first "
+                      "for the Python float it keeps (L2 stores float(l): keras/src/regularizers/regularizers.py): the "
+                      "penalty l·Σθ² in the loss and its gradient 2lθ apart unless float32 holds l", kind="penalty",
+                      when=lambda c: cast_apart(c, c.l2))
 KERAS_TF_FORMULAS = {"bce": KERAS_LOGITS_BCE, "adam": KERAS_TF_ADAM, "rmsprop": KERAS_RMSPROP,
-                     "momentum": KERAS_TF_MOMENTUM, "nesterov": KERAS_TF_MOMENTUM}
-KERAS_OTHER_FORMULAS = {"bce": KERAS_CLIP_BCE, "adam": KERAS_ADAM_EPSILON, "rmsprop": KERAS_RMSPROP}
+                     "momentum": KERAS_TF_MOMENTUM, "nesterov": KERAS_TF_MOMENTUM, "schedule": KERAS_TF_SCHEDULE,
+                     "weight-decay-coupled": KERAS_TF_WEIGHT_DECAY_COUPLED,
+                     "weight-decay-decoupled": KERAS_TF_WEIGHT_DECAY_DECOUPLED, "l2": KERAS_TF_L2}
+KERAS_OTHER_FORMULAS = {"bce": KERAS_CLIP_BCE, "adam": KERAS_ADAM_EPSILON, "rmsprop": KERAS_RMSPROP,
+                        "schedule": KERAS_SCHEDULE, "weight-decay-coupled": KERAS_WEIGHT_DECAY_COUPLED}
 
 FRAMEWORKS = {
     fw.name: fw

@@ -36,20 +36,33 @@ SLOTS = {"sgd": {}, "momentum": {"b": "momentums"}, "nesterov": {"b": "momentums
          "adam": {"m": "_momentums", "v": "_velocities"}}
 
 
-def load_optimizer_state(net, optimizer, learning_rate, optimizer_state):
+def rate(net, learning_rate, step, steps):
+    """The learning rate of optimizer step `step` (counted from 0) under net's schedule; steps: per epoch."""
+    if net.schedule is None:
+        return learning_rate
+    return float(net.schedule(step if net.schedule_per == "step" else step // steps))
+
+
+def load_optimizer_state(net, optimizer, learning_rate, optimizer_state, steps):
     """The reference's optimizer state (probe of impl_numpy: t, and per parameter its slots) into the compiled
-    keras.optimizers optimizer, built over the model's variables as fit would build it (compiled, below). Keras's
-    SGD keeps m = −lr·b where the textbook keeps b (its step is w += m after m = μm − lr·g)."""
+    keras.optimizers optimizer, built over the model's variables as fit would build it (compiled, below), and its
+    schedule at step t (steps: per epoch). Keras's SGD keeps m = −lr·b where the textbook keeps b (its step is
+    w += m after m = μm − lr·g): m is the last step's move, −lr·b at that step's rate."""
     opt, variables = net.model.optimizer, net.model.trainable_variables
-    n = len(net.get_weights())
+    n, t = len(net.get_weights()), optimizer_state["t"]
     # The reference's order is the weights, then the biases; Keras's, each layer's kernel then its bias.
     order = [2 * i for i in range(n)] + [2 * i + 1 for i in range(n)] if net.bias else list(range(n))
     slots = {name: getattr(opt, attribute) for name, attribute in SLOTS[optimizer].items()}
+    last = rate(net, learning_rate, max(t - 1, 0), steps)
     for k, reference in zip(order, optimizer_state["slots"], strict=True):
         for name, value in reference.items():
-            value = -learning_rate * value if name == "b" else value
+            value = -last * value if name == "b" else value
             slots[name][k].assign(np.asarray(value, dtype=variables[k].dtype))
-    opt.iterations.assign(optimizer_state["t"])
+    opt.iterations.assign(t)  # a schedule per step reads it
+    if net.callbacks:  # per epoch, fit's epochs count from the epochs done, each epoch's order still the first given
+        net.epochs_done = t // steps
+        if net.orders is not None:
+            net.orders = np.roll(net.orders, net.epochs_done, axis=0)
 
 
 # Each network built and compiled once per run, its weights and optimizer set afresh at every step: a new Model's
@@ -95,7 +108,7 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
     optimizer = options.get("optimizer", "sgd")
     reset(net, weights, optimizer, options)
     if optimizer_state is not None:
-        load_optimizer_state(net, optimizer, learning_rate, optimizer_state)
+        load_optimizer_state(net, optimizer, learning_rate, optimizer_state, -(-len(x) // (net.batch_size or len(x))))
     model = net.model
     layers = [keras.ops.convert_to_numpy(out) for out in every_layer(x)]  # the model's own layers
     grads = [keras.ops.convert_to_numpy(g) for g in gradients(model, keras.ops.convert_to_tensor(x, dtype),

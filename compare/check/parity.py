@@ -492,14 +492,16 @@ def declared(entry, probes, diagnosis, formulas, ulp, tol):
     loss's where the outputs saturate (see saturation); an optimizer's, which applies to this run, where the first
     quantity that differs is an update (each probe starts from the reference's optimizer state as well as its
     weights, so a difference in what the optimizer carries shows in the step it happens in), or where every step
-    agrees within the tolerance and only their sum parts (ε̂ at float32: each step's share is below 1e-5)."""
+    agrees within the tolerance and only their sum parts (ε̂ at float32: each step's share is below 1e-5); a
+    penalty's (a term the loss adds, the L2 penalty) as an optimizer's, or where the loss differs first."""
     for formula in formulas or []:
         if formula["kind"] == "loss":
             margin = saturation(probes, diagnosis, formula, ulp, tol)
             if margin is not None:
                 entry.update(verdict="limited", formula=formula["what"], saturation=margin)
                 return True
-        elif diagnosis is None or diagnosis["quantity"] == "update":
+        elif diagnosis is None or diagnosis["quantity"] == "update" or (formula["kind"] == "penalty"
+                                                                         and diagnosis["quantity"] == "loss"):
             entry.update(verdict="limited", formula=formula["what"])
             return True
     return False

@@ -293,6 +293,7 @@ def test_a_declared_loss_formula_explains_a_difference_only_where_the_outputs_sa
 
 
 EPSILON_HAT = {"what": "ε̂", "margin": None, "kind": "optimizer"}
+L2_CAST = {"what": "l cast through float32", "margin": None, "kind": "penalty"}
 
 
 @pytest.mark.parametrize("changes, formulas, verdict", [
@@ -301,6 +302,11 @@ EPSILON_HAT = {"what": "ε̂", "margin": None, "kind": "optimizer"}
     ({"gradients": (1, 1e-6)}, [EPSILON_HAT], "FAIL"),                    # a gradient: not the optimizer's doing
     ({"weights": (0, 1e-6)}, [], "FAIL"),                                 # nothing declared (or it does not apply)
     ({"weights": (0, 1e-6)}, [CLIP, EPSILON_HAT], "limited"),             # the loss's does not explain it; this does
+    ({"loss": (None, 1e-6)}, [EPSILON_HAT], "FAIL"),                      # the loss: not the optimizer's doing
+    ({"loss": (None, 1e-6)}, [L2_CAST], "limited"),                       # the loss: a penalty's (L2) may differ first
+    ({"weights": (0, 1e-6)}, [L2_CAST], "limited"),                       # and so may its gradient, in the update
+    ({"gradients": (1, 1e-6)}, [L2_CAST], "FAIL"),                        # the loss's own gradient: not the penalty's
+    ({"layers": (0, 1e-6)}, [L2_CAST], "FAIL"),                           # the forward pass: not the penalty's
 ])
 def test_a_declared_optimizer_formula_explains_only_an_update_that_differs(changes, formulas, verdict):
     entry = parity.check({"numpy": fake_run(), "a": formula_case(changes, 0.5)}, "float64",
