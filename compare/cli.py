@@ -170,14 +170,14 @@ def build_parser():
     loop.add_argument("--alpha", type=non_negative_float, default=None, metavar="α",
                       help="α of the cosine schedule, the fraction of the rate it ends at (default: 0)")
     loop.add_argument("--clip-norm", type=positive_float, default=None, metavar="c",
-                      help="the gradient rescaled to norm at most c (torch's clip_grad_norm_, Keras's "
-                           "global_clipnorm, optax's clip_by_global_norm) (default: none)")
+                      help="the gradient rescaled to norm at most c (Keras's global_clipnorm, tf.clip_by_global_norm, "
+                           "optax's clip_by_global_norm) (default: none)")
     loop.add_argument("--clip", choices=CLIPS, default=None,
                       help="the norm --clip-norm clips: all gradients together, or each variable's own (Keras's "
                            "clipnorm) (default: global)")
     loop.add_argument("--clip-value", type=positive_float, default=None, metavar="c",
-                      help="each gradient's entries clipped to [−c, c] (clip_grad_value_, Keras's clipvalue) (default: "
-                           "none)")
+                      help="each gradient's entries clipped to [−c, c] (Keras's clipvalue, tf.clip_by_value, optax's "
+                           "clip) (default: none)")
     run.add_argument("--dtype", choices=DTYPES, default=DEFAULT.dtype,
                      help=f"float64 agrees exactly, float32 within a looser tolerance (default: {DEFAULT.dtype})")
     run.add_argument("--timeout", type=positive_float, default=DEFAULT.timeout, metavar="S",
