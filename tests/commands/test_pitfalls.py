@@ -22,8 +22,7 @@ HINT = "add forward(x, weights) and backward(layers, y, weights) to compare them
 # One pitfall of each framework the sample can afford, each pair some 6 to 8 s on two cores (PyTensor's numba compile
 # included); a raw TensorFlow pair costs more (each of its two workers imports TensorFlow), and Keras's, on the
 # TensorFlow backend, stands in for that import. The whole gallery runs for the site.
-SAMPLE = ("torch-scheduler-stepped-per-epoch", "relu-slope-at-zero", "keras-adam-defaults",
-          "pytensor-maximum-slope-at-zero")
+SAMPLE = ("mse-is-a-mean", "relu-slope-at-zero", "keras-adam-defaults", "pytensor-maximum-slope-at-zero")
 # Frameworks whose files load in another's process: Keras on its TensorFlow backend imports TensorFlow anyway.
 PROCESS = {"tensorflow": "keras"}
 
