@@ -17,6 +17,7 @@ from compare.problem import (
     DECAYS,
     DTYPES,
     LOSSES,
+    NORMS,
     OPTIMIZERS,
     OUTPUT_ACTIVATIONS,
     SCHEDULE_PER,
@@ -148,8 +149,9 @@ def build_parser():
                        ("beta2", "β₂ of adam"), ("epsilon", "ε of rmsprop and adam")):
         run.add_argument(f"--{name}", type=float, default=None, metavar="F",
                          help=f"{what} (default: {getattr(DEFAULT, name):g})")
-    loop = run.add_argument_group("the training loop", "weight decay, an L2 penalty, the rate's schedule and clipping, "
-                                  "each through every framework's own API; the blog's loop has none of them")
+    loop = run.add_argument_group("the training loop", "weight decay, an L2 penalty, the rate's schedule, clipping and "
+                                  "normalization layers, each through every framework's own API; the blog's loop has "
+                                  "none of them")
     loop.add_argument("--weight-decay", type=non_negative_float, default=DEFAULT.weight_decay, metavar="λ",
                       help="weight decay: λθ added to the gradient, or with --decay decoupled θ −= lr·λ·θ beside the "
                            "optimizer's step (torch's weight_decay; AdamW and Keras's weight_decay) (default: 0, none)")
@@ -178,6 +180,15 @@ def build_parser():
     loop.add_argument("--clip-value", type=positive_float, default=None, metavar="c",
                       help="each gradient's entries clipped to [−c, c] (Keras's clipvalue, tf.clip_by_value, optax's "
                            "clip) (default: none)")
+    loop.add_argument("--norm", choices=NORMS, default=None,
+                      help="a normalization layer after each hidden Dense layer, before its activation: "
+                           "γ·(z − μ)/√(σ² + ε) + β, with μ and σ² of each unit over the batch (batch: its running "
+                           "statistics in the predictions) or of each row over its units (layer) (default: none)")
+    loop.add_argument("--norm-momentum", type=positive_float, default=None, metavar="m",
+                      help=f"batch normalization's running statistics move m of the way to each batch's, torch's "
+                           f"momentum (Keras's momentum is 1 − m) (default: {DEFAULT.norm_momentum:g})")
+    loop.add_argument("--norm-epsilon", type=positive_float, default=None, metavar="ε",
+                      help=f"ε of the normalization layer (default: {DEFAULT.norm_epsilon:g}, torch's)")
     run.add_argument("--dtype", choices=DTYPES, default=DEFAULT.dtype,
                      help=f"float64 agrees exactly, float32 within a looser tolerance (default: {DEFAULT.dtype})")
     run.add_argument("--timeout", type=positive_float, default=DEFAULT.timeout, metavar="S",
@@ -414,7 +425,8 @@ def config_from(args):
             users = [o for o, names in OPTIMIZERS.items() if name in names]
             raise ProblemError(f"--{name} is read by {' and '.join(users)}, not by --optimizer {args.optimizer}")
     loop = {name: getattr(args, name) for name in ("decay", "schedule", "schedule_per", "decay_rate", "decay_steps",
-                                                   "alpha", "clip_norm", "clip", "clip_value")
+                                                   "alpha", "clip_norm", "clip", "clip_value", "norm",
+                                                   "norm_momentum", "norm_epsilon")
             if getattr(args, name) is not None}
     for name, needs in (("decay", "--weight-decay"), ("clip", "--clip-norm")):
         if name in loop and not getattr(args, needs[2:].replace("-", "_")):
@@ -422,6 +434,9 @@ def config_from(args):
     for name in ("decay_rate", "decay_steps", "alpha", "schedule_per"):
         if name in loop and "schedule" not in loop:
             raise ProblemError(f"--{name.replace('_', '-')} needs --schedule")
+    for name, needs in (("norm_momentum", "batch"), ("norm_epsilon", None)):
+        if name in loop and (loop.get("norm") is None or needs not in (None, loop["norm"])):
+            raise ProblemError(f"--{name.replace('_', '-')} needs --norm {needs or 'batch or layer'}")
     return Config(**hyper, **loop, weight_decay=args.weight_decay, l2=args.l2, optimizer=args.optimizer,
                   batch_size=args.batch_size, shuffle=args.shuffle,
                   frameworks=args.frameworks, dataset=args.dataset, hidden=hidden, activation=args.activation,

@@ -282,6 +282,14 @@ LOOP_CASES = {
     "float32: cosine schedule, global clip, decoupled decay": dict(
         dtype="float32", schedule="cosine", decay_steps=30, alpha=0.1, clip_norm=0.05, weight_decay=0.05,
         decay="decoupled", learning_rate=0.5),
+    "batch normalization": dict(norm="batch"),
+    "layer normalization": dict(norm="layer"),
+    "batch normalization, batches of 2 shuffled, momentum 0.2, ε 1e-3, nesterov": dict(
+        norm="batch", norm_momentum=0.2, norm_epsilon=1e-3, batch_size=2, shuffle=True, optimizer="nesterov",
+        learning_rate=0.1),
+    "layer normalization, biases, momentum, coupled decay, mse": dict(
+        norm="layer", bias=True, optimizer="momentum", weight_decay=0.01, loss="mse", learning_rate=0.5),
+    "batch normalization, two hidden layers, biases, L2": dict(norm="batch", hidden=(5, 4), bias=True, l2=0.001),
 }
 
 

@@ -20,10 +20,11 @@ class Formula:
     min(ŷ, 1 − ŷ); margin None: where log(ŷ) and log(1 − ŷ) amplify one ulp of ŷ beyond the tolerance (ulp/tol). An
     optimizer's shows in the update, and only in runs where `when(config)` holds (e.g. ε ≠ 0): elsewhere the
     framework must agree exactly, and the tests prove it does. A penalty's (a term added to the loss: the L2
-    penalty) shows as an optimizer's does, or first in the loss, under the same `when`."""
+    penalty) shows as an optimizer's does, or first in the loss, under the same `when`. A statistics' (how batch
+    normalization keeps its running statistics) shows first in those, where the step-local checks compare them."""
     what: str
     margin: float | None = None
-    kind: str = "loss"  # "loss", "optimizer" or "penalty"
+    kind: str = "loss"  # "loss", "optimizer", "penalty" or "statistics"
     when: object = None  # optimizer: config -> whether the difference applies to this run
 
 
@@ -48,7 +49,8 @@ class Framework:
     options: dict = field(default_factory=dict, hash=False)  # keyword arguments of its Network: a variant
     float64_limit: str = ""   # where the framework cannot hold float64: what is float32 inside it, and why
     # {option value, e.g. "bce", or a training loop's option ("schedule", "clip-global", "clip-per-variable",
-    # "clip-value", "weight-decay-coupled", "weight-decay-decoupled", "l2"): Formula}: declared
+    # "clip-value", "weight-decay-coupled", "weight-decay-decoupled", "l2", "norm-batch", "norm-layer"): Formula}:
+    # declared
     formulas: dict = field(default_factory=dict, hash=False)
     probe: str = ""           # the module whose `step` exposes one step's quantities; "": the package's probe.py,
     #                           None: no step-local checks (the curves alone are compared)

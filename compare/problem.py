@@ -37,6 +37,10 @@ SCHEDULES = {"exponential": ("decay_rate", "decay_steps"), "step": ("decay_rate"
              "cosine": ("decay_steps", "alpha")}
 SCHEDULE_PER = ("step", "epoch")
 CLIPS = ("global", "per-variable")
+# A normalization layer after each hidden Dense layer, before its activation: x̂ = (z − μ)/√(σ² + ε), out = γ·x̂ + β.
+# batch: μ and σ² of each unit over the batch's rows (the running ones in predictions); layer: of each row over its
+# units. The running statistics move by a momentum m toward each batch's, as torch writes it (Keras's 1 − m).
+NORMS = ("batch", "layer")
 
 
 # Bounds on what one run may ask for, checked before anything is allocated or started.
@@ -174,6 +178,9 @@ class Config:
     clip_norm: float = None      # c: the gradient rescaled to norm at most c
     clip: str = "global"         # the norm clipped: every gradient together (global), or each variable's own
     clip_value: float = None     # c: each gradient's entries clipped to [−c, c]
+    norm: str = None             # a normalization layer after each hidden Dense layer: None (the blog's), batch, layer
+    norm_momentum: float = 0.1   # m: the running statistics move m of the way to each batch's (torch's convention)
+    norm_epsilon: float = 1e-5   # ε under the square root of σ² + ε
     dtype: str = "float64"       # float64 agrees exactly; float32 is each framework's everyday precision
     out: str = "results"         # directory of results.json
     timeout: float = 600.0       # seconds one framework's worker may take
@@ -289,11 +296,35 @@ class Config:
             raise ProblemError("clip per-variable needs a norm to clip to (--clip-norm)")
         if self.decay != "coupled" and not self.weight_decay:
             raise ProblemError("decay decoupled needs a weight decay λ > 0 (--weight-decay)")
+        self._check_normalization()
+
+    def _check_normalization(self):
+        """The normalization layer: its kind, ε > 0, a momentum in (0, 1] read by batch normalization alone, and
+        batches of two rows or more for batch normalization (one row has no variance to normalize by)."""
+        if self.norm is not None and self.norm not in NORMS:
+            raise ProblemError(f"unknown norm '{self.norm}' (choose from {', '.join(NORMS)})")
+        for name, high in (("norm_momentum", 1.0), ("norm_epsilon", None)):
+            value = getattr(self, name)
+            if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                    or value <= 0 or (high is not None and value > high)):
+                span = "(0, 1]" if high else "(0, ∞)"
+                raise ProblemError(f"{name.replace('_', ' ')} must be a number in {span}, got {value!r}")
+            if value != getattr(Config, name) and (self.norm is None or (name == "norm_momentum"
+                                                                         and self.norm != "batch")):
+                raise ProblemError(f"--{name.replace('_', '-')} is read by "
+                                   f"{'batch normalization' if name == 'norm_momentum' else 'a normalization layer'}"
+                                   f" (--norm {'batch' if name == 'norm_momentum' else 'batch or layer'})")
+        rows = len(INPUTS)
+        size = self.batch_size or rows
+        if self.norm == "batch" and isinstance(size, int) and 1 <= size <= rows and (size == 1 or rows % size == 1):
+            raise ProblemError(f"--norm batch needs two rows or more in every batch: a batch size of {size} leaves "
+                               f"{'each batch' if size == 1 else 'the last batch'} one row of the data's {rows}, and "
+                               f"one row has no variance")
 
     @property
     def training_loop(self):
-        """The training loop's options that differ from the blog's (constant rate, no decay, no clipping): the
-        Network keyword options that set them, each with the parameters it reads."""
+        """The training loop's options that differ from the blog's (constant rate, no decay, no clipping, no
+        normalization layer): the Network keyword options that set them, each with the parameters it reads."""
         out = {}
         if self.weight_decay:
             out.update(weight_decay=float(self.weight_decay), decay=self.decay)
@@ -306,6 +337,9 @@ class Config:
             out.update(clip_norm=float(self.clip_norm), clip=self.clip)
         if self.clip_value is not None:
             out["clip_value"] = float(self.clip_value)
+        if self.norm is not None:
+            out.update(norm=self.norm, norm_epsilon=float(self.norm_epsilon),
+                       **({"norm_momentum": float(self.norm_momentum)} if self.norm == "batch" else {}))
         return out
 
     @property

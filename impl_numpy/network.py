@@ -83,19 +83,69 @@ def clip(grads, clip_norm=None, clip="global", clip_value=None):
     return [g if n <= clip_norm else g * (clip_norm / n) for g, n in zip(grads, norms, strict=True)]
 
 
-def forward(x, weights, activation="sigmoid", output_activation="sigmoid", biases=None):
-    """Every layer's output, input first: [l0, l1, …, ŷ]."""
+class Normalization:
+    """A normalization layer on a hidden layer's z, before its activation: x̂ = (z − μ)/√(σ² + ε), then γ·x̂ + β, γ
+    starting at 1 and β at 0.
+
+    batch: μ and σ² are each unit's over the batch's rows in training; the running ones in predictions, which move m
+    of the way to each batch's: μ_r ← (1 − m)·μ_r + m·μ, σ²_r ← (1 − m)·σ²_r + m·n/(n − 1)·σ² (the unbiased
+    variance, as the batch-normalization paper and torch keep it; starting at 0 and 1). layer: μ and σ² are each
+    row's over its units, in training and predictions alike.
+    """
+
+    def __init__(self, kind, width, dtype, momentum=0.1, epsilon=1e-5):
+        self.kind, self.momentum, self.epsilon = kind, dtype.type(momentum), dtype.type(epsilon)
+        self.scale, self.offset = np.ones(width, dtype=dtype), np.zeros(width, dtype=dtype)  # γ and β
+        self.running_mean, self.running_variance = np.zeros(width, dtype=dtype), np.ones(width, dtype=dtype)
+        self.axis = 0 if kind == "batch" else 1  # what μ and σ² are taken over: the rows, or each row's units
+
+    def __call__(self, z, training=True):
+        """γ·x̂ + β; in training, x̂ and its σ are kept for backward."""
+        if self.kind == "batch" and not training:
+            mean, variance = self.running_mean, self.running_variance
+        else:
+            mean = z.mean(axis=self.axis, keepdims=True)
+            variance = ((z - mean) ** 2).mean(axis=self.axis, keepdims=True)
+        std = np.sqrt(variance + self.epsilon)
+        x_hat = (z - mean) / std
+        if training:
+            self.x_hat, self.std, self.batch = x_hat, std, (mean, variance, len(z))
+        return self.scale * x_hat + self.offset
+
+    def backward(self, delta):
+        """∂loss/∂z from ∂loss/∂(γ·x̂ + β), through μ and σ² too; ∂loss/∂γ and ∂loss/∂β kept beside γ and β."""
+        self.scale_grad, self.offset_grad = (delta * self.x_hat).sum(axis=0), delta.sum(axis=0)
+        d = delta * self.scale  # ∂loss/∂x̂
+        return (d - d.mean(axis=self.axis, keepdims=True)
+                - self.x_hat * (d * self.x_hat).mean(axis=self.axis, keepdims=True)) / self.std
+
+    def track(self):
+        """The running statistics, a step of m toward the last training batch's (batch normalization's alone)."""
+        if self.kind == "batch":
+            mean, variance, n = self.batch
+            self.running_mean = (1 - self.momentum) * self.running_mean + self.momentum * mean[0]
+            self.running_variance = ((1 - self.momentum) * self.running_variance
+                                     + self.momentum * variance[0] * n / (n - 1))
+
+
+def forward(x, weights, activation="sigmoid", output_activation="sigmoid", biases=None, norms=None, training=True):
+    """Every layer's output, input first: [l0, l1, …, ŷ]. norms: a Normalization per hidden layer, or None."""
     layers = [x]
     for i, w in enumerate(weights):
-        f, _ = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation]
+        last = i == len(weights) - 1
+        f, _ = ACTIVATIONS[output_activation if last else activation]
         z = layers[-1] @ w if biases is None else layers[-1] @ w + biases[i]
+        if norms is not None and not last:
+            z = norms[i](z, training)
         layers.append(f(z))
     return layers
 
 
-def backward(layers, y, weights, activation="sigmoid", output_activation="sigmoid", loss="half-sse", bias=False):
+def backward(layers, y, weights, activation="sigmoid", output_activation="sigmoid", loss="half-sse", bias=False,
+             norms=None):
     """The gradient of the loss with respect to each weight matrix, by the chain rule; and to each bias vector when
-    bias is True (else None)."""
+    bias is True (else None). norms: the Normalization layers of the forward pass that made `layers`, whose γ and β
+    get their gradients on the way."""
     y_hat = layers[-1]
     # ∂loss/∂z of the output layer: ∂loss/∂ŷ × its activation's slope. The blog's l2_delta, error × sigmoid'(z), is
     # minus this for ½·Σ(y − ŷ)²: its delta points downhill, the one here uphill, as a gradient does.
@@ -107,6 +157,8 @@ def backward(layers, y, weights, activation="sigmoid", output_activation="sigmoi
             bias_grads[i] = delta.sum(axis=0)  # a bias is a weight whose input is always 1
         if i > 0:
             delta = (delta @ weights[i].T) * ACTIVATIONS[activation][1](layers[i])  # l1_delta, one layer down
+            if norms is not None:
+                delta = norms[i - 1].backward(delta)  # through the normalization, to the Dense layer's z
     return grads, bias_grads
 
 
@@ -118,11 +170,17 @@ class Network:
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
                  beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, weight_decay=0.0, decay="coupled", l2=0.0,
                  schedule=None, schedule_per="step", decay_rate=None, decay_steps=None, alpha=0.0, clip_norm=None,
-                 clip="global", clip_value=None):
+                 clip="global", clip_value=None, norm=None, norm_momentum=0.1, norm_epsilon=1e-5):
         self.dtype = np.dtype(dtype)
         self.weights = [np.array(w, dtype=self.dtype) for w in weights]  # copies: training updates them in place
         self.biases = None if biases is None else [np.array(b, dtype=self.dtype) for b in biases]
-        self.parameters = self.weights + (self.biases or [])  # the same arrays: weights, then biases
+        # A normalization layer after each hidden Dense layer, or none (the blog's).
+        self.norm = norm
+        self.norms = None if norm is None else [Normalization(norm, w.shape[1], self.dtype, norm_momentum,
+                                                              norm_epsilon) for w in self.weights[:-1]]
+        # The same arrays: weights, then biases, then the normalization layers' γ and β.
+        self.parameters = self.weights + (self.biases or []) + [n.scale for n in self.norms or []] + [
+            n.offset for n in self.norms or []]
         self.learning_rate = self.dtype.type(learning_rate)
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
         self.optimizer = optimizer
@@ -162,12 +220,15 @@ class Network:
 
     def step(self, x, y):
         """One step on the rows x, y: (their loss, their mean |error|), then the update."""
-        layers = forward(x, self.weights, self.activation, self.output_activation, self.biases)
+        layers = forward(x, self.weights, self.activation, self.output_activation, self.biases, self.norms)
         y_hat = layers[-1]
         loss, mean_abs_error = LOSSES[self.loss][0](y, y_hat), np.abs(y - y_hat).mean()
         grads, bias_grads = backward(layers, y, self.weights, self.activation, self.output_activation, self.loss,
-                                     bias=self.biases is not None)
-        grads = grads + (bias_grads or [])
+                                     bias=self.biases is not None, norms=self.norms)
+        grads = grads + (bias_grads or []) + [n.scale_grad for n in self.norms or []] + [
+            n.offset_grad for n in self.norms or []]
+        for n in self.norms or []:
+            n.track()
         if self.l2:  # the penalty l·Σθ² is part of the loss, and 2lθ of its gradient
             loss += self.l2 * sum((p**2).sum() for p in self.parameters)
             grads = [g + 2 * self.l2 * p for g, p in zip(grads, self.parameters, strict=True)]
@@ -196,8 +257,20 @@ class Network:
     def get_biases(self):
         return None if self.biases is None else [b.copy() for b in self.biases]
 
-    def predict(self, x):
-        return forward(x.astype(self.dtype), self.weights, self.activation, self.output_activation, self.biases)[-1]
+    def get_normalization(self):
+        """The normalization layers' γ ("scales"), β ("offsets") and, for batch normalization, running statistics, a
+        list of each over the hidden layers; None without them."""
+        if self.norms is None:
+            return None
+        out = {"scales": [n.scale.copy() for n in self.norms], "offsets": [n.offset.copy() for n in self.norms]}
+        if self.norm == "batch":
+            out.update(running_means=[n.running_mean.copy() for n in self.norms],
+                       running_variances=[n.running_variance.copy() for n in self.norms])
+        return out
+
+    def predict(self, x):  # batch normalization with its running statistics: inference mode
+        return forward(x.astype(self.dtype), self.weights, self.activation, self.output_activation, self.biases,
+                       self.norms, training=False)[-1]
 
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
@@ -208,7 +281,8 @@ class Network:
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
     NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, optimizer and its
-    hyperparameters, weight decay, the L2 penalty, the schedule, clipping)."""
+    hyperparameters, weight decay, the L2 penalty, the schedule, clipping, the normalization layers)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
-    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(),
+            "normalization": net.get_normalization(), "predictions": net.predict(x)}

@@ -1,6 +1,7 @@
-"""The training loop's options (weight decay, the L2 penalty, schedules, clipping) in the reference, against a second
-reference written apart: torch's autograd for the gradient and each option's formula as the Config documents it,
-step by step. The frameworks are held to impl_numpy by the parity tests; this holds impl_numpy to the formulas."""
+"""The training loop's options (weight decay, the L2 penalty, schedules, clipping, normalization layers) in the
+reference, against a second reference written apart: torch's autograd for the gradient and each option's formula as
+the Config documents it, step by step. The frameworks are held to impl_numpy by the parity tests; this holds
+impl_numpy to the formulas."""
 import math
 
 import numpy as np
@@ -23,12 +24,43 @@ def schedule_factor(config, t):
     return config.alpha + (1 - config.alpha) * (1 + math.cos(math.pi * min(t, k) / k)) / 2
 
 
+def normalized(z, config, gamma, beta, running, training=True):
+    """γ·(z − μ)/√(σ² + ε) + β, μ and σ² over the rows (batch) or each row (layer); in training, batch
+    normalization's running mean and unbiased variance move by the momentum toward the batch's."""
+    if config.norm == "layer":
+        mean, variance = z.mean(dim=1, keepdim=True), z.var(dim=1, unbiased=False, keepdim=True)
+    elif training:
+        mean, variance = z.mean(dim=0), z.var(dim=0, unbiased=False)
+        with torch.no_grad():
+            m = config.norm_momentum
+            running["mean"] = (1 - m) * running["mean"] + m * mean
+            running["variance"] = (1 - m) * running["variance"] + m * z.var(dim=0, unbiased=True)
+    else:
+        mean, variance = running["mean"], running["variance"]
+    return gamma * (z - mean) / torch.sqrt(variance + config.norm_epsilon) + beta
+
+
 def independent(config):
-    """Per-epoch loss and the final parameters, from the formulas alone (sigmoid layers, half-sse or mse)."""
+    """Per-epoch loss, the final parameters (weights, biases, then γ and β) and the predictions (batch normalization
+    with its running statistics), from the formulas alone (sigmoid layers, half-sse or mse)."""
     x, y = (torch.from_numpy(a) for a in dataset(config.dataset))
     params = [torch.from_numpy(w).requires_grad_() for w in config.initial_weights()]
     params += [torch.from_numpy(b).requires_grad_() for b in config.initial_biases() or []]
     layers = len(config.sizes) - 1
+    hidden = config.sizes[1:-1] if config.norm else []
+    params += [torch.ones(n, dtype=torch.float64, requires_grad=True) for n in hidden]
+    params += [torch.zeros(n, dtype=torch.float64, requires_grad=True) for n in hidden]
+    gammas, betas = params[len(params) - 2 * len(hidden):len(params) - len(hidden)], params[len(params) - len(hidden):]
+    running = [{"mean": torch.zeros(n, dtype=torch.float64), "variance": torch.ones(n, dtype=torch.float64)}
+               for n in hidden]
+
+    def forward(a, training=True):
+        for i in range(layers):
+            z = a @ params[i] + (params[layers + i] if config.bias else 0)
+            if hidden and i < layers - 1:
+                z = normalized(z, config, gammas[i], betas[i], running[i], training)
+            a = torch.sigmoid(z)
+        return a
     slots = [{"b": torch.zeros_like(p), "m": torch.zeros_like(p), "v": torch.zeros_like(p)} for p in params]
     orders, size, steps, losses = config.orders(), config.batch_size or len(x), 0, []
     for epoch in range(config.epochs):
@@ -36,9 +68,7 @@ def independent(config):
         total = 0.0
         for start in range(0, len(x), size):
             xb, yb = x[rows[start:start + size]], y[rows[start:start + size]]
-            a = xb
-            for i in range(layers):
-                a = torch.sigmoid(a @ params[i] + (params[layers + i] if config.bias else 0))
+            a = forward(xb)
             loss = 0.5 * ((yb - a) ** 2).sum() if config.loss == "half-sse" else ((yb - a) ** 2).mean()
             loss = loss + config.l2 * sum((p**2).sum() for p in params)
             total += loss.item() * len(xb)
@@ -71,7 +101,9 @@ def independent(config):
                     decay = config.weight_decay * p if config.decay == "decoupled" else 0
                     p -= rate * (update + decay)
         losses.append(total / len(x))
-    return np.array(losses), [p.detach().numpy() for p in params]
+    with torch.no_grad():
+        predictions = forward(x, training=False).numpy()
+    return np.array(losses), [p.detach().numpy() for p in params], predictions, running
 
 
 @pytest.mark.parametrize("fields", LOOP_CASES.values(), ids=LOOP_CASES)
@@ -80,11 +112,19 @@ def test_the_reference_follows_each_formula(fields):
     x, y = dataset(config.dataset)
     ran = numpy_network.train(x, y, config.initial_weights(), config.epochs, config.learning_rate, config.dtype,
                               biases=config.initial_biases(), orders=config.orders(), **config.network)
-    losses, params = independent(config)
+    losses, params, predictions, running = independent(config)
     tol = 1e-12 if config.dtype == "float64" else 1e-5  # the second reference computes at float64
     assert_allclose(ran["loss"], losses, rtol=0, atol=tol)
-    for got, want in zip(ran["weights"] + (ran["biases"] or []), params, strict=True):
+    norm = ran["normalization"] or {}
+    for got, want in zip(ran["weights"] + (ran["biases"] or []) + norm.get("scales", []) + norm.get("offsets", []),
+                         params, strict=True):
         assert_allclose(got, want, rtol=0, atol=tol)
+    assert_allclose(ran["predictions"], predictions, rtol=0, atol=tol)
+    assert ("running_means" in norm) == (config.norm == "batch") and bool(norm) == (config.norm is not None)
+    if config.norm == "batch":
+        for key, name in (("running_means", "mean"), ("running_variances", "variance")):
+            for got, want in zip(norm[key], running, strict=True):
+                assert_allclose(got, want[name], rtol=0, atol=tol)
     # The option did something: the run differs from the blog's loop without it, beyond any rounding.
     kept = ("optimizer", "momentum", "beta1", "beta2", "epsilon", "batch_size", "shuffle", "learning_rate", "bias",
             "loss", "dataset", "dtype")
@@ -120,6 +160,13 @@ def test_clipping_clips():
     (dict(clip="per-variable"), "clip per-variable needs a norm"),
     (dict(decay="decoupled"), "decay decoupled needs a weight decay"),
     (dict(schedule="linear", decay_steps=2), "unknown schedule 'linear'"),
+    (dict(norm="group"), "unknown norm 'group'"),
+    (dict(norm="batch", batch_size=1), "--norm batch needs two rows or more in every batch: a batch size of 1"),
+    (dict(norm="batch", batch_size=3), "leaves the last batch one row of the data's 4"),
+    (dict(norm="batch", norm_momentum=0.0), "norm momentum must be a number in (0, 1]"),
+    (dict(norm="layer", norm_epsilon=-1e-5), "norm epsilon must be a number in (0, ∞)"),
+    (dict(norm="layer", norm_momentum=0.01), "--norm-momentum is read by batch normalization (--norm batch)"),
+    (dict(norm_epsilon=1e-3), "--norm-epsilon is read by a normalization layer"),
 ])
 def test_bad_training_loop_options_are_refused_in_one_line(fields, message):
     with pytest.raises(ProblemError) as err:

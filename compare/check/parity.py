@@ -76,6 +76,16 @@ def implied_rate(probe):
     return probe.get("learning_rate")
 
 
+# Each parameter's name in messages, with its key in a probe's quantities and in its gradients: the weights w, the
+# biases b, and a normalization layer's γ and β (it sits between a hidden Dense layer and its activation: γ0 and β0
+# normalize w0's output). BACKWARD: their order within a layer, as backpropagation reaches them.
+PARAMETERS = {"w": "weights", "b": "biases", "γ": "scales", "β": "offsets"}
+GRADIENTS = {"w": "gradients", "b": "bias_gradients", "γ": "scale_gradients", "β": "offset_gradients"}
+BACKWARD = ("γ", "β", "w", "b")
+# Batch normalization's running statistics, by name in messages and key in a probe's quantities.
+STATISTICS = {"mean": "running_means", "variance": "running_variances"}
+
+
 def step_differences(probe):
     """Every quantity one probed step compared, in the order the maths computes them: each layer's output (l1 …
     lN), the loss, the gradients from the output layer down (backpropagation's order; a layer's weights, then its
@@ -106,14 +116,19 @@ def step_differences(probe):
                 "implied": False, "ours": ours, "theirs": theirs, **extra}
 
     out = [compared("forward", i, None, *pair) for i, pair in pairs("layers").items()]
+    # Batch normalization's running statistics, updated in the forward pass: each hidden layer's mean, then variance.
+    statistics = {name: pairs(key) for name, key in STATISTICS.items()}
+    out += [compared("statistics", i, name, *statistics[name][i])
+            for i in sorted(set(statistics["mean"]) | set(statistics["variance"])) for name in STATISTICS
+            if i in statistics[name]]
     loss = []
     if framework.get("loss") is not None and reference.get("loss") is not None:
         loss = [compared("loss", None, None, framework["loss"], reference["loss"])]
     out += loss if steps == 1 else []
     rate = implied_rate(probe)
-    by_parameter = {name: pairs(key) for name, key in (("w", "weights"), ("b", "biases"))}
-    starts = {"w": before.get("weights"), "b": before.get("biases")}
-    layers = sorted(set(by_parameter["w"]) | set(by_parameter["b"]), reverse=True)  # the output layer first
+    by_parameter = {name: pairs(key) for name, key in PARAMETERS.items()}
+    starts = {name: before.get(key) for name, key in PARAMETERS.items()}
+    layers = sorted(set().union(*by_parameter.values()), reverse=True)  # the output layer first
 
     def step(name, i, after):  # the update's step from the state before it, where that state is known
         start = starts[name]
@@ -123,7 +138,7 @@ def step_differences(probe):
 
     updates = []
     for i in layers:
-        for name in "wb":
+        for name in BACKWARD:
             if i in by_parameter[name]:
                 ours, theirs = by_parameter[name][i]
                 updated = compared("update", i, name, ours, theirs)
@@ -138,10 +153,10 @@ def step_differences(probe):
                               "theirs": theirs})
         out += gradients
     else:
-        by_parameter = {name: pairs(key) for name, key in (("w", "gradients"), ("b", "bias_gradients"))}
+        by_parameter = {name: pairs(key) for name, key in GRADIENTS.items()}
         out += [compared("gradient", i, name, *by_parameter[name][i])
-                for i in sorted(set(by_parameter["w"]) | set(by_parameter["b"]), reverse=True)
-                for name in "wb" if i in by_parameter[name]]
+                for i in sorted(set().union(*by_parameter.values()), reverse=True)
+                for name in BACKWARD if i in by_parameter[name]]
         out += updates
     return out + (loss if steps > 1 else [])
 
@@ -162,6 +177,8 @@ def quantity_name(comparison, depth, steps=1):
     quantity, layer, parameter = comparison["quantity"], comparison["layer"], parameter_name(comparison)
     if quantity == "forward":
         return layer_name(layer, depth)
+    if quantity == "statistics":
+        return f"the running {comparison['parameter']} of l{layer + 1}'s normalization"
     if quantity == "loss":
         return "the loss" if steps == 1 else f"the epoch's loss (its {steps} steps' mean)"
     if quantity == "gradient":  # a layer's gradients come from the delta one layer up: w0's from l1_delta
@@ -174,12 +191,14 @@ def agreeing_name(comparison):
     """How an agreeing neighbour of the same quantity is named: 'l1', 'w1's', 'w0'."""
     if comparison["quantity"] == "forward":
         return f"l{comparison['layer'] + 1}"
+    if comparison["quantity"] == "statistics":
+        return f"l{comparison['layer'] + 1}'s running {comparison['parameter']}"
     return parameter_name(comparison) + ("'s" if comparison["quantity"] == "gradient" else "")
 
 
 # What each kind of quantity is called where it agrees, and what is missing where a probe could not observe it.
-AGREED = {"forward": "the forward pass ({layers})", "loss": "the loss", "gradient": "the gradients",
-          "update": "the updates"}
+AGREED = {"forward": "the forward pass ({layers})", "statistics": "the running statistics", "loss": "the loss",
+          "gradient": "the gradients", "update": "the updates"}
 UNOBSERVED = {"forward": "the layers", "gradient": "the gradients"}
 
 
@@ -258,6 +277,19 @@ def rate_in_float32(comparison, k, probe):
     return f"it moves as if the rate were {rounded!r}, the run's {rate:g} rounded to float32"
 
 
+def momentum_flipped(comparison, k, network):
+    """Where a running mean is (1 − m)/m × the reference's, from its start at 0: the cause, batch normalization's
+    momentum written the other way round (Keras's and Flax's keep 1 − m of the old statistics, torch's m); else
+    None."""
+    m = (network or {}).get("norm_momentum")
+    if comparison["quantity"] != "statistics" or comparison["parameter"] != "mean" or not m or m == 1:
+        return None
+    if abs(k - (1 - m) / m) > 1e-9 * max(1.0, abs(k)):
+        return None
+    return (f"the momentum written the other way round: the statistics take {1 - m:g} of each batch's where the "
+            f"run's momentum {m:g} takes {m:g} (Keras's and Flax's momentum is 1 − torch's)")
+
+
 def shape(comparison, others, probe, tol, data, network):
     """The shape of a comparison that differs, read from its numbers: {"scale", "scale_also", "shape", "cause",
     "rate_unused"}, and "scale_at_rate_1" where the step does not use the learning rate (rate_cause)."""
@@ -274,7 +306,8 @@ def shape(comparison, others, probe, tol, data, network):
                 if other["quantity"] == quantity and other["ours"] is not None and other["theirs"] is not None
                 and difference.fits(other["ours"], k * np.asarray(other["theirs"], dtype=np.float64), tol)]
         out.update(scale=k, scale_also=also,
-                   cause=cause(comparison, k, rows, loss) or rate_in_float32(comparison, k, probe))
+                   cause=cause(comparison, k, rows, loss) or rate_in_float32(comparison, k, probe)
+                   or momentum_flipped(comparison, k, network))
         unused = rate_cause(comparison, probe, tol, rows, loss)
         if unused:  # the step moves as if the rate were 1: the first reading of its factor
             out.update(rate_unused=True, scale_at_rate_1=unused[0], cause=unused[1])
@@ -458,6 +491,11 @@ def differences(reference, run):
     }
     if "step_loss" in reference and "step_loss" in run:  # every mini-batch's loss, where both report them
         out["max_abs_step_loss_diff"] = max_abs_diff(run["step_loss"], reference["step_loss"])
+    if "final_normalization" in reference:  # γ, β and the running statistics: a run without them differs by inf
+        theirs, ours = reference["final_normalization"], run.get("final_normalization") or {}
+        out["max_abs_normalization_diff"] = max(
+            (max_abs_diff(a, b) for key in theirs for a, b in zip(ours[key], theirs[key], strict=True)), default=0.0) \
+            if all(len(ours.get(key, ())) == len(theirs[key]) for key in theirs) else float("inf")
     if "final_biases" in reference:  # a network with biases: a run without them differs by inf
         theirs, ours = reference["final_biases"], run.get("final_biases") or []
         out["max_abs_bias_diff"] = max((max_abs_diff(a, b) for a, b in zip(ours, theirs, strict=True)), default=0.0) \
@@ -493,12 +531,17 @@ def declared(entry, probes, diagnosis, formulas, ulp, tol):
     quantity that differs is an update (each probe starts from the reference's optimizer state as well as its
     weights, so a difference in what the optimizer carries shows in the step it happens in), or where every step
     agrees within the tolerance and only their sum parts (ε̂ at float32: each step's share is below 1e-5); a
-    penalty's (a term the loss adds, the L2 penalty) as an optimizer's, or where the loss differs first."""
+    penalty's (a term the loss adds, the L2 penalty) as an optimizer's, or where the loss differs first; a
+    statistics' (how batch normalization keeps its running statistics) where those differ first."""
     for formula in formulas or []:
         if formula["kind"] == "loss":
             margin = saturation(probes, diagnosis, formula, ulp, tol)
             if margin is not None:
                 entry.update(verdict="limited", formula=formula["what"], saturation=margin)
+                return True
+        elif formula["kind"] == "statistics":  # where the running statistics differ first
+            if diagnosis is not None and diagnosis["quantity"] == "statistics":
+                entry.update(verdict="limited", formula=formula["what"])
                 return True
         elif diagnosis is None or diagnosis["quantity"] == "update" or (formula["kind"] == "penalty"
                                                                          and diagnosis["quantity"] == "loss"):

@@ -47,7 +47,8 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
     The optimizer's state is part of the state a step starts from: past the first epoch, both sides get the
     reference's (its momentum b, its averages m and v, its step count t) from the reference probe's
     `optimizer_state`, and load it into their own optimizers; under a schedule, t (the steps done, and from it the
-    epochs done) sets where the schedule stands, with any optimizer.
+    epochs done) sets where the schedule stands, with any optimizer. With normalization layers, both sides get the
+    reference's γ, β and running statistics (`normalization`), from the first epoch on.
     """
     (impl, probe), (ref_impl, ref_probe) = framework, reference
     network = network or {}
@@ -63,18 +64,22 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
         if network.get("biases") is not None:  # the biases are part of the state
             network = {**network, "biases": net.get_biases()}
         at_epoch = network if network.get("orders") is None else {**network, "orders": network["orders"][epoch - 1:]}
+        normalization = net.get_normalization() if network.get("norm") else None  # so are γ, β, the statistics
+        if normalization is not None:
+            at_epoch = {**at_epoch, "normalization": normalization}
         slots = []
         if stateful and epoch > 1:
             at_epoch = {**at_epoch, "optimizer_state": ref_probe.optimizer_state(net, (epoch - 1) * steps_per_epoch)}
             slots = [a for p in at_epoch["optimizer_state"]["slots"] for a in p.values()]
-        if not all(np.isfinite(a).all() for a in state + (network.get("biases") or []) + slots):
+        carried = [a for values in (normalization or {}).values() for a in values]
+        if not all(np.isfinite(a).all() for a in state + (network.get("biases") or []) + slots + carried):
             break
         # The state the step starts from, and what it takes: where the framework's probe exposes no gradients, a
         # plain SGD step implies them (compare.check.parity.implied_rate).
         probes.append({"epoch": epoch, "steps": steps_per_epoch, "optimizer": network.get("optimizer", "sgd"),
                        "training_loop": sorted(key for key in LOOP if key in network),
                        "learning_rate": float(learning_rate),
-                       "before": plain({"weights": state, "biases": network.get("biases")}),
+                       "before": plain({"weights": state, "biases": network.get("biases"), **(normalization or {})}),
                        "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype, **at_epoch)),
                        "framework": plain(probe.step(impl, state, x, y, learning_rate, dtype, **at_epoch,
                                                      **(options or {})))})

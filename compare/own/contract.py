@@ -72,7 +72,8 @@ def load(target):
 # What a file may declare of the network it implements (module-level NETWORK = {...}): Config's fields.
 DECLARABLE = ("hidden", "activation", "output_activation", "loss", "bias", "optimizer", "momentum", "rho", "beta1",
               "beta2", "epsilon", "batch_size", "shuffle", "learning_rate", "weight_decay", "decay", "l2", "schedule",
-              "schedule_per", "decay_rate", "decay_steps", "alpha", "clip_norm", "clip", "clip_value")
+              "schedule_per", "decay_rate", "decay_steps", "alpha", "clip_norm", "clip", "clip_value", "norm",
+              "norm_momentum", "norm_epsilon")
 # Each keyword option a run may hand your code, beside the flag that sets it and the NETWORK key that declares it.
 FLAGS = {"biases": ("--bias", "bias"), "orders": ("--shuffle", "shuffle"), "batch_size": ("--batch-size", "batch_size")}
 
@@ -183,7 +184,7 @@ class TrainNetwork:
         self.network = takes(train, network, declared or {}, "train(x, y, weights, epochs, learning_rate, dtype)")
         self.initial = [np.array(w, dtype=dtype) for w in weights]
         self.weights, self.biases = list(self.initial), network.get("biases")
-        self.predictions, self.done = None, 0
+        self.predictions, self.done, self.normalization = None, 0, None
 
     def call(self, x, y, epochs):
         out = self.train(x.astype(self.dtype), y.astype(self.dtype), [w.copy() for w in self.initial], epochs,
@@ -198,6 +199,8 @@ class TrainNetwork:
         self.weights, self.predictions = list(out["weights"]), out["predictions"]
         if out.get("biases") is not None:
             self.biases = list(out["biases"])
+        if out.get("normalization") is not None:  # γ, β and the running statistics, as impl_numpy's train gives them
+            self.normalization = out["normalization"]
         return out
 
     def fit(self, x, y, epochs):
@@ -223,6 +226,9 @@ class TrainNetwork:
 
     def get_biases(self):
         return self.biases
+
+    def get_normalization(self):
+        return self.normalization
 
     def predict(self, x):
         return self.predictions
@@ -272,6 +278,16 @@ class Checked:
     def get_biases(self):
         biases = self.net.get_biases() if hasattr(self.net, "get_biases") else None
         return None if biases is None else [array(b, f"b{i}").ravel() for i, b in enumerate(biases)]
+
+    def get_normalization(self):
+        """The normalization layers' state, each of its lists as arrays, where your code gives it (None if not)."""
+        found = self.net.get_normalization() if hasattr(self.net, "get_normalization") else None
+        if found is None:
+            return None
+        if not isinstance(found, dict):
+            raise ContractError(f"get_normalization returned {type(found).__name__}, not a dict of scales, offsets "
+                                f"(and running_means, running_variances), each a list over the hidden layers")
+        return {key: [array(a, f"{key}[{i}]").ravel() for i, a in enumerate(values)] for key, values in found.items()}
 
     def predict(self, x):
         predictions = array(self.net.predict(x), "predictions")
@@ -365,12 +381,19 @@ def located(err, path):
 
 # State the probes hand your code at a step past the first, the keyword that takes it, and what it is.
 HANDED = {"optimizer_state": "the reference's {optimizer} state ({slots})", "biases": "the reference's biases",
-          "orders": "the epoch's order of the rows"}
+          "orders": "the epoch's order of the rows",
+          "normalization": "the reference's normalization layers (their γ, β and running statistics)"}
 SLOTS = {"momentum": "its b", "nesterov": "its b", "rmsprop": "its v", "adam": "its m, v and step count t"}
 HOW_TO_OBSERVE = "add forward(x, weights) and backward(layers, y, weights) to compare them"
 
 
-def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **options):
+def initial_normalization(normalization):
+    """Whether a normalization layers' state is where every layer starts it: γ 1, β 0, running mean 0, variance 1."""
+    starts = {"scales": 1, "offsets": 0, "running_means": 0, "running_variances": 1}
+    return all(np.all(np.asarray(a) == starts[key]) for key, arrays in normalization.items() for a in arrays)
+
+
+def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, normalization=None, **options):
     """The probe of your code (see impl_numpy/probe.py): the layers and gradients from your forward and backward if
     you wrote them (None if not), the loss and the weights after one step from fit.
 
@@ -381,9 +404,12 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
     would claim a difference that is not there. `code`: train or Network, what the contract calls. With plain SGD in
     one step an epoch, at a learning rate other than 1, the step is taken a second time, at rate 1 from the same
     state (`weights_at_rate_1`, `biases_at_rate_1`): a step that does not use the learning rate is the same at both."""
-    handed = {"optimizer_state": optimizer_state, **{name: options.get(name) for name in ("biases", "orders")}}
+    handed = {"optimizer_state": optimizer_state, **{name: options.get(name) for name in ("biases", "orders")},
+              "normalization": normalization}
     if handed["biases"] is not None and not any(np.any(b) for b in handed["biases"]):
         handed["biases"] = None  # zeros, where a file that keeps its own biases starts them
+    if normalization is not None and initial_normalization(normalization):
+        handed["normalization"] = None  # where every normalization layer starts: epoch 1's
     cannot = [name for name, value in handed.items() if value is not None and not accepts(module.callee, name)]
     if cannot:
         optimizer = options.get("optimizer", "sgd")
@@ -397,12 +423,16 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
     # The same step at learning rate 1, from a copy of the same state (your code may change what it is handed in
     # place): a step that does not use the learning rate is the same at both (compare.check.parity.rate_unused).
     plain_sgd = options.get("optimizer", "sgd") == "sgd" and not options.get("batch_size")
-    pristine = (copy.deepcopy((weights, options, optimizer_state)) + (x.astype(dtype), y.astype(dtype))
+    carried = {} if handed["normalization"] is None else {"normalization": normalization}
+    pristine = (copy.deepcopy((weights, {**options, **carried}, optimizer_state)) + (x.astype(dtype), y.astype(dtype))
                 if plain_sgd and float(learning_rate) != 1 else None)
     x, y = x.astype(dtype), y.astype(dtype)
     layers = gradients = None
     forward, backward = getattr(source, "forward", None), getattr(source, "backward", None)
-    if callable(forward) and callable(backward) and "biases" not in options:
+    # Called as forward(x, weights) and backward(layers, y, weights): without the biases or normalization layers
+    # that a run with them would need to hand over.
+    observable = "biases" not in options and "norm" not in options
+    if callable(forward) and callable(backward) and observable:
         try:
             weights_now = [np.array(w, dtype=dtype) for w in weights]
             every = [array(layer, "a layer") for layer in forward(x, weights_now)]
@@ -414,12 +444,14 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
         except (ContractError, TypeError, ValueError):
             layers = gradients = None  # not the shape step-local checks can read: the update alone is compared
     state = {} if optimizer_state is None else {"optimizer_state": optimizer_state}
-    net = module.Network(weights, learning_rate, dtype, **options, **state)
+    net = module.Network(weights, learning_rate, dtype, **options, **state, **carried)
     loss = net.fit(x, y, 1)["loss"][0]
+    normalized = getattr(net, "get_normalization", lambda: None)() or {}  # γ, β, the running statistics after it
     return {"layers": layers, "loss": loss, "gradients": gradients, "bias_gradients": None,
-            "weights": net.get_weights(), "biases": net.get_biases(), "code": module.what.split("(")[0],
+            "weights": net.get_weights(), "biases": net.get_biases(), **normalized,
+            "code": module.what.split("(")[0],
             **(at_rate_1(module, pristine, dtype) if pristine is not None else {}),
-            **({"how_to_observe": HOW_TO_OBSERVE} if layers is None and "biases" not in options else {})}
+            **({"how_to_observe": HOW_TO_OBSERVE} if layers is None and observable else {})}
 
 
 def at_rate_1(module, state, dtype):

@@ -220,12 +220,14 @@ def limits(names, registry, dtype):
 
 def formula_keys(config):
     """The training loop's options of a run, as the keys a Framework's formulas declare them under: "schedule",
-    "clip-global" or "clip-per-variable", "clip-value", "weight-decay-coupled" or "-decoupled", "l2"."""
+    "clip-global" or "clip-per-variable", "clip-value", "weight-decay-coupled" or "-decoupled", "l2", "norm-batch" or
+    "norm-layer"."""
     keys = ["schedule"] if config.schedule is not None else []
     keys += [f"clip-{config.clip}"] if config.clip_norm is not None else []
     keys += ["clip-value"] if config.clip_value is not None else []
     keys += [f"weight-decay-{config.decay}"] if config.weight_decay else []
     keys += ["l2"] if config.l2 else []
+    keys += [f"norm-{config.norm}"] if config.norm is not None else []
     return keys
 
 
@@ -334,7 +336,8 @@ def run(config, registry=None, progress=None, workers=None):
         "parity": parity.check(runs, config.dtype, reference=REFERENCE, limits=limits(names, registry, config.dtype),
                                formulas=formulas(names, registry, config), data=dataset(config.dataset),
                                network={"activation": config.activation, "output_activation": config.output_activation,
-                                        "loss": config.loss}),
+                                        "loss": config.loss,
+                                        **({"norm_momentum": config.norm_momentum} if config.norm == "batch" else {})}),
     }
 
 

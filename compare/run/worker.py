@@ -50,6 +50,16 @@ def setup(request):
     return x, y, weights, network
 
 
+def final_normalization(net, network):
+    """{"final_normalization": γ, β and the running statistics, each a list over the hidden layers}, where the run
+    has normalization layers and the network tells them (a reader's code may not: then nothing)."""
+    if not network.get("norm") or not callable(getattr(net, "get_normalization", None)):
+        return {}
+    found = net.get_normalization()
+    return {} if found is None else {"final_normalization": {key: [np.asarray(a, dtype=np.float64).tolist()
+                                                                   for a in arrays] for key, arrays in found.items()}}
+
+
 def build(request, impl, weights, network):
     return impl.Network(weights, request["learning_rate"], request["dtype"], **network, **request.get("options", {}))
 
@@ -114,6 +124,7 @@ def train(request, replies=None, settle=None):
            if all("step_loss" in h for h in histories) else {}),
         "final_weights": [w.tolist() for w in net.get_weights()],
         **({} if "biases" not in network else {"final_biases": [b.tolist() for b in net.get_biases()]}),
+        **final_normalization(net, network),
         "predictions": net.predict(x).tolist(),
     }
     if request["is_reference"] and parity.diverged_at(response) is not None:
