@@ -21,7 +21,8 @@ from compare.errors import ProblemError
 from compare.problem import Config, save_weights
 
 GALLERY = Path(__file__).resolve().parents[2] / "pitfalls"
-QUANTITIES = ("forward", "loss", "gradient", "update")  # what a diagnosis can name first, in a step's order
+# What a diagnosis can name first, in a step's order: batch normalization's running statistics move in the forward pass
+QUANTITIES = ("forward", "statistics", "loss", "gradient", "update")
 FIELDS = {"title": str, "framework": str, "names": str, "why": str, "threads": list, "options": dict}
 # {"scale": k, "zero_rows": {"w0": [rows]}}: the seed's weights times k, with these rows set to 0
 OPTIONAL = {"weights": dict}
@@ -33,7 +34,7 @@ class Pitfall:
     folder: Path
     title: str
     framework: str
-    names: str      # the quantity the suite must name first: forward, loss, gradient or update
+    names: str      # the quantity the suite must name first: forward, statistics, loss, gradient or update
     why: str        # the default left in, in a sentence
     threads: tuple  # where users met it: public issues and threads
     options: dict   # the run's options: Config's fields

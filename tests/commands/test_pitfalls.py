@@ -17,7 +17,7 @@ from compare.problem import Config
 
 GALLERY = pitfalls.gallery()
 PAGES = pitfalls.GALLERY.parent / "docs" / "pitfalls"  # the site's pages of the gallery, and its last run
-LOOP_FIELDS = {"weight_decay", "l2", "schedule", "clip_norm", "clip_value"}
+LOOP_FIELDS = {"weight_decay", "l2", "schedule", "clip_norm", "clip_value", "norm"}
 HINT = "add forward(x, weights) and backward(layers, y, weights) to compare them"
 # One pitfall of each framework the sample can afford, each pair some 6 to 8 s on two cores (PyTensor's numba compile
 # included); a raw TensorFlow pair costs more (each of its two workers imports TensorFlow), and Keras's, on the
@@ -44,10 +44,12 @@ print("ok")
 """
 
 
-def test_the_gallery_holds_at_least_the_twenty_seven_pitfalls_each_a_handful_of_lines():
-    assert len(GALLERY) >= 27
+def test_the_gallery_holds_at_least_the_thirty_pitfalls_each_a_handful_of_lines():
+    assert len(GALLERY) >= 30
     loop = [p.name for p in GALLERY if set(p.options) & LOOP_FIELDS]
-    assert len(loop) >= 6, loop  # the training loop's options: weight decay, L2, schedules, clipping
+    # the training loop's options: weight decay, L2, schedules, clipping, normalization layers (three at least)
+    assert len(loop) >= 12, loop
+    assert len([p.name for p in GALLERY if "norm" in p.options]) >= 3
     by_framework = Counter(p.framework for p in GALLERY)  # two at least for each framework written by hand
     assert all(by_framework[name] >= 2 for name in ("torch", "tensorflow", "pytensor", "jax", "keras")), by_framework
     for pitfall in GALLERY:
@@ -104,6 +106,23 @@ def test_a_sample_of_pitfalls_is_caught_where_its_metadata_says_and_lined_up_pas
     assert report.count(HINT) == 1 and not any(HINT in entry["as_ported"]["diagnosis"] for entry in data["pitfalls"])
 
 
+def test_a_momentum_written_the_other_way_round_is_caught_at_the_running_statistics(tmp_path, capsys):
+    """Keras's BatchNormalization(momentum=0.99) as torch's BatchNorm1d(momentum=0.99): training normalizes by the
+    batch's own statistics, so the loss cannot show it; the running mean, compared step by step, does, and the suite
+    names the momentum written the other way round."""
+    name = "torch-batchnorm-momentum-as-written"
+    code = cli.main(["pitfalls", "--only", name, "--out", str(tmp_path)])
+    capsys.readouterr()
+    entry = json.loads((tmp_path / "pitfalls.json").read_text())["pitfalls"][0]
+    ported, lined = entry["as_ported"], entry["lined_up"]
+    assert code == 0 and entry["ok"], entry["problem"]
+    assert ported["verdict"] == "FAIL" and (ported["quantity"], ported["epoch"]) == ("statistics", 1)
+    assert ported["max_abs_loss_diff"] <= entry["tolerance"]  # the loss agrees: the running statistics do not
+    assert "the running mean of l1's normalization is exactly 99× the reference's" in ported["diagnosis"]
+    assert "the momentum written the other way round" in ported["diagnosis"]
+    assert lined["verdict"] == "pass"
+
+
 def test_a_pitfall_that_no_longer_bites_is_reported_and_exits_1(tmp_path, monkeypatch, capsys):
     """A lined-up file in place of its as-ported one: the suite passes it, and the command says so."""
     folder = tmp_path / "gallery" / "lined-up-twice"
@@ -125,7 +144,7 @@ def test_a_pitfall_that_no_longer_bites_is_reported_and_exits_1(tmp_path, monkey
     ('title = "t"\nframework = "torch"\nnames = "loss"\nwhy = "w"\nthreads = []\noptions = {}\ncolour = 1',
      "unknown key 'colour'"),
     ('title = "t"\nframework = "torch"\nnames = "weights"\nwhy = "w"\nthreads = []\noptions = {}',
-     "names 'weights', not one of forward, loss, gradient, update"),
+     "names 'weights', not one of forward, statistics, loss, gradient, update"),
     ('title = "t"\nframework = "torch"\nnames = "loss"\nwhy = "w"\nthreads = []\noptions = {epochs = 0}',
      "options: "),
     ('title = [', "not TOML"),
