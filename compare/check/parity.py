@@ -355,7 +355,8 @@ def describe(diagnosis):
               + (" implied by the step" if kind == "gradient" and diagnosis.get("implied") else "")
               for kind in diagnosis.get("agreed", [])]
     before = (", ".join(agreed[:-1]) + " and " + agreed[-1] if len(agreed) > 1 else "".join(agreed))
-    before += (" agree" if len(agreed) > 1 or (agreed and agreed[0].startswith(("the gradients", "the updates")))
+    before += (" agree" if len(agreed) > 1 or (agreed and agreed[0].startswith(("the gradients", "the updates",
+                                                                                 "the running statistics")))
                else " agrees") if agreed else ""
     size = f"{diagnosis['max_diff']:.1e}"
     k, epoch = diagnosis.get("scale"), diagnosis["epoch"]
@@ -491,8 +492,10 @@ def differences(reference, run):
     }
     if "step_loss" in reference and "step_loss" in run:  # every mini-batch's loss, where both report them
         out["max_abs_step_loss_diff"] = max_abs_diff(run["step_loss"], reference["step_loss"])
-    if "final_normalization" in reference:  # γ, β and the running statistics: a run without them differs by inf
-        theirs, ours = reference["final_normalization"], run.get("final_normalization") or {}
+    # γ, β and the running statistics, where the run tells them (a reader's train() may not: then they are not
+    # compared, and the predictions, from the running statistics, still are).
+    if "final_normalization" in reference and "final_normalization" in run:
+        theirs, ours = reference["final_normalization"], run["final_normalization"]
         out["max_abs_normalization_diff"] = max(
             (max_abs_diff(a, b) for key in theirs for a, b in zip(ours[key], theirs[key], strict=True)), default=0.0) \
             if all(len(ours.get(key, ())) == len(theirs[key]) for key in theirs) else float("inf")
