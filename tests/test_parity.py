@@ -197,11 +197,14 @@ def agrees_or_differs_only_as_declared(results, fields, installed):
     declared = runner.formulas(installed, FRAMEWORKS, config)
     for name, entry in results["parity"]["frameworks"].items():
         assert results["runs"][name]["status"] == "ok", results["runs"][name].get("stderr")
+        if config.norm:  # every package tells its normalization layers' state, and the checker compared it
+            assert "max_abs_normalization_diff" in entry, name
         limit = FRAMEWORKS[name].float64_limit and dtype == "float64"
         tol = parity.tolerance("float32" if limit else dtype)
         if name in declared:
             # The declared difference is real (beyond the tolerance it is judged at), and it is what the checker saw.
-            worst = max(entry[key] for key in ("max_abs_loss_diff", "max_abs_weight_diff", "max_abs_prediction_diff"))
+            worst = max(entry.get(key, 0.0) for key in ("max_abs_loss_diff", "max_abs_weight_diff",
+                                                       "max_abs_prediction_diff", "max_abs_normalization_diff"))
             assert worst > tol, f"{name} now agrees under {fields}: remove its declared formula"
             assert entry["verdict"] == "limited" and entry["formula"] in [f["what"] for f in declared[name]]
         elif limit:
