@@ -169,6 +169,14 @@ OPTAX_SCHEDULE = Formula("optax.exponential_decay (the step schedule is its stai
                          "float64 unless float32 holds every rate of the run (lr = 1, γ = 0.5 as a step schedule)",
                          kind="optimizer", when=optax_float32_rates)
 OPTAX_FORMULAS = {"rmsprop": OPTAX_RMSPROP, "schedule": OPTAX_SCHEDULE}
+# Flax's normalization layers, where nnx.BatchNorm keeps its running statistics otherwise than the reference.
+FLAX_BATCHNORM = Formula("nnx.BatchNorm's running variance averages each batch's biased variance, var ← momentum·var "
+                         "+ (1 − momentum)·σ², σ² the mean of the squared deviations (BatchNorm.__call__ and "
+                         "_compute_stats in flax/nnx/nn/normalization.py; no setting makes it unbiased), where the "
+                         "reference, as the batch-normalization paper and torch, averages n/(n − 1)·σ²: the running "
+                         "variance and the predictions, which use it, differ; training, which normalizes by each "
+                         "batch's own σ², does not", kind="statistics")
+FLAX_FORMULAS = {**OPTAX_FORMULAS, "norm-batch": FLAX_BATCHNORM}
 
 # The training loop's options, where Keras's built-ins differ from the reference's forms.
 KERAS_MOMENTUM_RATE = ("keras.optimizers.SGD keeps the rate inside its momentum buffer, m = μm − lr_t·g, w += m "
@@ -221,7 +229,7 @@ FRAMEWORKS = {
                   formulas=OPTAX_FORMULAS),
         # Flax NNX, JAX's layers, model and optimizer objects, as Keras is TensorFlow's.
         Framework("flax", "impl_flax", ("flax", "jax", "optax"), "flax", ("flax", "jax", "optax"),
-                  formulas=OPTAX_FORMULAS),
+                  formulas=FLAX_FORMULAS),
         # Keras 3 on each of its backends: the same impl_keras code, the engine chosen per worker process.
         Framework("keras", "impl_keras", ("keras", "tensorflow"), "keras", ("keras", "tensorflow"),
                   env={"KERAS_BACKEND": "tensorflow"}, formulas=KERAS_TF_FORMULAS),

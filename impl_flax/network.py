@@ -86,10 +86,29 @@ def optax_optimizer(name, learning_rate, hyper, loop):
     return transformation(schedule_of(learning_rate, o["schedule"], o["decay_rate"], o["decay_steps"], o["alpha"]))
 
 
-class MLP(nnx.Module):
-    """Dense layers, each an nnx.Linear and its activation: the hidden layers' `activation`, then the output's."""
+def normalization(norm, width, momentum, epsilon, dtype, rngs):
+    """Flax's normalization layer of `width` units, its scale γ at 1 and its offset β at 0 (Params, trained with the
+    weights). use_fast_variance=False: σ² as the mean of the squared deviations, E[(z − μ)²], as the reference takes
+    it, where Flax's default takes E[z²] − μ², which loses digits where σ² is small beside μ²."""
+    if norm == "layer":  # each row over its units; ε always passed: Flax's default is 1e-6, torch's 1e-5
+        return nnx.LayerNorm(width, epsilon=epsilon, use_fast_variance=False, dtype=dtype, param_dtype=dtype,
+                             rngs=rngs)
+    # Each unit over the batch's rows. Flax's momentum is the share of the running statistics kept, 1 − m where m (as
+    # torch writes it) is the share of the batch's taken.
+    layer = nnx.BatchNorm(width, momentum=1 - momentum, epsilon=epsilon, use_fast_variance=False, dtype=dtype,
+                          param_dtype=dtype, rngs=rngs)
+    # nnx.BatchNorm makes its running mean and variance float32 whatever param_dtype (flax/nnx/nn/normalization.py),
+    # and each update is cast back to that: made anew in the run's dtype, else a float64 run keeps them in float32.
+    layer.mean.value, layer.var.value = jnp.zeros(width, dtype=dtype), jnp.ones(width, dtype=dtype)
+    return layer
 
-    def __init__(self, weights, biases, activation, output_activation, dtype):
+
+class MLP(nnx.Module):
+    """Dense layers, each an nnx.Linear and its activation: the hidden layers' `activation`, then the output's; with
+    `norm` (batch or layer), an nnx.BatchNorm or nnx.LayerNorm between each hidden Linear and its activation."""
+
+    def __init__(self, weights, biases, activation, output_activation, dtype, norm=None, norm_momentum=0.1,
+                 norm_epsilon=1e-5):
         rngs = nnx.Rngs(0)  # the initializers' draw, replaced at once by the given weights
         self.layers = nnx.List([nnx.Linear(*np.shape(w), use_bias=biases is not None, dtype=dtype, param_dtype=dtype,
                                            rngs=rngs) for w in weights])
@@ -97,19 +116,25 @@ class MLP(nnx.Module):
             layer.kernel.value = jnp.asarray(weights[i], dtype=dtype)  # (in, out), as the blog's
             if biases is not None:
                 layer.bias.value = jnp.asarray(biases[i], dtype=dtype)
+        self.norms = None if norm is None else nnx.List([
+            normalization(norm, np.shape(w)[1], norm_momentum, norm_epsilon, dtype, rngs) for w in weights[:-1]])
         self.activations = (activation,) * (len(weights) - 1) + (output_activation,)
 
     def __call__(self, x):
-        for layer, activation in zip(self.layers, self.activations, strict=True):
-            x = ACTIVATIONS[activation](layer(x))
+        for i, (layer, activation) in enumerate(zip(self.layers, self.activations, strict=True)):
+            z = layer(x)
+            if self.norms is not None and i < len(self.norms):  # a hidden layer's
+                z = self.norms[i](z)
+            x = ACTIVATIONS[activation](z)
         return x
 
 
 @nnx.jit(static_argnames=("loss", "l2"))
 def train_step(model, optimizer, x, y, loss="half-sse", l2=0.0):
     """One step: the loss of the forward pass and its gradients in one call, then the optimizer's update of the
-    model's parameters, in place (for SGD, p ← p − lr·∂loss/∂p). l2 > 0: the loss with the L2 penalty l·Σθ² over
-    every weight and bias, differentiated with the rest."""
+    model's parameters, in place (for SGD, p ← p − lr·∂loss/∂p); batch normalization's running statistics move in
+    the forward pass. l2 > 0: the loss with the L2 penalty l·Σθ² over every parameter (nnx.Param: the weights, the
+    biases, γ and β), differentiated with the rest."""
     def loss_fn(model):
         y_hat = model(x)
         value = LOSSES[loss](y, y_hat)
@@ -130,9 +155,10 @@ class Network:
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
                  beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, weight_decay=0.0, decay="coupled", l2=0.0,
                  schedule=None, schedule_per="step", decay_rate=None, decay_steps=None, alpha=0.0, clip_norm=None,
-                 clip="global", clip_value=None):
+                 clip="global", clip_value=None, norm=None, norm_momentum=0.1, norm_epsilon=1e-5):
         self.dtype = jnp.dtype(dtype)
-        self.model = MLP(weights, biases, activation, output_activation, self.dtype)
+        self.model = MLP(weights, biases, activation, output_activation, self.dtype, norm, norm_momentum, norm_epsilon)
+        self.norm = norm
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
         self.l2 = float(l2)  # the L2 penalty l·Σθ², part of the loss
         self.optimizer_name = optimizer
@@ -155,6 +181,8 @@ class Network:
         x, y = jnp.asarray(x, dtype=self.dtype), jnp.asarray(y, dtype=self.dtype)
         size = self.batch_size or len(x)
         whole = self.orders is None and size >= len(x)  # the blog's: every row, in order, one step
+        if self.norm == "batch":
+            self.model.train()  # batch normalization from each batch's statistics, which it tracks
         loss, mean_abs_error, step_loss = np.empty(epochs), np.empty(epochs), []
         for epoch in range(epochs):
             rows = np.arange(len(x)) if self.orders is None else self.orders[self.epochs_done % len(self.orders)]
@@ -178,7 +206,22 @@ class Network:
         layers = self.model.layers
         return None if layers[0].bias is None else [np.asarray(layer.bias.value) for layer in layers]
 
+    def get_normalization(self):
+        """The normalization layers' γ ("scales"), β ("offsets") and, for batch normalization, running statistics, a
+        list of each over the hidden layers; None without them."""
+        norms = self.model.norms
+        if norms is None:
+            return None
+        out = {"scales": [np.asarray(n.scale.value) for n in norms],
+               "offsets": [np.asarray(n.bias.value) for n in norms]}  # Flax calls β the bias
+        if self.norm == "batch":
+            out.update(running_means=[np.asarray(n.mean.value) for n in norms],
+                       running_variances=[np.asarray(n.var.value) for n in norms])
+        return out
+
     def predict(self, x):
+        if self.norm == "batch":
+            self.model.eval()  # batch normalization from its running statistics: inference mode
         return np.asarray(self.model(jnp.asarray(x, dtype=self.dtype)))
 
     def __repr__(self):
@@ -190,7 +233,8 @@ class Network:
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
     NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, the optimizer and
-    its hyperparameters, weight decay, the L2 penalty, the schedule, clipping)."""
+    its hyperparameters, weight decay, the L2 penalty, the schedule, clipping, the normalization layers)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
-    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(),
+            "normalization": net.get_normalization(), "predictions": net.predict(x)}

@@ -1,9 +1,9 @@
 """The blog's network in JAX: pure functions of the weights, jax.value_and_grad for the gradients, jax.jit to compile,
 and optax, the JAX ecosystem's library of optimizers, for the update.
 
-The parameters are a pytree, (weights, biases), that each step replaces rather than updates; biases is None for
-the blog's network. JAX computes in float32 unless jax_enable_x64 is on, so it is switched on here, before any array
-exists.
+The parameters are a pytree, (weights, biases, scales, offsets), that each step replaces rather than updates;
+biases is None for the blog's network, and so are the normalization layers' scales γ and offsets β. JAX computes in
+float32 unless jax_enable_x64 is on, so it is switched on here, before any array exists.
 """
 from functools import cache, partial
 
@@ -20,7 +20,8 @@ LOSSES = {  # over the batch; the means are over the rows (one output each)
     "mse": lambda y, y_hat: jnp.mean((y - y_hat) ** 2),
     "bce": lambda y, y_hat: -jnp.mean(y * jnp.log(y_hat) + (1 - y) * jnp.log(1 - y_hat)),
 }
-NETWORK = ("activation", "output_activation", "loss", "l2")  # jit compiles once per choice of these (static arguments)
+# jit compiles once per choice of these (static arguments)
+NETWORK = ("activation", "output_activation", "loss", "l2", "norm", "norm_epsilon", "norm_momentum")
 
 
 @cache
@@ -94,33 +95,69 @@ def set_epoch_rate(opt_state, schedule, steps_per_epoch):
     return opt_state
 
 
-def forward(params, x, activation="sigmoid", output_activation="sigmoid"):
-    weights, biases = params
+def normalize(z, scale, offset, norm, epsilon, running=None):
+    """A normalization layer on a hidden layer's z, before its activation: γ·(z − μ)/√(σ² + ε) + β, and the (μ, σ²)
+    it took. batch: each unit's μ and (biased) σ² over the batch's rows, or `running`, batch normalization's running
+    (μ, σ²), in predictions; layer: each row's over its units."""
+    if running is None:
+        axis = 0 if norm == "batch" else 1
+        mean, variance = jnp.mean(z, axis=axis, keepdims=True), jnp.var(z, axis=axis, keepdims=True)
+    else:
+        mean, variance = running
+    return scale * ((z - mean) / jnp.sqrt(variance + epsilon)) + offset, (mean, variance)
+
+
+def forward(params, x, activation="sigmoid", output_activation="sigmoid", norm=None, norm_epsilon=1e-5,
+            statistics=None):
+    """ŷ, and the (μ, σ²) each normalization layer took (none without them). norm: batch or layer, a normalization
+    layer after each hidden Dense layer; statistics: batch normalization's running (μ, σ²) per hidden layer, for
+    predictions (None: each batch's own, in training)."""
+    weights, biases, scales, offsets = params
+    taken = []
     for i, w in enumerate(weights):
+        last = i == len(weights) - 1
         z = x @ w if biases is None else x @ w + biases[i]
-        x = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation](z)
-    return x
+        if norm is not None and not last:
+            z, moments = normalize(z, scales[i], offsets[i], norm, norm_epsilon,
+                                   None if statistics is None else statistics[i])
+            taken.append(moments)
+        x = ACTIVATIONS[output_activation if last else activation](z)
+    return x, taken
 
 
-def loss_fn(params, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse", l2=0.0):
-    """The loss, and the error y − ŷ beside it (value_and_grad's has_aux). l2 > 0: with the L2 penalty l·Σθ² over
-    every weight and bias, which jax.grad then differentiates with the rest."""
-    y_hat = forward(params, x, activation, output_activation)
+def track(statistics, taken, momentum, rows):
+    """Batch normalization's running (μ, σ²) per hidden layer, a step of m toward the batch's (taken): μ_r ← (1 −
+    m)·μ_r + m·μ, σ²_r ← (1 − m)·σ²_r + m·n/(n − 1)·σ², the unbiased variance of the batch's n rows, as the
+    batch-normalization paper and torch keep it."""
+    return [((1 - momentum) * running_mean + momentum * mean[0],
+             (1 - momentum) * running_variance + momentum * variance[0] * rows / (rows - 1))
+            for (running_mean, running_variance), (mean, variance) in zip(statistics, taken, strict=True)]
+
+
+def loss_fn(params, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse", l2=0.0, norm=None,
+            norm_epsilon=1e-5):
+    """The loss, and beside it (value_and_grad's has_aux) the error y − ŷ and the (μ, σ²) the normalization layers
+    took. l2 > 0: with the L2 penalty l·Σθ² over every parameter, which jax.grad then differentiates with the rest."""
+    y_hat, taken = forward(params, x, activation, output_activation, norm, norm_epsilon)
     value = LOSSES[loss](y, y_hat)
     if l2:
         value = value + l2 * sum(jnp.sum(p**2) for p in jax.tree.leaves(params))
-    return value, y - y_hat
+    return value, (y - y_hat, taken)
 
 
 @partial(jax.jit, static_argnames=(*NETWORK, "optimizer"))
-def train_step(params, opt_state, x, y, optimizer, activation="sigmoid", output_activation="sigmoid", loss="half-sse",
-               l2=0.0):
+def train_step(params, opt_state, statistics, x, y, optimizer, activation="sigmoid", output_activation="sigmoid",
+               loss="half-sse", l2=0.0, norm=None, norm_epsilon=1e-5, norm_momentum=0.1):
     """One step: the loss of the forward pass and its gradients in one call, then optax's update, applied
-    (for SGD, p ← p − lr·∂loss/∂p). optimizer: an optax GradientTransformation (optax_optimizer), static."""
-    (value, error), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, x, y, activation, output_activation,
-                                                                      loss, l2)
+    (for SGD, p ← p − lr·∂loss/∂p); with batch normalization, its running statistics (a pytree beside the
+    parameters, not differentiated) moved toward the batch's. optimizer: an optax GradientTransformation
+    (optax_optimizer), static."""
+    (value, (error, taken)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+        params, x, y, activation, output_activation, loss, l2, norm, norm_epsilon)
+    if norm == "batch":
+        statistics = track(statistics, taken, norm_momentum, len(x))
     updates, opt_state = optimizer.update(grads, opt_state, params)
-    return (optax.apply_updates(params, updates), opt_state), (value, jnp.mean(jnp.abs(error)))
+    return (optax.apply_updates(params, updates), opt_state, statistics), (value, jnp.mean(jnp.abs(error)))
 
 
 def epoch_mean(steps, rows):
@@ -129,13 +166,14 @@ def epoch_mean(steps, rows):
 
 
 @partial(jax.jit, static_argnames=("optimizer", "batch_size", "whole", "epoch_schedule", *NETWORK))
-def train_epochs(params, opt_state, x, y, optimizer, orders, batch_size, whole, epoch_schedule=None, **network):
+def train_epochs(params, opt_state, statistics, x, y, optimizer, orders, batch_size, whole, epoch_schedule=None,
+                 **network):
     """One epoch per row of `orders` (each epoch's order of the rows) inside one compiled loop (lax.scan): no Python
     between epochs, the mini-batches of an epoch unrolled (whole: the blog's one step on every row, in order).
     epoch_schedule: a schedule per epoch, its rate set at the start of each. Compiled once per number of epochs."""
     def epoch(carry, rows):
         if epoch_schedule is not None:
-            carry = (carry[0], set_epoch_rate(carry[1], epoch_schedule, len(range(0, len(x), batch_size))))
+            carry = (carry[0], set_epoch_rate(carry[1], epoch_schedule, len(range(0, len(x), batch_size))), carry[2])
         steps = []
         for i in range(0, len(x), batch_size):
             batch = rows[i:i + batch_size]
@@ -145,7 +183,7 @@ def train_epochs(params, opt_state, x, y, optimizer, orders, batch_size, whole, 
         return carry, (epoch_mean([(v, n) for v, _, n in steps], len(x)),
                        epoch_mean([(e, n) for _, e, n in steps], len(x)), jnp.stack([v for v, _, _ in steps]))
 
-    return jax.lax.scan(epoch, (params, opt_state), orders)
+    return jax.lax.scan(epoch, (params, opt_state, statistics), orders)
 
 
 class Network:
@@ -156,14 +194,24 @@ class Network:
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
                  beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, weight_decay=0.0, decay="coupled", l2=0.0,
                  schedule=None, schedule_per="step", decay_rate=None, decay_steps=None, alpha=0.0, clip_norm=None,
-                 clip="global", clip_value=None, scan=False):
+                 clip="global", clip_value=None, norm=None, norm_momentum=0.1, norm_epsilon=1e-5, scan=False):
         self.dtype = jnp.dtype(dtype)
         as_arrays = lambda arrays: [jnp.asarray(a, dtype=self.dtype) for a in arrays]  # noqa: E731
-        self.params = (as_arrays(weights), None if biases is None else as_arrays(biases))
-        self.activation, self.output_activation, self.loss = activation, output_activation, loss
+        # A normalization layer after each hidden Dense layer (norm: batch or layer), or none (the blog's): its scale
+        # γ starts at 1 and its offset β at 0, parameters beside the weights and biases.
+        widths = [np.shape(w)[1] for w in weights[:-1]]
+        scales, offsets = (None, None) if norm is None else (as_arrays(np.ones(n) for n in widths),
+                                                             as_arrays(np.zeros(n) for n in widths))
+        self.params = (as_arrays(weights), None if biases is None else as_arrays(biases), scales, offsets)
+        # Batch normalization's running (μ, σ²) per hidden layer, from 0 and 1: state that each step replaces too, but
+        # no parameter (never differentiated); None without it.
+        self.statistics = None if norm != "batch" else [(jnp.zeros(n, dtype=self.dtype), jnp.ones(n, dtype=self.dtype))
+                                                         for n in widths]
+        self.activation, self.output_activation, self.loss, self.norm = activation, output_activation, loss, norm
         # The L2 penalty l·Σθ² is part of the loss (l2 > 0), differentiated with it.
         self.network = {"activation": activation, "output_activation": output_activation, "loss": loss,
-                        "l2": float(l2)}
+                        "l2": float(l2), "norm": norm, "norm_epsilon": float(norm_epsilon),
+                        "norm_momentum": float(norm_momentum)}
         self.optimizer_name = optimizer
         hyper = (("momentum", momentum), ("rho", rho), ("beta1", beta1), ("beta2", beta2), ("epsilon", epsilon))
         # The rest of the training loop goes to optax: weight decay (coupled: λθ added to the gradient; decoupled:
@@ -189,9 +237,9 @@ class Network:
         whole = self.orders is None and size >= len(x)  # the blog's: every row, in order, one step
         self.epochs_done += epochs
         if self.scan:
-            (self.params, self.opt_state), (loss, mean_abs_error, step_loss) = train_epochs(
-                self.params, self.opt_state, x, y, self.optimizer, orders, size, whole, self.epoch_schedule,
-                **self.network)
+            (self.params, self.opt_state, self.statistics), (loss, mean_abs_error, step_loss) = train_epochs(
+                self.params, self.opt_state, self.statistics, x, y, self.optimizer, orders, size, whole,
+                self.epoch_schedule, **self.network)
             as_numpy = lambda a: np.asarray(a, dtype=np.float64).ravel()  # noqa: E731
             return {"loss": as_numpy(loss), "mean_abs_error": as_numpy(mean_abs_error),
                     "step_loss": as_numpy(step_loss)}
@@ -202,8 +250,8 @@ class Network:
             steps = []
             batches = [(x, y)] if whole else [(x[b], y[b]) for b in (rows[i:i + size] for i in range(0, len(x), size))]
             for xb, yb in batches:
-                (self.params, self.opt_state), (value, error) = train_step(
-                    self.params, self.opt_state, xb, yb, self.optimizer, **self.network)
+                (self.params, self.opt_state, self.statistics), (value, error) = train_step(
+                    self.params, self.opt_state, self.statistics, xb, yb, self.optimizer, **self.network)
                 steps.append((float(value), float(error), len(xb)))
             loss[epoch] = epoch_mean([(v, n) for v, _, n in steps], len(x))
             mean_abs_error[epoch] = epoch_mean([(e, n) for _, e, n in steps], len(x))
@@ -216,9 +264,22 @@ class Network:
     def get_biases(self):
         return None if self.params[1] is None else [np.asarray(b) for b in self.params[1]]
 
-    def predict(self, x):
+    def get_normalization(self):
+        """The normalization layers' γ ("scales"), β ("offsets") and, for batch normalization, running statistics, a
+        list of each over the hidden layers; None without them."""
+        if self.norm is None:
+            return None
+        _, _, scales, offsets = self.params
+        out = {"scales": [np.asarray(g) for g in scales], "offsets": [np.asarray(b) for b in offsets]}
+        if self.statistics is not None:
+            out.update(running_means=[np.asarray(m) for m, _ in self.statistics],
+                       running_variances=[np.asarray(v) for _, v in self.statistics])
+        return out
+
+    def predict(self, x):  # batch normalization with its running statistics: inference mode
         x = jnp.asarray(x, dtype=self.dtype)
-        return np.asarray(forward(self.params, x, self.activation, self.output_activation))
+        return np.asarray(forward(self.params, x, self.activation, self.output_activation, self.norm,
+                                  self.network["norm_epsilon"], self.statistics)[0])
 
     def __repr__(self):
         sizes = [self.params[0][0].shape[0]] + [w.shape[1] for w in self.params[0]]
@@ -229,7 +290,8 @@ class Network:
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
     NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, the optimizer and
-    its hyperparameters, weight decay, the L2 penalty, the schedule, clipping)."""
+    its hyperparameters, weight decay, the L2 penalty, the schedule, clipping, the normalization layers)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
-    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(),
+            "normalization": net.get_normalization(), "predictions": net.predict(x)}
