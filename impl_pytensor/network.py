@@ -23,16 +23,62 @@ LOSSES = {  # over the batch; the means are over the rows (one output each)
 }
 
 
-def forward(weights, x, activation="sigmoid", output_activation="sigmoid", biases=None):
+class Normalization:
+    """A normalization layer on a hidden layer's z, before its activation: x̂ = (z − μ)/√(σ² + ε), then γ·x̂ + β,
+    written out symbolically (PyTensor has no normalization layer); γ and β are shared variables, γ starting at 1 and
+    β at 0, that pytensor.grad differentiates as it does the weights.
+
+    batch: μ and σ² are each unit's over the batch's rows in training (pt.var's biased σ²); the running ones in
+    predictions, shared variables that the train step's `updates` move m of the way to each batch's: μ_r ← (1 − m)·μ_r
+    + m·μ, σ²_r ← (1 − m)·σ²_r + m·n/(n − 1)·σ² (the unbiased variance, as the batch-normalization paper and torch
+    keep it; starting at 0 and 1). layer: μ and σ² are each row's over its units, in training and predictions alike.
+    """
+
+    def __init__(self, kind, width, dtype, momentum=0.1, epsilon=1e-5, name="n"):
+        self.kind, self.axis = kind, 0 if kind == "batch" else 1  # what μ and σ² are taken over
+        self.momentum, self.epsilon = pt.constant(momentum, dtype=dtype), pt.constant(epsilon, dtype=dtype)
+        self.scale = pytensor.shared(np.ones(width, dtype=dtype), name=f"{name}_gamma")
+        self.offset = pytensor.shared(np.zeros(width, dtype=dtype), name=f"{name}_beta")
+        self.running_mean = pytensor.shared(np.zeros(width, dtype=dtype), name=f"{name}_mean")
+        self.running_variance = pytensor.shared(np.ones(width, dtype=dtype), name=f"{name}_variance")
+
+    def __call__(self, z, training=True):
+        """γ·x̂ + β; in training, the batch's μ and σ² (symbols) are kept for updates."""
+        if self.kind == "batch" and not training:
+            mean, variance = self.running_mean, self.running_variance
+        else:
+            mean, variance = pt.mean(z, axis=self.axis, keepdims=True), pt.var(z, axis=self.axis, keepdims=True)
+            if self.kind == "batch":
+                self.batch = mean[0], variance[0], pt.cast(z.shape[0], z.dtype)  # n: the batch's rows, as a float
+        return self.scale * ((z - mean) / pt.sqrt(variance + self.epsilon)) + self.offset
+
+    def updates(self):
+        """The running statistics' updates, a step of m toward the last training graph's batch (batch normalization's
+        alone)."""
+        if self.kind != "batch":
+            return []
+        (mean, variance, n), m = self.batch, self.momentum
+        return [(self.running_mean, (1 - m) * self.running_mean + m * mean),
+                (self.running_variance, (1 - m) * self.running_variance + m * variance * n / (n - 1))]
+
+
+def forward(weights, x, activation="sigmoid", output_activation="sigmoid", biases=None, norms=None, training=True):
+    """ŷ, a symbol. norms: a Normalization per hidden layer, or None; training: batch normalization by the batch's
+    statistics, else by the running ones (inference mode)."""
     for i, w in enumerate(weights):
+        last = i == len(weights) - 1
         z = x @ w if biases is None else x @ w + biases[i]
-        x = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation](z)
+        if norms is not None and not last:
+            z = norms[i](z, training)
+        x = ACTIVATIONS[output_activation if last else activation](z)
     return x
 
 
-def loss_fn(weights, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse", biases=None):
-    """The loss, and the error y − ŷ beside it: symbols, computed only when the compiled function runs."""
-    y_hat = forward(weights, x, activation, output_activation, biases)
+def loss_fn(weights, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse", biases=None,
+            norms=None):
+    """The loss, and the error y − ŷ beside it: symbols, computed only when the compiled function runs (the forward
+    pass in training mode)."""
+    y_hat = forward(weights, x, activation, output_activation, biases, norms)
     return LOSSES[loss](y, y_hat), y - y_hat
 
 
@@ -99,7 +145,7 @@ class Network:
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
                  beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, weight_decay=0.0, decay="coupled", l2=0.0,
                  schedule=None, schedule_per="step", decay_rate=None, decay_steps=None, alpha=0.0, clip_norm=None,
-                 clip="global", clip_value=None):
+                 clip="global", clip_value=None, norm=None, norm_momentum=0.1, norm_epsilon=1e-5):
         self.dtype, self.activation, self.output_activation, self.loss = dtype, activation, output_activation, loss
         self.optimizer, self.schedule_per = optimizer, schedule_per
         # Mini-batches of batch_size rows (None: all), in row order or each epoch's order from `orders`.
@@ -107,7 +153,15 @@ class Network:
         self.weights = [pytensor.shared(np.asarray(w, dtype=dtype), name=f"w{i}") for i, w in enumerate(weights)]
         self.biases = None if biases is None else [pytensor.shared(np.asarray(b, dtype=dtype), name=f"b{i}")
                                                    for i, b in enumerate(biases)]
-        self.variables = self.weights + (self.biases or [])
+        # A normalization layer after each hidden Dense layer, or none (the blog's).
+        self.norm = norm
+        self.norms = None if norm is None else [Normalization(norm, np.shape(w)[1], dtype, norm_momentum,
+                                                              norm_epsilon, name=f"n{i}")
+                                                for i, w in enumerate(weights[:-1])]
+        # What pytensor.grad differentiates and the update rule updates: weights, biases, then the normalization
+        # layers' γ and β.
+        self.variables = self.weights + (self.biases or []) + [n.scale for n in self.norms or []] + [
+            n.offset for n in self.norms or []]
         # The learning rate, the hyperparameters and the training loop's options as constants of the weights' dtype:
         # a Python float would lift a float32 update to float64.
         def constant(value):
@@ -117,7 +171,7 @@ class Network:
         hyper = {name: constant(value) for name, value in
                  {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}.items()}
         x, y = pt.matrix("x", dtype=dtype), pt.matrix("y", dtype=dtype)
-        loss, error = loss_fn(self.weights, x, y, activation, output_activation, loss, self.biases)
+        loss, error = loss_fn(self.weights, x, y, activation, output_activation, loss, self.biases, self.norms)
         if l2:  # the penalty l·Σθ² is part of the cost, and pytensor.grad derives its 2lθ with the rest
             loss += constant(l2) * sum(pt.sum(v**2) for v in self.variables)
         # The gradients clipped (clip_value, or clip_norm over all of them or each: clip), then weight decay λθ added
@@ -135,14 +189,17 @@ class Network:
         if schedule is not None:  # the rate at t, the steps or epochs done before this step
             learning_rate = learning_rate * SCHEDULES[schedule](self.clock[schedule_per], {
                 "decay_rate": constant(decay_rate), "decay_steps": constant(decay_steps), "alpha": constant(alpha)})
-        updates = [(self.t, self.t + 1)]
+        # The running statistics move with the step, from this batch's μ and σ².
+        updates = [(self.t, self.t + 1), *(update for n in self.norms or [] for update in n.updates())]
         for w, grad, state in zip(self.variables, grads, self.states, strict=True):
             step, state_updates = OPTIMIZERS[optimizer](grad, {**state, "t": self.t + 1}, hyper)
             if weight_decay and decay == "decoupled":
                 step = step + constant(weight_decay) * w
             updates += [(w, w - learning_rate * step), *state_updates]
         self.train_step = pytensor.function([x, y], [loss, pt.mean(pt.abs(error))], updates=updates)
-        self.forward = pytensor.function([x], forward(self.weights, x, activation, output_activation, self.biases))
+        # Predictions: batch normalization with its running statistics, inference mode.
+        self.forward = pytensor.function([x], forward(self.weights, x, activation, output_activation, self.biases,
+                                                      self.norms, training=False))
 
     def fit(self, x, y, epochs):
         """Train for `epochs` epochs; each epoch's loss and mean |error| come from its steps' forward passes, before
@@ -172,6 +229,18 @@ class Network:
     def get_biases(self):
         return None if self.biases is None else [b.get_value() for b in self.biases]
 
+    def get_normalization(self):
+        """The normalization layers' γ ("scales"), β ("offsets") and, for batch normalization, running statistics, a
+        list of each over the hidden layers; None without them."""
+        if self.norms is None:
+            return None
+        out = {"scales": [n.scale.get_value() for n in self.norms],
+               "offsets": [n.offset.get_value() for n in self.norms]}
+        if self.norm == "batch":
+            out.update(running_means=[n.running_mean.get_value() for n in self.norms],
+                       running_variances=[n.running_variance.get_value() for n in self.norms])
+        return out
+
     def predict(self, x):
         return self.forward(x.astype(self.dtype))
 
@@ -184,7 +253,8 @@ class Network:
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
     NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, optimizer and its
-    hyperparameters, weight decay, the L2 penalty, the schedule, clipping)."""
+    hyperparameters, weight decay, the L2 penalty, the schedule, clipping, the normalization layers)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
-    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(),
+            "normalization": net.get_normalization(), "predictions": net.predict(x)}

@@ -64,16 +64,62 @@ def clip(grads, clip_norm=None, clip="global", clip_value=None):
     return [tf.clip_by_norm(g, clip_norm) for g in grads]
 
 
-def forward(weights, x, activation="sigmoid", output_activation="sigmoid", biases=None):
+class Normalization:
+    """A normalization layer on a hidden layer's z, before its activation: γ·(z − μ)/√(σ² + ε) + β, with TensorFlow's
+    own tf.nn.moments (μ and the biased σ²) and tf.nn.batch_normalization (the formula), which serves layer
+    normalization too: only the axis of μ and σ² differs. γ and β are tf.Variables the tape differentiates, γ
+    starting at 1 and β at 0.
+
+    batch: μ and σ² are each unit's over the batch's rows in training; the running ones in predictions, tf.Variables
+    outside the tape that move m of the way to each batch's: μ_r ← (1 − m)·μ_r + m·μ, σ²_r ← (1 − m)·σ²_r +
+    m·n/(n − 1)·σ² (the unbiased variance, as the batch-normalization paper and torch keep it; starting at 0 and 1).
+    layer: μ and σ² are each row's over its units, in training and predictions alike.
+    """
+
+    def __init__(self, kind, width, dtype, momentum=0.1, epsilon=1e-5, name="n"):
+        self.kind, self.momentum, self.epsilon = kind, momentum, epsilon
+        self.scale = tf.Variable(tf.ones(width, dtype), name=f"{name}_gamma")
+        self.offset = tf.Variable(tf.zeros(width, dtype), name=f"{name}_beta")
+        self.running_mean = tf.Variable(tf.zeros(width, dtype), trainable=False, name=f"{name}_mean")
+        self.running_variance = tf.Variable(tf.ones(width, dtype), trainable=False, name=f"{name}_variance")
+        self.axis = 0 if kind == "batch" else 1  # what μ and σ² are taken over: the rows, or each row's units
+
+    def __call__(self, z, training=True):
+        """γ·x̂ + β; in training, the batch's μ and σ² are kept for track."""
+        if self.kind == "batch" and not training:
+            mean, variance = self.running_mean, self.running_variance
+        else:
+            mean, variance = tf.nn.moments(z, axes=[self.axis], keepdims=True)
+            if self.kind == "batch":  # tensors of the same trace as track's, in the train step
+                self.batch = mean[0], variance[0], tf.cast(tf.shape(z)[0], z.dtype)  # n: the batch's rows
+        # z·γ/√(σ² + ε) + (β − μ·γ/√(σ² + ε)): the reference's formula, rounded otherwise by an ulp or so.
+        return tf.nn.batch_normalization(z, mean, variance, self.offset, self.scale, self.epsilon)
+
+    def track(self):
+        """The running statistics, a step of m toward the last training batch's (batch normalization's alone)."""
+        if self.kind == "batch":
+            mean, variance, n = self.batch
+            self.running_mean.assign((1 - self.momentum) * self.running_mean + self.momentum * mean)
+            self.running_variance.assign((1 - self.momentum) * self.running_variance
+                                         + self.momentum * variance * n / (n - 1))
+
+
+def forward(weights, x, activation="sigmoid", output_activation="sigmoid", biases=None, norms=None, training=True):
+    """ŷ. norms: a Normalization per hidden layer, or None; training: batch normalization by the batch's statistics,
+    else by the running ones (inference mode)."""
     for i, w in enumerate(weights):
+        last = i == len(weights) - 1
         z = x @ w if biases is None else x @ w + biases[i]
-        x = ACTIVATIONS[output_activation if i == len(weights) - 1 else activation](z)
+        if norms is not None and not last:
+            z = norms[i](z, training)
+        x = ACTIVATIONS[output_activation if last else activation](z)
     return x
 
 
-def loss_fn(weights, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse", biases=None):
-    """The loss, and the error y − ŷ beside it."""
-    y_hat = forward(weights, x, activation, output_activation, biases)
+def loss_fn(weights, x, y, activation="sigmoid", output_activation="sigmoid", loss="half-sse", biases=None,
+            norms=None):
+    """The loss, and the error y − ŷ beside it (the forward pass in training mode)."""
+    y_hat = forward(weights, x, activation, output_activation, biases, norms)
     return LOSSES[loss](y, y_hat), y - y_hat
 
 
@@ -85,13 +131,21 @@ class Network:
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
                  beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, weight_decay=0.0, decay="coupled", l2=0.0,
                  schedule=None, schedule_per="step", decay_rate=None, decay_steps=None, alpha=0.0, clip_norm=None,
-                 clip="global", clip_value=None, loop=False):
+                 clip="global", clip_value=None, norm=None, norm_momentum=0.1, norm_epsilon=1e-5, loop=False):
         self.dtype = tf.as_dtype(dtype)
         self.activation, self.output_activation, self.loss = activation, output_activation, loss
         self.weights = [tf.Variable(w, dtype=self.dtype, name=f"w{i}") for i, w in enumerate(weights)]
         self.biases = None if biases is None else [tf.Variable(b, dtype=self.dtype, name=f"b{i}")
                                                    for i, b in enumerate(biases)]
-        self.variables = self.weights + (self.biases or [])
+        # A normalization layer after each hidden Dense layer, or none (the blog's).
+        self.norm = norm
+        self.norms = None if norm is None else [Normalization(norm, w.shape[1], self.dtype, norm_momentum,
+                                                              norm_epsilon, name=f"n{i}")
+                                                for i, w in enumerate(self.weights[:-1])]
+        # What the tape differentiates and the optimizer updates: weights, biases, then the normalization layers' γ
+        # and β.
+        self.variables = self.weights + (self.biases or []) + [n.scale for n in self.norms or []] + [
+            n.offset for n in self.norms or []]
         self.learning_rate = tf.constant(learning_rate, dtype=self.dtype)
         self.optimizer = optimizer
         self.hyper = {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2, "epsilon": epsilon}
@@ -115,10 +169,13 @@ class Network:
         """One step: the loss of the forward pass (with the L2 penalty, if any), its gradients from the tape,
         clipped, then w ← w − lr·step (for SGD, the step is ∂loss/∂w), lr at its schedule's t."""
         with tf.GradientTape() as tape:
-            loss, error = loss_fn(self.weights, x, y, self.activation, self.output_activation, self.loss, self.biases)
+            loss, error = loss_fn(self.weights, x, y, self.activation, self.output_activation, self.loss, self.biases,
+                                  self.norms)
             if self.l2:  # inside the tape: its gradient 2lθ comes with the loss's
                 loss += self.l2 * tf.add_n([tf.reduce_sum(tf.square(v)) for v in self.variables])
         grads = clip(tape.gradient(loss, self.variables), **self.clipping)
+        for n in self.norms or []:  # the running statistics, from this batch's μ and σ²
+            n.track()
         if self.weight_decay and self.decay == "coupled":
             grads = [g + self.weight_decay * w for g, w in zip(grads, self.variables, strict=True)]
         rate = self.rate()  # read before t counts this step
@@ -202,9 +259,21 @@ class Network:
     def get_biases(self):
         return None if self.biases is None else [b.numpy() for b in self.biases]
 
-    def predict(self, x):
+    def get_normalization(self):
+        """The normalization layers' γ ("scales"), β ("offsets") and, for batch normalization, running statistics, a
+        list of each over the hidden layers; None without them."""
+        if self.norms is None:
+            return None
+        out = {"scales": [n.scale.numpy() for n in self.norms], "offsets": [n.offset.numpy() for n in self.norms]}
+        if self.norm == "batch":
+            out.update(running_means=[n.running_mean.numpy() for n in self.norms],
+                       running_variances=[n.running_variance.numpy() for n in self.norms])
+        return out
+
+    def predict(self, x):  # batch normalization with its running statistics: inference mode
         x = tf.constant(x, dtype=self.dtype)
-        return forward(self.weights, x, self.activation, self.output_activation, self.biases).numpy()
+        return forward(self.weights, x, self.activation, self.output_activation, self.biases, self.norms,
+                       training=False).numpy()
 
     def __repr__(self):
         sizes = [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
@@ -215,7 +284,8 @@ class Network:
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
     NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, optimizer and its
-    hyperparameters, weight decay, the L2 penalty, the schedule, clipping)."""
+    hyperparameters, weight decay, the L2 penalty, the schedule, clipping, the normalization layers)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
-    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(),
+            "normalization": net.get_normalization(), "predictions": net.predict(x)}
