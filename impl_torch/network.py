@@ -10,6 +10,16 @@ LOSSES = {  # torch's own losses, each with the reduction the suite's definition
     "bce": nn.BCELoss(),
 }
 
+# torch's own normalization layers, each with every setting passed: ε, and batch normalization's momentum, which the
+# suite writes as torch does (the running statistics move m of the way to each batch's). BatchNorm1d normalizes by the
+# batch's biased variance and keeps the unbiased one in running_var, as the reference does; in eval() it normalizes by
+# the running statistics.
+NORMS = {
+    "batch": lambda width, epsilon, momentum, dtype: nn.BatchNorm1d(width, eps=epsilon, momentum=momentum,
+                                                                    dtype=dtype),
+    "layer": lambda width, epsilon, momentum, dtype: nn.LayerNorm(width, eps=epsilon, dtype=dtype),
+}
+
 # torch.optim's own optimizers; every hyperparameter passed, none left to a default (h: the hyperparameters).
 # weight_decay is torch.optim's coupled decay, λθ added to the gradient inside step; AdamW's is decoupled.
 OPTIMIZERS = {
@@ -47,18 +57,27 @@ class Network:
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
                  beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, weight_decay=0.0, decay="coupled", l2=0.0,
                  schedule=None, schedule_per="step", decay_rate=None, decay_steps=None, alpha=0.0, clip_norm=None,
-                 clip="global", clip_value=None, compile=False):
+                 clip="global", clip_value=None, norm=None, norm_momentum=0.1, norm_epsilon=1e-5, compile=False):
         self.dtype = getattr(torch, dtype)
         layers = []
         for i, w in enumerate(weights):
+            last = i == len(weights) - 1
             linear = nn.Linear(*w.shape, bias=biases is not None, dtype=self.dtype)
             with torch.no_grad():
                 # torch stores a Linear weight as (out, in) and computes x @ weight.T; the blog's are (in, out).
                 linear.weight.copy_(torch.from_numpy(w.T))
                 if biases is not None:
                     linear.bias.copy_(torch.from_numpy(biases[i]))
-            layers += [linear, ACTIVATIONS[output_activation if i == len(weights) - 1 else activation]()]
+            layers.append(linear)
+            if norm is not None and not last:  # after each hidden Linear, before its activation: γ·x̂ + β of its z
+                layers.append(NORMS[norm](w.shape[1], norm_epsilon, norm_momentum, self.dtype))
+            layers.append(ACTIVATIONS[output_activation if last else activation]())
+        # Its parameters(), layer by layer: a Linear's weight and bias, then its normalization's γ and β; the
+        # optimizer, weight decay, the L2 penalty and clipping take them all, as the reference takes every parameter.
         self.model = nn.Sequential(*layers)
+        self.norm = norm
+        self.linears = [layer for layer in self.model if isinstance(layer, nn.Linear)]
+        self.norms = [layer for layer in self.model if isinstance(layer, (nn.BatchNorm1d, nn.LayerNorm))]
         self.forward = torch.compile(self.model) if compile else self.model  # compile: traced and fused on first call
         # Weight decay λ: coupled, torch.optim's weight_decay; decoupled, AdamW for Adam, and by hand beside the
         # others' step (torch.optim has no decoupled SGD or RMSprop).
@@ -126,16 +145,33 @@ class Network:
                 nn.utils.clip_grad_norm_(p, self.clip_norm)
 
     def get_weights(self):
-        return [linear.weight.detach().numpy().T.copy() for linear in self.model[::2]]  # back to (in, out)
+        return [linear.weight.detach().numpy().T.copy() for linear in self.linears]  # back to (in, out)
 
     def get_biases(self):
-        if self.model[0].bias is None:
+        if self.linears[0].bias is None:
             return None
-        return [linear.bias.detach().numpy().copy() for linear in self.model[::2]]
+        return [linear.bias.detach().numpy().copy() for linear in self.linears]
+
+    def get_normalization(self):
+        """The normalization layers' γ ("scales": torch's weight), β ("offsets": its bias) and, for batch
+        normalization, running statistics, a list of each over the hidden layers; None without them."""
+        if self.norm is None:
+            return None
+        out = {"scales": [n.weight.detach().numpy().copy() for n in self.norms],
+               "offsets": [n.bias.detach().numpy().copy() for n in self.norms]}
+        if self.norm == "batch":
+            out.update(running_means=[n.running_mean.numpy().copy() for n in self.norms],
+                       running_variances=[n.running_var.numpy().copy() for n in self.norms])
+        return out
 
     def predict(self, x):
+        # eval(): batch normalization by its running statistics, inference mode; then train() again, the mode a
+        # module starts in and fit trains in (by each batch's statistics, moving the running ones toward them).
+        self.model.eval()
         with torch.no_grad():
-            return self.model(torch.from_numpy(x).to(self.dtype)).numpy()
+            predictions = self.model(torch.from_numpy(x).to(self.dtype)).numpy()
+        self.model.train()
+        return predictions
 
     def __repr__(self):
         return f"Network({self.model}, torch, {self.dtype})"
@@ -144,7 +180,8 @@ class Network:
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
     NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, optimizer and its
-    hyperparameters, weight decay, the L2 penalty, the schedule, clipping)."""
+    hyperparameters, weight decay, the L2 penalty, the schedule, clipping, the normalization layers)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
-    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(),
+            "normalization": net.get_normalization(), "predictions": net.predict(x)}

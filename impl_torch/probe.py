@@ -15,13 +15,27 @@ SLOTS = {"sgd": {}, "momentum": {"b": "momentum_buffer"}, "nesterov": {"b": "mom
          "rmsprop": {"v": "square_avg"}, "adam": {"m": "exp_avg", "v": "exp_avg_sq"}}
 
 
+# The reference's names for the normalization layers' state (Network.get_normalization's), and torch's.
+NORMALIZATION = {"scales": "weight", "offsets": "bias", "running_means": "running_mean",
+                 "running_variances": "running_var"}
+
+
+def load_normalization(net, normalization):
+    """The reference's γ, β and running statistics into net's normalization layers, in place (cast to their dtype)."""
+    with torch.no_grad():
+        for name, attribute in NORMALIZATION.items():
+            for layer, value in zip(net.norms, normalization.get(name) or [], strict=False):
+                getattr(layer, attribute).copy_(torch.from_numpy(np.asarray(value)))
+
+
 def load_optimizer_state(net, optimizer, optimizer_state):
     """The reference's optimizer state (probe of impl_numpy: t, and per parameter its slots) into net's torch.optim
     optimizer, through its own load_state_dict: weights (out, in) as torch keeps them, and a step count where the
-    optimizer keeps one."""
+    optimizer keeps one. The reference lists weights, biases, then the normalization layers' γs and βs."""
     linears = [child for child in net.model if isinstance(child, nn.Linear)]
     params = [linear.weight for linear in linears]
     params += [] if linears[0].bias is None else [linear.bias for linear in linears]
+    params += [n.weight for n in net.norms] + [n.bias for n in net.norms]
     index = {id(p): i for i, p in enumerate(net.optimizer.param_groups[0]["params"])}
     saved = net.optimizer.state_dict()
     saved["state"] = {}
@@ -46,10 +60,13 @@ def set_schedule(net, t, steps_per_epoch):
             net.scheduler.step()
 
 
-def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **options):
-    """One step of module.Network from `weights` (and its optimizer from `optimizer_state`, if given): each layer's
-    output, the loss, each gradient, the new weights."""
+def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, normalization=None, **options):
+    """One step of module.Network from `weights` (and its optimizer from `optimizer_state`, its normalization layers
+    from `normalization`, if given): each layer's output, the loss, each gradient, the new weights (and biases, and
+    the normalization layers' γ, β and running statistics)."""
     net = module.Network(weights, learning_rate, dtype, **options)
+    if normalization is not None:
+        load_normalization(net, normalization)
     if optimizer_state is not None:
         load_optimizer_state(net, options.get("optimizer", "sgd"), optimizer_state)
         set_schedule(net, optimizer_state["t"], -(-len(x) // (options.get("batch_size") or len(x))))
@@ -68,6 +85,11 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, **op
     linears = [child for child in children if isinstance(child, nn.Linear)]
     gradients = [linear.weight.grad.numpy().T.copy() for linear in linears]
     bias_gradients = None if linears[0].bias is None else [linear.bias.grad.numpy().copy() for linear in linears]
+    norm_gradients = {} if not net.norms else {"scale_gradients": [n.weight.grad.numpy().copy() for n in net.norms],
+                                               "offset_gradients": [n.bias.grad.numpy().copy() for n in net.norms]}
+    if normalization is not None:  # the two forward passes above, in training mode, moved the running statistics
+        load_normalization(net, normalization)
     loss = net.fit(x, y, 1)["loss"][0]
     return {"layers": layers, "loss": loss, "gradients": gradients, "bias_gradients": bias_gradients,
-            "weights": net.get_weights(), "biases": net.get_biases()}
+            "weights": net.get_weights(), "biases": net.get_biases(), **norm_gradients,
+            **(net.get_normalization() or {})}
