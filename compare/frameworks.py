@@ -73,10 +73,16 @@ class Framework:
 KERAS_MEAN_LIMIT = ("means, tanh and cos are computed in float32: on the JAX backend keras.ops.mean (the mean "
                     "|error| metric; the mse and bce losses) computes in result_type(x, float32), and keras.ops.tanh "
                     "and keras.ops.cos (CosineDecay, the cosine schedule) in result_type(x, float), which Keras "
-                    "demotes from float64 to float32; with sigmoid or ReLU layers, the half-sse loss and no cosine "
-                    "schedule, the loss, weights and predictions stay float64")
+                    "demotes from float64 to float32, and so do keras.layers.BatchNormalization and "
+                    "LayerNormalization, which compute in result_type(x, float32) "
+                    "(keras/src/layers/normalization/batch_normalization.py, keras/src/ops/nn.py); with sigmoid or "
+                    "ReLU layers, the half-sse loss, no cosine schedule and no normalization layer, the loss, weights "
+                    "and predictions stay float64")
 KERAS_MATMUL_LIMIT = ("Dense layers compute in float32: keras.ops.matmul on the torch backend casts a float64 × "
-                      "float64 product to result_type, which Keras demotes to float32 (keras-team/keras#23704)")
+                      "float64 product to result_type, which Keras demotes to float32 (keras-team/keras#23704); "
+                      "keras.layers.BatchNormalization and LayerNormalization compute in result_type(x, float32), "
+                      "float32 too, batch normalization's variance as E[x²] − E[x]² (moments in "
+                      "keras/src/backend/torch/nn.py)")
 
 # Binary cross-entropy where an output saturates: each framework's own loss, read in its installed source.
 TORCH_BCE = Formula("nn.BCELoss clamps each log at −100 and its backward divides by max(ŷ(1 − ŷ), 1e-12) "
@@ -209,12 +215,22 @@ KERAS_TF_L2 = Formula("on TensorFlow, keras.regularizers.L2 casts l with ops.cas
                       "for the Python float it keeps (L2 stores float(l): keras/src/regularizers/regularizers.py): the "
                       "penalty l·Σθ² in the loss and its gradient 2lθ apart unless float32 holds l", kind="penalty",
                       when=lambda c: cast_apart(c, c.l2))
+# Batch normalization's running variance, where Keras's layer keeps another average than the reference's.
+KERAS_BATCH_NORM = Formula("keras.layers.BatchNormalization moves its moving variance toward the batch's biased "
+                           "variance, moving_variance·momentum + var·(1 − momentum) with var the mean of squared "
+                           "deviations from ops.moments, and has no setting for another "
+                           "(keras/src/layers/normalization/batch_normalization.py), where the reference, as the "
+                           "batch-normalization paper and torch.nn.BatchNorm1d, moves it toward the unbiased "
+                           "n/(n − 1)·σ²: the running variance and the predictions (inference mode) apart, training "
+                           "not", kind="statistics")
 KERAS_TF_FORMULAS = {"bce": KERAS_LOGITS_BCE, "adam": KERAS_TF_ADAM, "rmsprop": KERAS_RMSPROP,
                      "momentum": KERAS_TF_MOMENTUM, "nesterov": KERAS_TF_MOMENTUM, "schedule": KERAS_TF_SCHEDULE,
                      "weight-decay-coupled": KERAS_TF_WEIGHT_DECAY_COUPLED,
-                     "weight-decay-decoupled": KERAS_TF_WEIGHT_DECAY_DECOUPLED, "l2": KERAS_TF_L2}
+                     "weight-decay-decoupled": KERAS_TF_WEIGHT_DECAY_DECOUPLED, "l2": KERAS_TF_L2,
+                     "norm-batch": KERAS_BATCH_NORM}
 KERAS_OTHER_FORMULAS = {"bce": KERAS_CLIP_BCE, "adam": KERAS_ADAM_EPSILON, "rmsprop": KERAS_RMSPROP,
-                        "schedule": KERAS_SCHEDULE, "weight-decay-coupled": KERAS_WEIGHT_DECAY_COUPLED}
+                        "schedule": KERAS_SCHEDULE, "weight-decay-coupled": KERAS_WEIGHT_DECAY_COUPLED,
+                        "norm-batch": KERAS_BATCH_NORM}
 
 FRAMEWORKS = {
     fw.name: fw

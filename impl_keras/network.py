@@ -44,6 +44,14 @@ SCHEDULES = {
         lr, decay_steps=s["decay_steps"], alpha=s["alpha"], warmup_target=None, warmup_steps=0),
 }
 
+# keras.layers' normalization layers (m: the run's momentum, torch's convention; eps: ε; options: the dtype and the
+# L2 penalty on γ and β). Keras's momentum is the share of the old running statistics kept, 1 − m; its ε defaults
+# to 1e-3, so it is always passed.
+NORMS = {
+    "batch": lambda m, eps, options: keras.layers.BatchNormalization(momentum=1 - m, epsilon=eps, **options),
+    "layer": lambda m, eps, options: keras.layers.LayerNormalization(epsilon=eps, **options),
+}
+
 
 class Network:
     """Dense layers trained by full-batch gradient descent: by default the blog's, sigmoid layers without biases
@@ -53,7 +61,8 @@ class Network:
                  output_activation="sigmoid", loss="half-sse", optimizer="sgd", momentum=0.9, rho=0.99, beta1=0.9,
                  beta2=0.999, epsilon=1e-8, batch_size=None, orders=None, weight_decay=0.0, decay="coupled", l2=0.0,
                  schedule=None, schedule_per="step", decay_rate=None, decay_steps=None, alpha=0.0, clip_norm=None,
-                 clip="global", clip_value=None, jit_compile=False, train_on_batch=False):
+                 clip="global", clip_value=None, norm=None, norm_momentum=0.1, norm_epsilon=1e-5, jit_compile=False,
+                 train_on_batch=False):
         # Keras keeps the learning rate and the loss tracker in floatx, float32 unless told: a float64 run needs it.
         keras.config.set_floatx(dtype)
         self.bias = biases is not None
@@ -65,16 +74,28 @@ class Network:
         # The L2 penalty l·Σθ² on every kernel and bias: Keras adds it to the loss that fit reports and differentiates.
         penalty = {"kernel_regularizer": keras.regularizers.L2(l2) if l2 else None,
                    "bias_regularizer": keras.regularizers.L2(l2) if l2 and self.bias else None}
-        self.model = keras.Sequential(
-            [keras.Input(shape=(weights[0].shape[0],), dtype=dtype)]
-            + [keras.layers.Dense(w.shape[1], use_bias=self.bias, activation=activation, dtype=dtype, **penalty)
-               for w in weights[:-1]]
-            + [keras.layers.Dense(weights[-1].shape[1], use_bias=self.bias, activation=output_activation, dtype=dtype,
-                                  **penalty)]
-        )
-        # A Dense kernel is (in, out), as the blog's; with use_bias, Keras lists each layer's kernel, then its bias.
-        self.model.set_weights([p for w, b in zip(weights, biases, strict=True) for p in (w, b)] if self.bias
-                               else weights)
+        # A normalization layer, where asked for, between each hidden Dense layer's z and its activation: that Dense
+        # layer then computes z alone, and an Activation layer follows the normalization. The L2 penalty covers their
+        # γ and β too.
+        self.norm, self.norms = norm, None
+        if norm is not None:
+            self.norms = [NORMS[norm](norm_momentum, norm_epsilon, {
+                "dtype": dtype, "gamma_regularizer": keras.regularizers.L2(l2) if l2 else None,
+                "beta_regularizer": keras.regularizers.L2(l2) if l2 else None}) for _ in weights[:-1]]
+        hidden_activation = activation if norm is None else None
+        self.dense = [keras.layers.Dense(w.shape[1], use_bias=self.bias, activation=hidden_activation, dtype=dtype,
+                                         **penalty) for w in weights[:-1]]
+        self.dense.append(keras.layers.Dense(weights[-1].shape[1], use_bias=self.bias, activation=output_activation,
+                                             dtype=dtype, **penalty))
+        layers = [keras.Input(shape=(weights[0].shape[0],), dtype=dtype)]
+        for i, dense in enumerate(self.dense):
+            layers.append(dense)
+            if self.norms is not None and i < len(self.norms):
+                layers += [self.norms[i], keras.layers.Activation(activation, dtype=dtype)]
+        self.model = keras.Sequential(layers)
+        # A Dense kernel is (in, out), as the blog's; with use_bias, each layer's weights are its kernel, then its bias.
+        for dense, w, b in zip(self.dense, weights, biases or [None] * len(weights), strict=True):
+            dense.set_weights([w, b] if self.bias else [w])
         # A schedule per optimizer step is the optimizer's learning rate, read at its iteration count; per epoch, the
         # LearningRateScheduler callback sets the rate at each epoch's start. A schedule computes in the dtype of its
         # first rate, which a Python float makes float32 on TensorFlow: the rate is given in the run's dtype.
@@ -134,12 +155,23 @@ class Network:
         return {key: np.concatenate([h.history[key] for h in histories]) for key in ("loss", "mean_abs_error")}
 
     def get_weights(self):
-        return self.model.get_weights()[::2] if self.bias else self.model.get_weights()
+        return [dense.kernel.numpy() for dense in self.dense]
 
     def get_biases(self):
-        return self.model.get_weights()[1::2] if self.bias else None
+        return [dense.bias.numpy() for dense in self.dense] if self.bias else None
 
-    def predict(self, x):
+    def get_normalization(self):
+        """The normalization layers' γ ("scales"), β ("offsets") and, for batch normalization, running statistics, a
+        list of each over the hidden layers; None without them."""
+        if self.norms is None:
+            return None
+        out = {"scales": [n.gamma.numpy() for n in self.norms], "offsets": [n.beta.numpy() for n in self.norms]}
+        if self.norm == "batch":
+            out.update(running_means=[n.moving_mean.numpy() for n in self.norms],
+                       running_variances=[n.moving_variance.numpy() for n in self.norms])
+        return out
+
+    def predict(self, x):  # batch normalization with its running statistics: inference mode
         return self.model.predict(x, batch_size=len(x), verbose=0)
 
     def __repr__(self):
@@ -149,7 +181,8 @@ class Network:
 def train(x, y, weights, epochs, learning_rate, dtype, **network):
     """Train from `weights`; return per-epoch loss and mean |error|, final weights (and biases) and predictions, as
     NumPy. network: the Network's keyword options (biases, activation, output_activation, loss, optimizer and its
-    hyperparameters, weight decay, the L2 penalty, the schedule, clipping)."""
+    hyperparameters, weight decay, the L2 penalty, the schedule, clipping, the normalization layers)."""
     net = Network(weights, learning_rate, dtype, **network)
     history = net.fit(x, y, epochs)
-    return {**history, "weights": net.get_weights(), "biases": net.get_biases(), "predictions": net.predict(x)}
+    return {**history, "weights": net.get_weights(), "biases": net.get_biases(),
+            "normalization": net.get_normalization(), "predictions": net.predict(x)}
