@@ -117,10 +117,12 @@ def step_differences(probe):
 
     out = [compared("forward", i, None, *pair) for i, pair in pairs("layers").items()]
     # Batch normalization's running statistics, updated in the forward pass: each hidden layer's mean, then variance.
+    # After more than one step they hold every step's batch, each after the updates before it: they come last.
     statistics = {name: pairs(key) for name, key in STATISTICS.items()}
-    out += [compared("statistics", i, name, *statistics[name][i])
-            for i in sorted(set(statistics["mean"]) | set(statistics["variance"])) for name in STATISTICS
-            if i in statistics[name]]
+    statistics = [compared("statistics", i, name, *statistics[name][i])
+                  for i in sorted(set(statistics["mean"]) | set(statistics["variance"])) for name in STATISTICS
+                  if i in statistics[name]]
+    out += statistics if steps == 1 else []
     loss = []
     if framework.get("loss") is not None and reference.get("loss") is not None:
         loss = [compared("loss", None, None, framework["loss"], reference["loss"])]
@@ -158,7 +160,7 @@ def step_differences(probe):
                 for i in sorted(set().union(*by_parameter.values()), reverse=True)
                 for name in BACKWARD if i in by_parameter[name]]
         out += updates
-    return out + (loss if steps > 1 else [])
+    return out + (statistics + loss if steps > 1 else [])
 
 
 def layer_name(layer, depth):
@@ -535,15 +537,15 @@ def declared(entry, probes, diagnosis, formulas, ulp, tol):
     weights, so a difference in what the optimizer carries shows in the step it happens in), or where every step
     agrees within the tolerance and only their sum parts (ε̂ at float32: each step's share is below 1e-5); a
     penalty's (a term the loss adds, the L2 penalty) as an optimizer's, or where the loss differs first; a
-    statistics' (how batch normalization keeps its running statistics) where those differ first."""
+    statistics' (how batch normalization keeps its running variance) where that differs first."""
     for formula in formulas or []:
         if formula["kind"] == "loss":
             margin = saturation(probes, diagnosis, formula, ulp, tol)
             if margin is not None:
                 entry.update(verdict="limited", formula=formula["what"], saturation=margin)
                 return True
-        elif formula["kind"] == "statistics":  # where the running statistics differ first
-            if diagnosis is not None and diagnosis["quantity"] == "statistics":
+        elif formula["kind"] == "statistics":  # where the running variance differs first
+            if diagnosis is not None and (diagnosis["quantity"], diagnosis["parameter"]) == ("statistics", "variance"):
                 entry.update(verdict="limited", formula=formula["what"])
                 return True
         elif diagnosis is None or diagnosis["quantity"] == "update" or (formula["kind"] == "penalty"
@@ -599,6 +601,10 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limi
                 return entry
         if declared(entry, probes, diagnosis, formulas, ulp, tol):
             return entry
+        reason = amplified(probes, diagnosis, tol)
+        if reason:
+            entry.update(verdict="sensitive", amplified=reason)
+            return entry
         if diagnosis is None:  # every step agrees, yet the curves part: amplified rounding, or unexplained
             sensitive = within_band(reference, run, limit_band if limit else band, tol)
             entry["verdict"] = "sensitive" if sensitive else "FAIL"
@@ -609,6 +615,39 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limi
         elif entry["verdict"] == "FAIL" and epoch is None and finals_ok:
             cancelled(entry, probes, tol)
     return entry
+
+
+# A gradient element is 0 but for rounding where it is below this many ulps of its gradient's largest element: a
+# sum of terms that cancel exactly in the maths (a weight whose input is the same in every row of a batch, feeding a
+# batch normalization, which subtracts the batch's mean) leaves a few ulps of its terms.
+ROUNDING_ULPS = 64
+
+
+def amplified(probes, diagnosis, tol):
+    """Where the first difference is an update by Adam or RMSprop, after gradients that agree, and every element of it
+    that differs beyond tol has a gradient that is 0 but for rounding on both sides (ROUNDING_ULPS): the optimizer's
+    1/(√v + ε) scaling rounding noise up to a step, not different maths. The reason, in words; else None."""
+    if diagnosis is None or diagnosis["quantity"] != "update" or diagnosis.get("implied"):
+        return None
+    probe = next(p for p in probes if p["epoch"] == diagnosis["epoch"])
+    if probe.get("optimizer") not in ("adam", "rmsprop") or probe.get("steps", 1) != 1:
+        return None
+    name, i = diagnosis["parameter"] or "w", diagnosis["layer"]
+    sides = [probe[side].get(GRADIENTS[name]) for side in ("reference", "framework")]
+    after = [probe[side].get(PARAMETERS[name]) for side in ("reference", "framework")]
+    if any(a is None or i >= len(a) for a in sides + after):
+        return None
+    theirs, ours = (np.asarray(a[i], dtype=np.float64) for a in sides)
+    if not difference.fits(ours, theirs, tol):
+        return None
+    apart = difference.scaled_diff(after[1][i], after[0][i]) > tol
+    eps = float(np.finfo(np.float32 if probe.get("dtype") == "float32" else np.float64).eps)
+    noise = ROUNDING_ULPS * eps * max(float(np.abs(theirs).max(initial=0.0)), float(np.abs(ours).max(initial=0.0)))
+    if not apart.any() or noise == 0 or (np.abs(theirs[apart]) > noise).any() or (np.abs(ours[apart]) > noise).any():
+        return None
+    return (f"the gradient of {parameter_name(diagnosis)} is 0 but for rounding where the step differs (below "
+            f"{noise:.0e} on both sides), and {probe['optimizer']}'s 1/(√v + ε) scales that rounding up to a step: "
+            f"rounding amplified, not different maths")
 
 
 def hidden_state(probes, parting):

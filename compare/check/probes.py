@@ -78,7 +78,7 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
         # plain SGD step implies them (compare.check.parity.implied_rate).
         probes.append({"epoch": epoch, "steps": steps_per_epoch, "optimizer": network.get("optimizer", "sgd"),
                        "training_loop": sorted(key for key in LOOP if key in network),
-                       "learning_rate": float(learning_rate),
+                       "learning_rate": float(learning_rate), "dtype": np.dtype(dtype).name,
                        "before": plain({"weights": state, "biases": network.get("biases"), **(normalization or {})}),
                        "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype, **at_epoch)),
                        "framework": plain(probe.step(impl, state, x, y, learning_rate, dtype, **at_epoch,

@@ -113,6 +113,8 @@ def notes(results):
         elif verdict == "limited":
             out.append(f"{name}: agrees only within float32's {entry['limit_tolerance']:.0e}, as declared: "
                        f"{entry['limit']}.")
+        elif verdict == "sensitive" and entry.get("amplified"):
+            out.append(f"{name}: {diagnosis['message']}: {entry['amplified']}.")
         elif verdict == "FAIL" and diagnosis:
             out.append(f"{name}: {diagnosis['message']}" + ("" if diagnosis["message"].endswith("?") else "."))
         elif "unexplained" in entry:
@@ -313,8 +315,12 @@ def verdict(results):
                     if float32 else [])
             also += ([f"{', '.join(formula)} up to where their declared formula parts from {ref}'s (below)"]
                      if formula else [])
-            also += ([f"{', '.join(sensitive)} step by step, with curves that part no further than {ref}'s own "
-                      f"(sensitive, below)"] if sensitive else [])
+            amplified = [name for name in sensitive if parity["frameworks"][name].get("amplified")]
+            banded = [name for name in sensitive if name not in amplified]
+            also += ([f"{', '.join(banded)} step by step, with curves that part no further than {ref}'s own "
+                      f"(sensitive, below)"] if banded else [])
+            also += ([f"{', '.join(amplified)} but for a step where an adaptive optimizer scales a gradient's "
+                      f"rounding up (sensitive, below)"] if amplified else [])
             parts.append(f"{agree} of the {len(ran)} frameworks that ran agree with {ref} within {tol:.3g}, and "
                          + ", and ".join(also))
     if missing:

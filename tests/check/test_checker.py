@@ -441,3 +441,42 @@ def test_a_gradient_from_a_slope_of_a_squashed_output_is_named_and_only_then():
     assert "sigmoid'(sigmoid(z)) where sigmoid'(z) belongs" in diagnosis["message"]
     probe["framework"]["gradients"][1] = (np.asarray(slipped[1]) + 1e-3).tolist()  # near it, not it
     assert parity.diagnose([probe], 1e-12, data)["shape"] is None
+
+
+@pytest.mark.parametrize("optimizer, noise, moved, verdict", [
+    ("adam", 3e-18, [1e-10, 0.0], "sensitive"),  # a gradient of rounding noise, scaled up to a step by 1/(√v + ε)
+    ("rmsprop", 3e-18, [1e-10, 0.0], "sensitive"),
+    ("adam", 3e-18, [1e-10, 1e-10], "FAIL"),      # an element with a real gradient moved too: not rounding's doing
+    ("adam", 1e-13, [1e-10, 0.0], "FAIL"),        # a gradient above rounding: the step's own maths differs
+    ("momentum", 3e-18, [1e-10, 0.0], "FAIL"),    # no division by √v to amplify anything
+])
+def test_an_adaptive_step_that_scales_a_gradients_rounding_up_is_sensitive_not_fail(optimizer, noise, moved, verdict):
+    """A weight whose input is the same in every row feeds a batch normalization: its gradient is 0 in the maths, a
+    few ulps of noise in each framework, which Adam and RMSprop divide by a √v of the same size."""
+    step = {"layers": [[[0.5, 0.25]], [[0.75]]], "loss": 0.125, "gradients": [[[1e-17, 0.2]], [[0.3], [0.4]]],
+            "weights": [[[0.5, -0.5]], [[1.0], [2.0]]]}
+    framework = copy.deepcopy(step)
+    framework["gradients"][0][0][0] = noise
+    framework["weights"][0][0] = [0.5 + moved[0], -0.5 + moved[1]]
+    run = {**fake_run(), "probes": [{"epoch": 1, "optimizer": optimizer, "dtype": "float64", "reference": step,
+                                     "framework": framework}]}
+    entry = parity.check({"numpy": fake_run(), "a": run}, "float64")["frameworks"]["a"]
+    assert entry["verdict"] == verdict
+    assert ("amplified" in entry) == (verdict == "sensitive")
+
+
+def test_a_declared_statistics_formula_explains_only_a_running_variance_that_differs_first():
+    """Keras's and Flax's moving variance averages the biased batch variance: declared, it explains a first difference
+    there; a running mean that differs first (an update before it, in another step) it does not."""
+    formula = {"what": "the biased variance", "margin": None, "kind": "statistics"}
+    for parameter, verdict in (("variance", "limited"), ("mean", "FAIL")):
+        step = {"layers": [[[0.5, 0.25]], [[0.75]]], "loss": 0.125, "weights": [[[0.5, -0.5]], [[1.0], [2.0]]],
+                "running_means": [[0.1, 0.2]], "running_variances": [[0.9, 0.95]]}
+        framework = copy.deepcopy(step)
+        framework[f"running_{parameter}s" if parameter == "mean" else "running_variances"][0][0] += 1e-3
+        run = {**fake_run(), "predictions": [[0.5]] * 4,
+               "probes": [{"epoch": 1, "reference": step, "framework": framework}]}
+        entry = parity.check({"numpy": fake_run(), "a": run}, "float64", formulas={"a": [formula]})["frameworks"]["a"]
+        assert entry["verdict"] == verdict, (parameter, entry)
+        assert entry["diagnosis"]["quantity"] == "statistics" and entry["diagnosis"]["parameter"] == parameter
+        assert f"the running {parameter} of l1's normalization differs by 1.0e-03" in entry["diagnosis"]["message"]
