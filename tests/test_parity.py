@@ -147,7 +147,8 @@ def test_large_steps_part_the_curves_but_every_step_agrees(fields, workers):
 # The whole product of optimizers, dtypes and batchings is the site's optimizer matrix (compare.docsdata).
 OPTIMIZER_CASES = {
     # Keras on TensorFlow: μ = 0.9 cast through float32; under a schedule, Keras's rate inside its momentum buffer
-    "momentum": dict(optimizer="momentum", learning_rate=0.5, schedule="exponential", decay_rate=0.5, decay_steps=20),
+    "momentum": dict(optimizer="momentum", learning_rate=0.5, schedule="exponential", decay_rate=0.5, decay_steps=20,
+                     norm="layer"),
     "rmsprop-xor": dict(optimizer="rmsprop", dataset="xor", learning_rate=0.1),  # Keras: ε inside the root
     "rmsprop-epsilon-0": dict(optimizer="rmsprop", epsilon=0.0, learning_rate=0.1, clip_value=0.02),
     "adam-float32": dict(optimizer="adam", dtype="float32", learning_rate=0.1),  # Keras: ε̂
@@ -175,10 +176,13 @@ def test_each_optimizer_agrees_or_differs_only_as_declared(run_config, fields):
 
 
 # The training loop's options in the nine frameworks: the optimizer cases above carry the exponential schedule, the
-# step schedule per epoch, the L2 penalty, coupled decay with SGD, the per-variable and by-value clips; two
+# step schedule per epoch, the L2 penalty, coupled decay with SGD, the per-variable and by-value clips; three
 # cases of the site's loop matrix (compare.docsdata.LOOP_CASES, all of them in `make docs-data`) add the decays with
-# momentum and Adam, where Keras's own forms differ, the cosine schedule and the global clip.
-LOOP_SAMPLE = ["momentum, decoupled decay, cosine", "adam, coupled decay, global clip"]
+# momentum and Adam, where Keras's own forms differ, the cosine schedule and the global clip, and batch
+# normalization (two layers of it, with biases before it and the L2 penalty over its γ and β), whose running
+# variance Keras and Flax keep otherwise. Layer normalization rides on the momentum case above.
+LOOP_SAMPLE = ["momentum, decoupled decay, cosine", "adam, coupled decay, global clip",
+               "batch normalization, two hidden layers, biases, L2"]
 
 
 @pytest.mark.parametrize("title", LOOP_SAMPLE)
