@@ -109,6 +109,9 @@ BAD = [
     (["--schedule", "step", "--decay-steps", "5"], "the step schedule needs its decay rate (--decay-rate)"),
     (["--decay-rate", "0.5"], "--decay-rate needs --schedule"),
     (["--clip", "per-variable"], "--clip per-variable needs --clip-norm"),
+    (["--norm", "batch", "--batch-size", "1"], "--norm batch needs two rows or more in every batch: a batch size of 1 "
+                                               "leaves each batch one row of the data's 4, and one row has no variance"),
+    (["--norm", "layer", "--norm-momentum", "0.5"], "--norm-momentum needs --norm batch"),
 ]
 
 
@@ -136,8 +139,8 @@ def test_help_states_every_default():
              "--seed", "--weights", "--epochs", "--learning-rate", "--batch-size", "--shuffle", "--optimizer",
              "--momentum", "--rho", "--beta1", "--beta2", "--epsilon", "--weight-decay", "--decay", "--l2",
              "--schedule", "--schedule-per", "--decay-rate", "--decay-steps", "--alpha", "--clip-norm", "--clip",
-             "--clip-value", "--dtype", "--timeout", "--threads", "--repeats", "--timing-budget",
-             "--timing-processes", "--jobs", "--out")
+             "--clip-value", "--norm", "--norm-momentum", "--norm-epsilon", "--dtype", "--timeout", "--threads",
+             "--repeats", "--timing-budget", "--timing-processes", "--jobs", "--out")
     for flag in flags:
         assert flag in proc.stdout
     assert proc.stdout.count("(default:") == len(flags)
