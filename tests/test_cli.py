@@ -109,8 +109,9 @@ BAD = [
     (["--schedule", "step", "--decay-steps", "5"], "the step schedule needs its decay rate (--decay-rate)"),
     (["--decay-rate", "0.5"], "--decay-rate needs --schedule"),
     (["--clip", "per-variable"], "--clip per-variable needs --clip-norm"),
-    (["--norm", "batch", "--batch-size", "1"], "--norm batch needs two rows or more in every batch: a batch size of 1 "
-                                               "leaves each batch one row of the data's 4, and one row has no variance"),
+    (["--norm", "batch", "--batch-size", "1"],
+     "--norm batch needs two rows or more in every batch: a batch size of 1 leaves each batch one row of the data's 4, "
+     "and one row has no variance"),
     (["--norm", "layer", "--norm-momentum", "0.5"], "--norm-momentum needs --norm batch"),
 ]
 
