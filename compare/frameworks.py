@@ -21,7 +21,7 @@ class Formula:
     optimizer's shows in the update, and only in runs where `when(config)` holds (e.g. ε ≠ 0): elsewhere the
     framework must agree exactly, and the tests prove it does. A penalty's (a term added to the loss: the L2
     penalty) shows as an optimizer's does, or first in the loss, under the same `when`. A statistics' (how batch
-    normalization keeps its running statistics) shows first in those, where the step-local checks compare them."""
+    normalization keeps its running variance) shows first in that, where the step-local checks compare it."""
     what: str
     margin: float | None = None
     kind: str = "loss"  # "loss", "optimizer", "penalty" or "statistics"
