@@ -294,10 +294,12 @@ LOOP_CASES = {
 
 
 def flags(fields):
-    """The command line's flags for Config fields: {"clip_norm": 0.05, "bias": True} → --clip-norm 0.05 --bias."""
+    """The command line's flags for Config fields: {"clip_norm": 0.05, "bias": True, "hidden": (5, 4)} →
+    --clip-norm 0.05 --bias --hidden 5,4."""
     out = []
     for name, value in fields.items():
-        out += [f"--{name.replace('_', '-')}"] + ([] if value is True else [str(value)])
+        text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        out += [f"--{name.replace('_', '-')}"] + ([] if value is True else [text])
     return out
 
 
