@@ -1,4 +1,7 @@
+import json
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -30,12 +33,27 @@ def workers(compiled_kernels):
 
 @pytest.fixture(scope="session")
 def run_config(workers):
-    """Run a Config through the real runner and the session's served workers once per session."""
+    """Run a Config through the real runner and the session's served workers once per session; rerun=True runs it
+    again whatever ran before (a test that needs the run made now, in workers that have just run something else),
+    and keeps that run for the others."""
 
-    def run(**fields):
+    def run(rerun=False, **fields):
         config = Config(repeats=0, jobs=2, **fields)  # parity needs no timing, so workers may share the cores
-        if config not in _RUNS:
+        if rerun or config not in _RUNS:
             _RUNS[config] = runner.run(config, workers=workers)
         return _RUNS[config]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory):
+    """`python -m compare` as the README runs it, once per session: every framework but the variants at the blog's
+    defaults, each in a fresh process, timed. (out folder, the finished process, results.json read back). The test of
+    the default run checks it; the report's tests draw from its results.json; the determinism test takes it as the
+    fresh side of its comparison."""
+    out = tmp_path_factory.mktemp("default-run")
+    proc = subprocess.run([sys.executable, "-m", "compare", "--out", str(out)], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out, proc, json.loads((out / "results.json").read_text())

@@ -200,12 +200,12 @@ def test_a_crashing_framework_is_an_error_and_exit_1(tmp_path, monkeypatch, caps
     assert results["runs"]["numpy"]["status"] == "ok"
 
 
-def test_the_default_run(tmp_path):
-    """`python -m compare`: every framework at the blog's defaults, a table, results.json with every field."""
-    proc = compare("--out", str(tmp_path))
+def test_the_default_run(default_run):
+    """`python -m compare`: every framework at the blog's defaults, a table, results.json with every field (the run:
+    tests/conftest.py's default_run)."""
+    out, proc, results = default_run
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    results = json.loads((tmp_path / "results.json").read_text())
-    assert results["config"] == {**Config().to_json(), "out": str(tmp_path)}
+    assert results["config"] == {**Config().to_json(), "out": str(out)}
     assert list(results["runs"]) == list(DEFAULT)  # every framework but the variants, the reference first
     assert np.shape(results["initial_weights"][0]) == (3, 4) and np.shape(results["initial_weights"][1]) == (4, 1)
     installed = [name for name in DEFAULT if not FRAMEWORKS[name].missing()]
@@ -254,8 +254,8 @@ def test_the_default_run(tmp_path):
     assert env["cores"] >= 1 and env["cpu"] and env["threads"] == 1
     assert env["thread_variables"]["OMP_NUM_THREADS"] == "1" and "TF_ENABLE_ONEDNN_OPTS" in env["numeric_flags"]
     assert summary.verdict(results) in proc.stdout and results["parity"]["ok"]
-    assert f"Report: {tmp_path / 'report.md'}" in proc.stdout
-    assert (tmp_path / "loss_curves.png").stat().st_size > 0
+    assert f"Report: {out / 'report.md'}" in proc.stdout
+    assert (out / "loss_curves.png").stat().st_size > 0
 
 
 def test_biases_come_from_the_weights_file_with_bias_and_are_refused_without(tmp_path):

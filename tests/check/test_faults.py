@@ -2,7 +2,7 @@
 import pytest
 
 from compare.check import parity
-from compare.frameworks import FRAMEWORKS, Framework
+from compare.frameworks import DEFAULT, FRAMEWORKS, Framework
 from compare.problem import Config
 from compare.report import summary
 from compare.run import runner
@@ -111,32 +111,45 @@ def test_a_worker_that_vanishes_without_an_answer():
     assert runner.exit_code(results) == 1
 
 
-def test_the_same_run_twice_is_bit_identical_fresh_and_served(workers):
+def test_the_same_run_twice_is_bit_identical_fresh_and_served(workers, run_config, default_run):
     """float64, one thread: every framework and variant gives the very same bits in fresh processes and in served
     workers that have just run another network (float32, two tanh layers with biases, cross-entropy, Adam, shuffled
-    mini-batches), and results.json says what makes it so."""
+    mini-batches), and results.json says what makes it so. The fresh processes: the default run's (`python -m
+    compare`, tests/conftest.py's default_run: every framework but the variants), and the variants' run here; the
+    served run is test_parity's blog case with every framework, which reads it from run_config."""
     # torch-compile, whose compiling takes the longest, first: two workers at a time finish together.
-    names = tuple(sorted((n for n in FRAMEWORKS if not FRAMEWORKS[n].missing()), key=lambda n: n != "torch-compile"))
-    config = Config(frameworks=names, dataset="xor", repeats=0, jobs=2)
-    first = runner.run(config)
-    runner.run(Config(frameworks=names, dtype="float32", hidden=(5, 4), activation="tanh", bias=True, loss="bce",
-                      optimizer="adam", batch_size=2, shuffle=True, learning_rate=0.1, epochs=5, repeats=0, jobs=2),
-               workers=workers)  # what it leaves behind is what 50 epochs would leave
-    second = runner.run(config, workers=workers)
-    for name in config.frameworks:
-        assert first["runs"][name]["status"] == "ok", first["runs"][name].get("stderr")
-        assert "served_request" not in first["runs"][name]["timing"]
+    names = tuple(sorted(FRAMEWORKS, key=lambda n: n != "torch-compile"))
+    installed = [name for name in names if not FRAMEWORKS[name].missing()]
+    default = default_run[2]
+    variants = runner.run(Config(frameworks=tuple(name for name in installed if name not in DEFAULT), repeats=0,
+                                 jobs=2))
+    runner.run(Config(frameworks=tuple(installed), dtype="float32", hidden=(5, 4), activation="tanh", bias=True,
+                      loss="bce", optimizer="adam", batch_size=2, shuffle=True, learning_rate=0.1, epochs=5, repeats=0,
+                      jobs=2), workers=workers)  # what it leaves behind is what 50 epochs would leave
+    second = run_config(rerun=True, frameworks=names)
+    # The same run in all three, but for the frameworks and how it is timed; numpy's from the default run, whose
+    # frameworks, as the served run's, include those limited to float32 (its sensitivity band holds float32's too).
+    untimed = ("frameworks", "out", "repeats", "timing_budget", "timing_processes", "jobs")
+    for results in (default, variants):
+        assert {key: value for key, value in results["config"].items() if key not in untimed} == {
+            key: value for key, value in second["config"].items() if key not in untimed}
+    first = {**variants["runs"], **default["runs"]}
+    assert set(first) == set(installed)
+    for name in installed:
+        assert first[name]["status"] == "ok", first[name].get("stderr")
+        assert "served_request" not in first[name]["timing"]
         assert second["runs"][name]["timing"]["served_request"] > 1  # after another run, in the same process
         for key in ("loss", "mean_abs_error", "step_loss", "final_weights", "final_biases", "predictions", "probes",
                     "sensitivity"):
-            assert first["runs"][name].get(key) == second["runs"][name].get(key), (name, key)
-    block = first["determinism"]
-    assert block["seed"] == 1 and block["threads"] == 1 and len(block["initial_weights_sha256"]) == 64
-    assert block["initial_weights_sha256"] == second["determinism"]["initial_weights_sha256"]
-    assert block["frameworks"] == second["determinism"]["frameworks"]  # served, each switch as a fresh process has it
-    assert "TF_ENABLE_ONEDNN_OPTS" in block["numeric_flags"]
-    for name in config.frameworks:
-        switches = block["frameworks"][name]
+            assert first[name].get(key) == second["runs"][name].get(key), (name, key)
+    for block in (default["determinism"], variants["determinism"]):
+        assert block["seed"] == 1 and block["threads"] == 1 and len(block["initial_weights_sha256"]) == 64
+        assert block["initial_weights_sha256"] == second["determinism"]["initial_weights_sha256"]
+        assert "TF_ENABLE_ONEDNN_OPTS" in block["numeric_flags"]
+    switched = {**variants["determinism"]["frameworks"], **default["determinism"]["frameworks"]}
+    assert switched == second["determinism"]["frameworks"]  # served, each switch as a fresh process has it
+    for name in installed:
+        switches = switched[name]
         if "tensorflow" in FRAMEWORKS[name].requires:
             assert switches["tensorflow_op_determinism"] is True
         if "torch" in FRAMEWORKS[name].requires:

@@ -22,24 +22,26 @@ def png_size(path):
 
 
 @pytest.fixture(scope="module")
-def short_run(tmp_path_factory):
+def drawn(tmp_path_factory, default_run):
+    """The report drawn here from a timed run's results.json: the default run's (tests/conftest.py), every framework
+    in it."""
     out = tmp_path_factory.mktemp("run")
-    data = runner.run(Config(frameworks=("numpy", "torch"), epochs=8, repeats=2, out=str(out)))
+    data = default_run[2]
     results.write_json(out / "results.json", data)
     markdown.write(out)
     return out, data
 
 
-def test_report_and_figures_are_written(short_run):
-    out, _ = short_run
+def test_report_and_figures_are_written(drawn):
+    out, _ = drawn
     for name in ("loss_curves.png", "loss_differences.png", "timing.png"):
         width, height = png_size(out / name)
         assert 400 <= width <= 3000 and 150 <= height <= 2000, (name, width, height)
         assert f"]({name})" in (out / "report.md").read_text()
 
 
-def test_numbers_in_the_report_come_from_the_json(short_run):
-    out, data = short_run
+def test_numbers_in_the_report_come_from_the_json(drawn):
+    out, data = drawn
     text = (out / "report.md").read_text()
     for name, run in data["runs"].items():
         row = next(line for line in text.splitlines() if line.startswith(f"| {name} |"))
@@ -50,11 +52,11 @@ def test_numbers_in_the_report_come_from_the_json(short_run):
     assert format(entry["max_abs_loss_diff"], ".1e") in torch_row
     assert summary.ratio_cell(data["runs"]["torch"]["timing"]) in torch_row
     assert data["environment"]["cpu"] in text
-    assert "learning rate 1" in text and "8 epochs" in text
+    assert "learning rate 1" in text and f"{Config().epochs} epochs" in text
 
 
-def test_the_implementations_are_shown_with_their_size(short_run):
-    out, _ = short_run
+def test_the_implementations_are_shown_with_their_size(drawn):
+    out, _ = drawn
     text = (out / "report.md").read_text()
     for module in ("impl_numpy", "impl_torch"):
         source = (runner.ROOT / module / "network.py").read_text()
