@@ -1,6 +1,6 @@
 """The companion pairs train what they say they train: each file against the NumPy reference, and each file run as
 a script prints NumPy's numbers, in one process per framework (a Keras file needs its backend chosen before keras is
-imported)."""
+imported), two processes at a time."""
 import contextlib
 import io
 import json
@@ -8,6 +8,7 @@ import os
 import runpy
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -40,22 +41,40 @@ print(json.dumps(out))
 """
 
 
+# The processes two at a time, the longest first (Keras's, then TensorFlow's): most of each one's time is its
+# framework's import, on a core of its own.
+LONGEST_FIRST = ("keras", "tensorflow")
+
+
+@pytest.fixture(scope="module")
+def processes(tmp_path_factory):
+    """Each installed framework's pair, run in a process of its own: {framework: the finished process}."""
+    x, y = dataset("blog")
+    blog_weights, deep_weights = Config().initial_weights(), Config(**companion.DEEP).initial_weights()
+    path = tmp_path_factory.mktemp("companion") / "data.npz"
+    np.savez(path, x=x, y=y, **{f"blog{i}": w for i, w in enumerate(blog_weights)},
+             **{f"deep{i}": w for i, w in enumerate(deep_weights)})
+
+    def run(framework):
+        env = {**FRAMEWORKS[framework].env, "PYTHONPATH": str(companion.HERE.parent)}
+        return subprocess.run([sys.executable, "-c", RUN, str(path), framework, str(EPOCHS), str(LEARNING_RATE)],
+                              capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
+                              env={**os.environ, **env})
+
+    installed = [name for name in companion.FRAMEWORKS if not FRAMEWORKS[name].missing()]
+    installed.sort(key=lambda name: LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(installed, pool.map(run, installed), strict=True))
+
+
 @pytest.fixture(scope="module", params=companion.FRAMEWORKS)
-def ran(request, tmp_path_factory):
-    """One framework's pair, run in a process of its own: what each file printed, and what its train() returned."""
+def ran(request, processes):
+    """One framework's pair: what each file printed, and what its train() returned."""
     framework = request.param
     missing = FRAMEWORKS[framework].missing()
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed")
-    x, y = dataset("blog")
-    blog_weights, deep_weights = Config().initial_weights(), Config(**companion.DEEP).initial_weights()
-    path = tmp_path_factory.mktemp(framework) / "data.npz"
-    np.savez(path, x=x, y=y, **{f"blog{i}": w for i, w in enumerate(blog_weights)},
-             **{f"deep{i}": w for i, w in enumerate(deep_weights)})
-    env = {**FRAMEWORKS[framework].env, "PYTHONPATH": str(companion.HERE.parent)}
-    proc = subprocess.run([sys.executable, "-c", RUN, str(path), framework, str(EPOCHS), str(LEARNING_RATE)],
-                          capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
-                          env={**os.environ, **env})
+    proc = processes[framework]
     assert proc.returncode == 0, proc.stderr[-2000:]
     return framework, json.loads(proc.stdout.splitlines()[-1])
 
