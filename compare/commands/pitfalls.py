@@ -106,7 +106,8 @@ def diff(pitfall):
 
 def config(pitfall, weights_dir):
     """The run of a pitfall: the reference and its two files, untimed, with its options (and its weights, written
-    to weights_dir, where it sets some)."""
+    to weights_dir, where it sets some). Untimed, the two files' workers run at once (--jobs 2): nothing is timed
+    that they could disturb."""
     options = dict(pitfall.options)
     if pitfall.weights:
         weights = [w * pitfall.weights.get("scale", 1.0) for w in Config(**options).initial_weights()]
@@ -115,7 +116,7 @@ def config(pitfall, weights_dir):
         path = os.path.join(weights_dir, f"{pitfall.name}.npz")
         save_weights(path, weights)
         options["weights"] = path
-    return Config(frameworks=("numpy", str(pitfall.as_ported), str(pitfall.lined_up)), repeats=0, **options)
+    return Config(frameworks=("numpy", str(pitfall.as_ported), str(pitfall.lined_up)), repeats=0, jobs=2, **options)
 
 
 def side(results, name):
