@@ -22,13 +22,10 @@ def png_size(path):
 
 
 @pytest.fixture(scope="module")
-def drawn(tmp_path_factory, default_run):
-    """The report drawn here from a timed run's results.json: the default run's (tests/conftest.py), every framework
-    in it."""
-    out = tmp_path_factory.mktemp("run")
-    data = default_run[2]
-    results.write_json(out / "results.json", data)
-    markdown.write(out)
+def drawn(default_run):
+    """A timed run's report, as the run wrote it beside its results.json (markdown.write, called by the command
+    line): the default run's (tests/conftest.py), every framework in it."""
+    out, _, data = default_run
     return out, data
 
 
