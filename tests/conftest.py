@@ -57,3 +57,12 @@ def default_run(tmp_path_factory):
                           stdin=subprocess.DEVNULL, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out, proc, json.loads((out / "results.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def companion_processes(tmp_path_factory):
+    """Every companion file, run in one process per framework (tests/companion_runs.py): {framework: the finished
+    process}, read by tests/test_companion.py and tests/test_companion_loop.py."""
+    from tests import companion_runs
+
+    return companion_runs.run_all(tmp_path_factory.mktemp("companion"))

@@ -1,14 +1,9 @@
 """The companion pairs train what they say they train: each file against the NumPy reference, and each file run as
 a script prints NumPy's numbers, in one process per framework (a Keras file needs its backend chosen before keras is
-imported), two processes at a time."""
+imported; tests/companion_runs.py)."""
 import contextlib
 import io
-import json
-import os
 import runpy
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -20,63 +15,19 @@ from companion import blog
 from compare.check import parity
 from compare.frameworks import FRAMEWORKS
 from compare.problem import Config, dataset, initial_weights
-
-EPOCHS, LEARNING_RATE = 50, 1.0
-# Each file run as `python -m` runs it, what it prints captured; then its train() from the suite's weights.
-RUN = """
-import contextlib, importlib, io, json, runpy, sys
-import numpy as np
-data = np.load(sys.argv[1])
-out = {}
-for kind in ("blog", "deep"):
-    with contextlib.redirect_stdout(io.StringIO()) as printed:
-        runpy.run_module(f"companion.{sys.argv[2]}_{kind}", run_name="__main__", alter_sys=True)
-    out[f"{kind} printed"] = printed.getvalue()
-for kind, layers in (("blog", 2), ("deep", 3)):
-    train = importlib.import_module(f"companion.{sys.argv[2]}_{kind}").train
-    weights = [data[f"{kind}{i}"] for i in range(layers)]
-    losses, predictions = train(data["x"], data["y"], weights, int(sys.argv[3]), float(sys.argv[4]))
-    out[kind] = {"loss": np.asarray(losses, dtype=float).tolist(), "predictions": np.asarray(predictions).tolist()}
-print(json.dumps(out))
-"""
-
-
-# The processes two at a time, the longest first (Keras's, then TensorFlow's): most of each one's time is its
-# framework's import, on a core of its own.
-LONGEST_FIRST = ("keras", "tensorflow")
-
-
-@pytest.fixture(scope="module")
-def processes(tmp_path_factory):
-    """Each installed framework's pair, run in a process of its own: {framework: the finished process}."""
-    x, y = dataset("blog")
-    blog_weights, deep_weights = Config().initial_weights(), Config(**companion.DEEP).initial_weights()
-    path = tmp_path_factory.mktemp("companion") / "data.npz"
-    np.savez(path, x=x, y=y, **{f"blog{i}": w for i, w in enumerate(blog_weights)},
-             **{f"deep{i}": w for i, w in enumerate(deep_weights)})
-
-    def run(framework):
-        env = {**FRAMEWORKS[framework].env, "PYTHONPATH": str(companion.HERE.parent)}
-        return subprocess.run([sys.executable, "-c", RUN, str(path), framework, str(EPOCHS), str(LEARNING_RATE)],
-                              capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
-                              env={**os.environ, **env})
-
-    installed = [name for name in companion.FRAMEWORKS if not FRAMEWORKS[name].missing()]
-    installed.sort(key=lambda name: LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(installed, pool.map(run, installed), strict=True))
+from tests import companion_runs
+from tests.companion_runs import EPOCHS, LEARNING_RATE
 
 
 @pytest.fixture(scope="module", params=companion.FRAMEWORKS)
-def ran(request, processes):
-    """One framework's pair: what each file printed, and what its train() returned."""
+def ran(request, companion_processes):
+    """One framework's pair, run in a process of its own (tests/companion_runs.py): what each file printed, and what
+    its train() returned."""
     framework = request.param
     missing = FRAMEWORKS[framework].missing()
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed")
-    proc = processes[framework]
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return framework, json.loads(proc.stdout.splitlines()[-1])
+    return framework, companion_runs.part(companion_processes[framework], "pair")
 
 
 def printed_by_numpy(kind):

@@ -1,10 +1,10 @@
 """The loop files train what they say they train: every framework's epochs, validation and early stop against
 numpy_loop's, from the same data, weights and orders (companion/loop_data.py).
 
-The six frameworks train in two processes side by side, each importing its frameworks once: TensorFlow with Keras on
-it (KERAS_BACKEND set before anything is imported), and the others, which never import keras.
+Each framework's loop file trains in the process of its companion pair, after the pair (tests/companion_runs.py: one
+process per framework, Keras's with KERAS_BACKEND set before anything is imported), so that each framework is imported
+once for all its files.
 """
-import json
 import os
 import subprocess
 import sys
@@ -17,20 +17,9 @@ import companion
 from companion import loop_data, numpy_loop
 from compare.check import parity
 from compare.frameworks import FRAMEWORKS
+from tests import companion_runs
 
 CURVES = ("loss", "val_loss", "val_mae")
-RUN = """
-import importlib, json, sys
-import numpy as np
-from companion import loop_data
-out = {}
-for framework in sys.argv[1:]:
-    history = importlib.import_module(f"companion.{framework}_loop").train(**loop_data.arguments())
-    out[framework] = {key: np.asarray(history[key]).tolist() for key in ("loss", "val_loss", "val_mae", "stopped_at",
-                                                                         "predictions")}
-print(json.dumps(out))
-"""
-GROUPS = (("tensorflow", "keras"), ("torch", "pytensor", "jax", "flax"))  # one process each, run at once
 ROOT = str(companion.HERE.parent)
 
 
@@ -55,15 +44,9 @@ def reference():
 
 
 @pytest.fixture(scope="module")
-def runs():
-    groups = [[name for name in group if not FRAMEWORKS[name].missing()] for group in GROUPS]
-    procs = [start("-c", RUN, *group) for group in groups if group]
-    try:
-        return {name: got for proc in procs for name, got in json.loads(output(proc).splitlines()[-1]).items()}
-    finally:
-        for proc in procs:  # the other one too, when one fails or times out
-            proc.kill()
-            proc.wait()
+def runs(companion_processes):
+    """{framework: the process that trained its loop file} (tests/conftest.py, tests/companion_runs.py)."""
+    return {name: proc for name, proc in companion_processes.items() if name in companion_runs.LOOPED}
 
 
 def test_the_reference_stops_early_and_not_by_a_rounding(reference):
@@ -90,7 +73,7 @@ def test_the_reference_stops_early_and_not_by_a_rounding(reference):
 def test_loop_matches_the_reference(framework, runs, reference):
     if framework not in runs:
         pytest.skip(f"{', '.join(FRAMEWORKS[framework].missing())} not installed")
-    got = runs[framework]
+    got = companion_runs.part(runs[framework], "loop")["loop"]
     assert got["stopped_at"] == reference["stopped_at"] < loop_data.EPOCHS
     for curve in (*CURVES, "predictions"):
         assert_allclose(got[curve], reference[curve], rtol=0, atol=parity.tolerance("float64"), err_msg=curve)
