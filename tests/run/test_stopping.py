@@ -51,10 +51,10 @@ def stand_in(tmp_path):
     marker = f"stand-in-marker-{os.getpid()}-{tmp_path.name}"
     env = {**os.environ, "TMPDIR": str(tmp), "STAND_IN_MARKER": marker}
 
-    def start(*args):
+    def start(*args, reference=None):
         return subprocess.Popen([sys.executable, "-m", "tests.stand_in", *args, "--out", str(out)], cwd=ROOT,
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                stdin=subprocess.DEVNULL)
+                                env={**env, **({"STAND_IN_REFERENCE": reference} if reference else {})},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
 
     yield start, out, tmp, marker
     for pid in processes_with(marker):  # only if a test failed: leave nothing behind
@@ -83,8 +83,11 @@ def test_a_signal_stops_every_worker_and_what_it_started_at_once_and_keeps_the_e
 
 
 def test_a_signal_stops_a_bench_and_its_workers_too(stand_in):
+    """The stand-in in the reference's place: the bench's first worker (NumPy's would time its baseline and a cell
+    first, seconds that stop nothing) starts its process and hangs."""
     start, out, tmp, marker = stand_in
-    proc = start("bench", "--frameworks", "spawning", "--widths", "4", "--batches", "4", "--repeats", "1")
+    proc = start("bench", "--frameworks", "spawning", "--widths", "4", "--batches", "4", "--repeats", "1",
+                 reference="spawning")
     deadline = time.monotonic() + 120
     while not processes_with(marker):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
