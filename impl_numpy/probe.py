@@ -44,11 +44,11 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, norm
                       for slots in optimizer_state["slots"]]
         steps = -(-len(x) // (net.batch_size or len(x)))  # per epoch
         net.clock = {"step": optimizer_state["t"], "epoch": optimizer_state["t"] // steps}  # a schedule's t
+    norms = {} if net.norms is None else {"norms": net.norms}  # a module written before them takes none
     layers = module.forward(x.astype(net.dtype), net.weights, net.activation, net.output_activation, net.biases,
-                            net.norms)
+                            **norms)
     gradients, bias_gradients = module.backward(layers, y.astype(net.dtype), net.weights, net.activation,
-                                                net.output_activation, net.loss, bias=net.biases is not None,
-                                                norms=net.norms)
+                                                net.output_activation, net.loss, bias=net.biases is not None, **norms)
     norm_gradients = {} if net.norms is None else {"scale_gradients": [n.scale_grad.copy() for n in net.norms],
                                                    "offset_gradients": [n.offset_grad.copy() for n in net.norms]}
     loss = net.fit(x, y, 1)["loss"][0]  # after backward: fit updates the weights in place
