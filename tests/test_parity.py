@@ -8,6 +8,7 @@ from compare.docsdata import LOOP_CASES
 from compare.frameworks import DEFAULT, FRAMEWORKS
 from compare.problem import Config, dataset, save_weights
 from compare.run import runner
+from tests.schedule import longest_first
 
 OTHERS = [name for name in FRAMEWORKS if name != "numpy"]
 BLOG = dict(dataset="blog", dtype="float64", hidden=4, learning_rate=1.0, activation="sigmoid",
@@ -44,9 +45,11 @@ def case_id(change):
 
 
 def frameworks(variants):
-    if variants == "all":  # torch-compile, whose compiling takes the longest, first: the workers finish together
-        return tuple(sorted(FRAMEWORKS, key=lambda name: name != "torch-compile"))
-    return tuple(name for name in FRAMEWORKS if name != "torch-compile") if variants else DEFAULT
+    """The case's frameworks, the longest to run first (tests/schedule.py): torch-compile, whose compiling takes the
+    longest, first where it runs, so that the workers finish together."""
+    if variants == "all":
+        return longest_first(FRAMEWORKS)
+    return longest_first(name for name in FRAMEWORKS if name != "torch-compile") if variants else longest_first(DEFAULT)
 
 
 CASES = [pytest.param({**BLOG, **change, "frameworks": frameworks(variants)}, id=case_id(change))
@@ -128,7 +131,7 @@ LARGE_STEPS = {
 
 @pytest.mark.parametrize("fields", LARGE_STEPS.values(), ids=LARGE_STEPS)
 def test_large_steps_part_the_curves_but_every_step_agrees(fields, workers):
-    installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
+    installed = longest_first(name for name in DEFAULT if not FRAMEWORKS[name].missing())
     results = runner.run(Config(frameworks=installed, repeats=0, jobs=2, **fields), workers=workers)
     frameworks = results["parity"]["frameworks"]
     for name, entry in frameworks.items():
@@ -166,7 +169,7 @@ OPTIMIZER_CASES = {
 
 @pytest.mark.parametrize("fields", OPTIMIZER_CASES.values(), ids=OPTIMIZER_CASES)
 def test_each_optimizer_agrees_or_differs_only_as_declared(run_config, fields):
-    installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
+    installed = longest_first(name for name in DEFAULT if not FRAMEWORKS[name].missing())
     results = run_config(**fields, frameworks=installed)
     agrees_or_differs_only_as_declared(results, fields, installed)
     if fields.get("epsilon") == 0.0 or fields.get("momentum") == 0.875:
@@ -188,7 +191,7 @@ LOOP_SAMPLE = ["momentum, decoupled decay, cosine", "adam, coupled decay, global
 @pytest.mark.parametrize("title", LOOP_SAMPLE)
 def test_each_training_loop_option_agrees_or_differs_only_as_declared(run_config, title):
     fields = LOOP_CASES[title]
-    installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
+    installed = longest_first(name for name in DEFAULT if not FRAMEWORKS[name].missing())
     results = run_config(**fields, frameworks=installed)
     agrees_or_differs_only_as_declared(results, fields, installed)
     for name in ("torch", "tensorflow", "pytensor", "jax"):  # the reference's very formulas, or a declared one
@@ -229,7 +232,7 @@ def test_cross_entropy_parts_where_the_outputs_saturate_as_each_framework_declar
     """At learning rate 100 the blog's outputs come within 1e-13 of 0 or 1 by epoch 3: the logs of the rounded ŷ
     (NumPy's, JAX's) part from the loss taken from the logits (Keras on TensorFlow, PyTensor's rewrites), from the
     clip at 1e-7 (Keras on JAX and torch) and from tf.sigmoid's other rounding, each as its framework declares."""
-    installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
+    installed = longest_first(name for name in DEFAULT if not FRAMEWORKS[name].missing())
     results = runner.run(Config(frameworks=installed, repeats=0, jobs=2, loss="bce", learning_rate=100.0),
                          workers=workers)
     frameworks = results["parity"]["frameworks"]
@@ -261,7 +264,7 @@ def test_relu_slope_at_zero_is_zero_everywhere(tmp_path, workers):
     delta = (y - y_hat) * y_hat * (1 - y_hat)
     with_slope_one = -x.T @ ((delta @ weights[1].T) * (z >= 0))  # w0's gradient were ReLU'(0) = 1
     assert np.abs(with_slope_one - backward([x, hidden, y_hat], y, weights, "relu")[0][0]).max() > 1e-3
-    installed = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
+    installed = longest_first(name for name in DEFAULT if not FRAMEWORKS[name].missing())
     results = runner.run(Config(frameworks=installed, dataset="xor", weights=str(tmp_path / "w.npz"), hidden=(4,),
                                 activation="relu", epochs=20, repeats=0, jobs=2), workers=workers)
     for name, entry in results["parity"]["frameworks"].items():

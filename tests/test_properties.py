@@ -13,12 +13,13 @@ from hypothesis import given, settings, strategies as st  # noqa: E402
 from compare.frameworks import DEFAULT, FRAMEWORKS  # noqa: E402
 from compare.problem import Config  # noqa: E402
 from compare.run import runner  # noqa: E402
+from tests.schedule import longest_first  # noqa: E402
 
 settings.register_profile("ci", max_examples=3, deadline=None, derandomize=True)
 settings.register_profile("thorough", max_examples=60, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-INSTALLED = tuple(name for name in DEFAULT if not FRAMEWORKS[name].missing())
+INSTALLED = longest_first(name for name in DEFAULT if not FRAMEWORKS[name].missing())  # tests/schedule.py
 
 
 @given(seed=st.integers(0, 2**32 - 1), hidden=st.integers(1, 12),

@@ -7,6 +7,7 @@ from compare.problem import Config
 from compare.report import summary
 from compare.run import runner
 from tests import claims
+from tests.schedule import longest_first
 
 MUTANTS = [
     # (module, built on, first divergent epoch of the curves, the quantity its step gets wrong first, its layer)
@@ -117,8 +118,8 @@ def test_the_same_run_twice_is_bit_identical_fresh_and_served(workers, run_confi
     mini-batches), and results.json says what makes it so. The fresh processes: the default run's (`python -m
     compare`, tests/conftest.py's default_run: every framework but the variants), and the variants' run here; the
     served run is test_parity's blog case with every framework, which reads it from run_config."""
-    # torch-compile, whose compiling takes the longest, first: two workers at a time finish together.
-    names = tuple(sorted(FRAMEWORKS, key=lambda n: n != "torch-compile"))
+    # torch-compile, whose compiling takes the longest, first: two workers at a time finish together (tests/schedule.py)
+    names = longest_first(FRAMEWORKS)
     installed = [name for name in names if not FRAMEWORKS[name].missing()]
     default = default_run[2]
     variants = runner.run(Config(frameworks=tuple(name for name in installed if name not in DEFAULT), repeats=0,
