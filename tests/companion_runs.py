@@ -14,10 +14,10 @@ import numpy as np
 import companion
 from compare.frameworks import FRAMEWORKS
 from compare.problem import Config, dataset
+from tests.schedule import imports_longest_first
 
 EPOCHS, LEARNING_RATE = 50, 1.0
 LOOPED = tuple(name for name in companion.FRAMEWORKS if name != "numpy")  # numpy_loop, the reference, runs in-process
-LONGEST_FIRST = ("keras", "tensorflow")
 LOOP_KEYS = ("loss", "val_loss", "val_mae", "stopped_at", "predictions")
 # The pair: each file run as `python -m` runs it, what it prints captured; then its train() from the suite's weights.
 # The loop file: its train() on companion.loop_data. Each part's error, if any, is said in its part of the output.
@@ -70,8 +70,7 @@ def run_all(folder):
                                parts, json.dumps(LOOP_KEYS)], capture_output=True, text=True, timeout=600,
                               stdin=subprocess.DEVNULL, cwd=companion.HERE.parent, env={**os.environ, **env})
 
-    installed = [name for name in companion.FRAMEWORKS if not FRAMEWORKS[name].missing()]
-    installed.sort(key=lambda name: LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST))
+    installed = imports_longest_first(name for name in companion.FRAMEWORKS if not FRAMEWORKS[name].missing())
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(installed, pool.map(run, installed), strict=True))
 

@@ -6,6 +6,7 @@ import pytest
 
 import companion
 from compare.frameworks import FRAMEWORKS
+from tests.schedule import imports_longest_first
 from tests.test_companion import printed_by_numpy
 
 nbformat = pytest.importorskip("nbformat")
@@ -55,7 +56,10 @@ def sample():
 
 
 def test_a_notebook_per_framework_runs_as_it_was_made():
-    chosen = [(framework, source) for framework, source in sample() if not FRAMEWORKS[framework].missing()]
+    # Two kernels at a time, the longest imports first (tests/schedule.py), so that the two finish together.
+    order = imports_longest_first(framework for framework, _ in sample())
+    chosen = sorted(((framework, source) for framework, source in sample() if not FRAMEWORKS[framework].missing()),
+                    key=lambda pair: order.index(pair[0]))
     ran = notebooks.execute([(notebooks.make(source), framework) for framework, source in chosen])
     for (_, source), notebook in zip(chosen, ran, strict=True):
         kept = committed(source)

@@ -1,4 +1,4 @@
-"""report.md and its figures: built from a short run, every number from the JSON, failures said plainly."""
+"""report.md and its figures: as the default run wrote them, every number from the JSON; failures said plainly."""
 import struct
 import subprocess
 import sys
