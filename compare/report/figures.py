@@ -77,8 +77,9 @@ def loss_curves(results, path):
                  **look)
         if entry.get("limit_tolerance"):
             tolerances.add(entry["limit_tolerance"])
-    low, high = dax.get_ylim()
-    dax.set_ylim(low, max(high, 30 * max(tolerances)))  # room for the tolerances' labels
+    dax.set_yscale("log")
+    low, high = dax.get_ylim()  # every tolerance inside, with room for its label, however far the curves are off
+    dax.set_ylim(min(low, min(tolerances) / 30), max(3 * high, 30 * max(tolerances)))
     for tolerance in sorted(tolerances):
         dax.axhline(tolerance, color="crimson", linestyle="--", linewidth=1)
         dax.annotate(f"tolerance {tolerance:.0e}", (1, tolerance), xycoords=("axes fraction", "data"),
@@ -86,8 +87,8 @@ def loss_curves(results, path):
     ax.set_ylabel(f"loss: {LOSS_LABELS.get(results['config'].get('loss', 'half-sse'), 'loss')}")
     ax.set_title(f"Loss curves, {results['config']['dataset']} data, {results['config']['dtype']}")
     ax.legend(ncol=2, fontsize="small", loc="upper right")
-    dax.set_yscale("log")
     dax.set_xlabel("epoch")
+    dax.xaxis.set_major_locator(MaxNLocator(integer=True))
     dax.set_ylabel(f"|loss − {parity['reference']}'s|\n(0 drawn at {ZERO:.0e})")
     save(fig, path)
 

@@ -2,13 +2,14 @@
 import struct
 import subprocess
 import sys
+import warnings
 
 import pytest
 
 from compare.commands.bench import crossovers
 from compare.frameworks import FRAMEWORKS, Framework
 from compare.problem import Config
-from compare.report import markdown, summary
+from compare.report import figures, markdown, summary
 from compare.report.source import code_lines
 from compare.run import results, runner
 
@@ -76,6 +77,26 @@ def test_a_failed_framework_is_said_so(tmp_path, monkeypatch):
     assert "| broken | **error**: worker failed: RuntimeError: this implementation is broken on purpose" in text
     assert "broken failed to run" in text
     png_size(tmp_path / "loss_curves.png")
+
+
+def test_a_curve_far_off_the_reference_keeps_the_tolerance_in_sight(tmp_path, monkeypatch):
+    """A reader's loss a quarter of the reference's: |Δloss| ≈ 0.3, eleven decades above the tolerance. The lower
+    panel still spans both (the line and its label inside, nothing pushed off the figure) and counts whole epochs."""
+    loss = [0.44, 0.43, 0.42, 0.41, 0.40]
+    data = {"config": {"dataset": "blog", "dtype": "float64"},
+            "runs": {"numpy": {"status": "ok", "loss": loss},
+                     "my_network": {"status": "ok", "loss": [value / 4 for value in loss]}},
+            "parity": {"reference": "numpy", "tolerance": 1e-12, "frameworks": {"my_network": {"ok": False}}}}
+    drawn = []
+    monkeypatch.setattr(figures, "save", lambda fig, path: drawn.append(fig))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figures.loss_curves(data, tmp_path / "loss_curves.png")
+        drawn[0].tight_layout()
+    lower = drawn[0].axes[1]
+    low, high = lower.get_ylim()
+    assert low < 1e-12 and high > 0.33
+    assert all(float(tick) == int(tick) for tick in lower.get_xticks())
 
 
 def test_a_bench_report(tmp_path):
