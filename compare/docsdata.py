@@ -513,7 +513,13 @@ def render_all():
     answers()
 
 
-def main():
+class Usage(cli.Parser):
+    def error(self, message):
+        """Bad usage: one line, exit 2, nothing regenerated."""
+        self.exit(2, f"compare.docsdata: error: {message}\n")
+
+
+def main(argv=None):
     """Regenerate the blocks from real runs: all of them, or the names given (e.g. `saturation`), or with --quick
     the default run alone; a progress line per block on stderr. (The command line's usage is the site's own:
     sphinx-argparse reads compare.cli's parser.)"""
@@ -528,13 +534,23 @@ def main():
               "pitfalls": pitfalls_gallery, "numpy-baseline": numpy_baseline, "idioms": idioms,
               "notebooks": notebooks}
     global WORKERS
-    if "--render" in sys.argv:
-        return render_all()
-    names = [a for a in sys.argv[1:] if not a.startswith("-")] or (
-        ["default-run"] if "--quick" in sys.argv else list(blocks))
-    unknown = [name for name in names if name not in blocks]
+    parser = Usage(
+        prog="python -m compare.docsdata", description="Regenerate the site's and the README's data-backed blocks "
+        "(tables, run excerpts, figures, notebooks) from real runs, into docs/generated/.")
+    parser.add_argument("names", nargs="*", metavar="BLOCK", help=f"the blocks to regenerate (all of them if none "
+                        f"is named): {', '.join(blocks)}")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--quick", action="store_true", help="the default run alone")
+    which.add_argument("--render", action="store_true", help="no run: render every block again from its data kept")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.names if name not in blocks]
     if unknown:
-        sys.exit(f"compare.docsdata: no block {unknown[0]!r}; the blocks: {', '.join(blocks)}")
+        parser.error(f"no block {unknown[0]!r}; the blocks: {', '.join(blocks)}")
+    if args.render:
+        if args.names:
+            parser.error("--render renders every block from its data kept: name no block with it")
+        return render_all()
+    names = args.names or (["default-run"] if args.quick else list(blocks))
     with pool.Pool() as WORKERS:
         for i, name in enumerate(names, 1):
             print(f"docs-data [{i}/{len(names)}] {name} …", file=sys.stderr, flush=True)

@@ -29,3 +29,16 @@ def test_a_doctored_data_file_is_caught(tmp_path, monkeypatch, doctor, caught):
     (data / "default-run.json").write_text(json.dumps(found))
     monkeypatch.setattr(docsdata, "DATA", data)
     assert caught <= set(docsdata.stale())
+
+
+@pytest.mark.parametrize("argv, said", [(["--help-me"], "unrecognized arguments: --help-me"),
+                                        (["no-such-block"], "no block 'no-such-block'; the blocks: default-run, "),
+                                        (["--render", "bench"], "--render renders every block")])
+def test_bad_usage_of_the_generator_is_one_line_and_regenerates_nothing(capsys, monkeypatch, argv, said):
+    monkeypatch.setattr(docsdata, "write", lambda *args: pytest.fail("a block was written"))
+    monkeypatch.setattr(docsdata, "render_all", lambda: pytest.fail("the blocks were rendered"))
+    with pytest.raises(SystemExit) as stop:
+        docsdata.main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and err.startswith("compare.docsdata: error: ")
+    assert said in err
