@@ -13,7 +13,7 @@ class Model(nnx.Module):
         rngs = nnx.Rngs(0)
         self.l1 = nnx.Linear(3, 4, use_bias=False, param_dtype=jnp.float64, rngs=rngs)
         self.l2 = nnx.Linear(4, 1, use_bias=False, param_dtype=jnp.float64, rngs=rngs)
-        self.l1.kernel.value, self.l2.kernel.value = (jnp.asarray(w) for w in weights)  # (in, out), as the blog's
+        self.l1.kernel[...], self.l2.kernel[...] = (jnp.asarray(w) for w in weights)  # (in, out), as the blog's
 
     def __call__(self, x):
         return nnx.sigmoid(self.l2(nnx.sigmoid(self.l1(x))))

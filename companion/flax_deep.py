@@ -14,7 +14,7 @@ class Model(nnx.Module):
         self.l1 = nnx.Linear(3, 4, param_dtype=jnp.float64, rngs=rngs)  # a Linear's bias starts at zero
         self.l2 = nnx.Linear(4, 4, param_dtype=jnp.float64, rngs=rngs)
         self.l3 = nnx.Linear(4, 1, param_dtype=jnp.float64, rngs=rngs)
-        self.l1.kernel.value, self.l2.kernel.value, self.l3.kernel.value = (jnp.asarray(w) for w in weights)
+        self.l1.kernel[...], self.l2.kernel[...], self.l3.kernel[...] = (jnp.asarray(w) for w in weights)
 
     def __call__(self, x):
         return nnx.sigmoid(self.l3(nnx.tanh(self.l2(nnx.tanh(self.l1(x))))))

@@ -99,7 +99,8 @@ def normalization(norm, width, momentum, epsilon, dtype, rngs):
                           param_dtype=dtype, rngs=rngs)
     # nnx.BatchNorm makes its running mean and variance float32 whatever param_dtype (flax/nnx/nn/normalization.py),
     # and each update is cast back to that: made anew in the run's dtype, else a float64 run keeps them in float32.
-    layer.mean.value, layer.var.value = jnp.zeros(width, dtype=dtype), jnp.ones(width, dtype=dtype)
+    layer.mean.set_value(jnp.zeros(width, dtype=dtype))  # set_value: a new dtype, where [...] = would cast
+    layer.var.set_value(jnp.ones(width, dtype=dtype))
     return layer
 
 
@@ -113,9 +114,9 @@ class MLP(nnx.Module):
         self.layers = nnx.List([nnx.Linear(*np.shape(w), use_bias=biases is not None, dtype=dtype, param_dtype=dtype,
                                            rngs=rngs) for w in weights])
         for i, layer in enumerate(self.layers):
-            layer.kernel.value = jnp.asarray(weights[i], dtype=dtype)  # (in, out), as the blog's
+            layer.kernel[...] = jnp.asarray(weights[i], dtype=dtype)  # (in, out), as the blog's
             if biases is not None:
-                layer.bias.value = jnp.asarray(biases[i], dtype=dtype)
+                layer.bias[...] = jnp.asarray(biases[i], dtype=dtype)
         self.norms = None if norm is None else nnx.List([
             normalization(norm, np.shape(w)[1], norm_momentum, norm_epsilon, dtype, rngs) for w in weights[:-1]])
         self.activations = (activation,) * (len(weights) - 1) + (output_activation,)
@@ -190,7 +191,7 @@ class Network:
             if self.epoch_schedule is not None:  # the epoch's rate, from the updates done ÷ the steps per epoch
                 state = self.optimizer.opt_state  # optax.inject_hyperparams' state: the rate is a hyperparameter in it
                 rate = state.hyperparams["learning_rate"]
-                rate.value = jnp.asarray(self.epoch_schedule(state.count.value // len(batches)), rate.value.dtype)
+                rate[...] = jnp.asarray(self.epoch_schedule(state.count[...] // len(batches)), rate[...].dtype)
             steps = [(*map(float, train_step(self.model, self.optimizer, xb, yb, self.loss, self.l2)), len(xb))
                      for xb, yb in batches]
             loss[epoch], mean_abs_error[epoch] = steps[0][:2] if len(steps) == 1 else (
@@ -200,11 +201,11 @@ class Network:
         return {"loss": loss, "mean_abs_error": mean_abs_error, "step_loss": np.array(step_loss)}
 
     def get_weights(self):
-        return [np.asarray(layer.kernel.value) for layer in self.model.layers]
+        return [np.asarray(layer.kernel[...]) for layer in self.model.layers]
 
     def get_biases(self):
         layers = self.model.layers
-        return None if layers[0].bias is None else [np.asarray(layer.bias.value) for layer in layers]
+        return None if layers[0].bias is None else [np.asarray(layer.bias[...]) for layer in layers]
 
     def get_normalization(self):
         """The normalization layers' γ ("scales"), β ("offsets") and, for batch normalization, running statistics, a
@@ -212,11 +213,11 @@ class Network:
         norms = self.model.norms
         if norms is None:
             return None
-        out = {"scales": [np.asarray(n.scale.value) for n in norms],
-               "offsets": [np.asarray(n.bias.value) for n in norms]}  # Flax calls β the bias
+        out = {"scales": [np.asarray(n.scale[...]) for n in norms],
+               "offsets": [np.asarray(n.bias[...]) for n in norms]}  # Flax calls β the bias
         if self.norm == "batch":
-            out.update(running_means=[np.asarray(n.mean.value) for n in norms],
-                       running_variances=[np.asarray(n.var.value) for n in norms])
+            out.update(running_means=[np.asarray(n.mean[...]) for n in norms],
+                       running_variances=[np.asarray(n.var[...]) for n in norms])
         return out
 
     def predict(self, x):

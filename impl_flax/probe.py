@@ -34,16 +34,16 @@ def load_optimizer_state(net, optimizer_state):
     [0].mu['layers'][1]['kernel'] for w1's m; and t, the updates done, into every count (Adam's, a schedule's,
     inject_hyperparams' for a schedule per epoch, which sets the epoch's rate from it) and the nnx.Optimizer's own
     step."""
-    net.optimizer.step.value = jnp.asarray(optimizer_state["t"], dtype=net.optimizer.step.value.dtype)
+    net.optimizer.step[...] = jnp.asarray(optimizer_state["t"], dtype=net.optimizer.step[...].dtype)
     for path, variable in jax.tree_util.tree_leaves_with_path(net.optimizer.opt_state,
                                                                is_leaf=lambda x: isinstance(x, nnx.Variable)):
         keys = [key_of(entry) for entry in path]
         field = next((k for k in keys if k in SLOTS or k == "count"), None)
         if field == "count":
-            variable.value = jnp.asarray(optimizer_state["t"], dtype=variable.value.dtype)
+            variable[...] = jnp.asarray(optimizer_state["t"], dtype=variable[...].dtype)
         elif field is not None:
             index = parameter_index(net.model, keys)
-            variable.value = jnp.asarray(optimizer_state["slots"][index][SLOTS[field]], dtype=net.dtype)
+            variable[...] = jnp.asarray(optimizer_state["slots"][index][SLOTS[field]], dtype=net.dtype)
 
 
 # Network.get_normalization's names, and each Flax layer's own: its Params scale and bias, its BatchStats mean, var.
@@ -55,7 +55,7 @@ def load_normalization(net, normalization):
     over the hidden layers) into the model's nnx.BatchNorm or nnx.LayerNorm layers."""
     for name, attribute in NORMALIZATION.items():
         for layer, value in zip(net.model.norms, normalization.get(name) or [], strict=False):
-            getattr(layer, attribute).value = jnp.asarray(value, dtype=net.dtype)
+            getattr(layer, attribute)[...] = jnp.asarray(value, dtype=net.dtype)
 
 
 def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, normalization=None, **options):
@@ -82,12 +82,12 @@ def step(module, weights, x, y, learning_rate, dtype, optimizer_state=None, norm
         return module.LOSSES[net.loss](yj, model(xj))
 
     grads = nnx.grad(loss_fn)(model)
-    gradients = [np.asarray(grads["layers"][i]["kernel"].value) for i in range(len(model.layers))]
+    gradients = [np.asarray(grads["layers"][i]["kernel"][...]) for i in range(len(model.layers))]
     bias_gradients = None if model.layers[0].bias is None else [
-        np.asarray(grads["layers"][i]["bias"].value) for i in range(len(model.layers))]
+        np.asarray(grads["layers"][i]["bias"][...]) for i in range(len(model.layers))]
     norm_gradients = {} if model.norms is None else {
-        "scale_gradients": [np.asarray(grads["norms"][i]["scale"].value) for i in range(len(model.norms))],
-        "offset_gradients": [np.asarray(grads["norms"][i]["bias"].value) for i in range(len(model.norms))]}
+        "scale_gradients": [np.asarray(grads["norms"][i]["scale"][...]) for i in range(len(model.norms))],
+        "offset_gradients": [np.asarray(grads["norms"][i]["bias"][...]) for i in range(len(model.norms))]}
     loss = net.fit(x, y, 1)["loss"][0]
     return {"layers": layers, "loss": loss, "gradients": gradients, "bias_gradients": bias_gradients,
             "weights": net.get_weights(), "biases": net.get_biases(), **norm_gradients,
