@@ -13,9 +13,14 @@ that is what a user of that framework adds to the blog's training, so that what 
 """
 import ast
 import difflib
+import sys
 from pathlib import Path
 
+from companion import notices
 from compare.report.source import code_line_numbers
+
+if notices.run_with_tensorflow(sys.orig_argv):  # before the file imports TensorFlow: its notices left out
+    notices.start()
 
 HERE = Path(__file__).parent
 FRAMEWORKS = ("numpy", "torch", "tensorflow", "pytensor", "jax", "flax", "keras")
