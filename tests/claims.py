@@ -17,7 +17,8 @@ NOT_CLAIMS = re.compile(r"(the layers|the gradients)( themselves)?( and the grad
 CLAIMS = {"forward": ("the forward pass", "(the hidden layer)", "(the output, ŷ)", "(hidden layer "),
           "loss": ("the loss",),
           "gradient": ("the gradient",),
-          "update": ("the updates", "the updated ", "'s step", "did not move")}
+          "update": ("the updates", "the updated ", "'s step", "did not move"),
+          "statistics": ("the running statistics", "the running mean", "the running variance")}
 
 
 def observed(probe):
@@ -26,7 +27,8 @@ def observed(probe):
     return {kind for kind, seen in (("forward", side.get("layers") is not None), ("loss", side.get("loss") is not None),
                                     ("gradient", side.get("gradients") is not None or parity.implied_rate(probe)),
                                     # an update that implies the gradient is compared as that gradient
-                                    ("update", side.get("weights") is not None and not parity.implied_rate(probe)))
+                                    ("update", side.get("weights") is not None and not parity.implied_rate(probe)),
+                                    ("statistics", side.get("running_means") is not None))
             if seen}
 
 

@@ -601,9 +601,12 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limi
                 return entry
         if declared(entry, probes, diagnosis, formulas, ulp, tol):
             return entry
-        reason = amplified(probes, diagnosis, tol)
+        statistics = next((formula for formula in formulas or [] if formula["kind"] == "statistics"), None)
+        reason = amplified(probes, diagnosis, tol, [STATISTICS["variance"]] if statistics else [])
         if reason:
             entry.update(verdict="sensitive", amplified=reason)
+            if statistics and statistics_differ(probes, diagnosis, STATISTICS["variance"], tol):
+                entry.update(verdict="limited", formula=statistics["what"])  # and rounding, amplified, the rest
             return entry
         if diagnosis is None:  # every step agrees, yet the curves part: amplified rounding, or unexplained
             sensitive = within_band(reference, run, limit_band if limit else band, tol)
@@ -623,31 +626,91 @@ def compare_run(reference, run, tol, limit=None, limit_tol=None, band=None, limi
 ROUNDING_ULPS = 64
 
 
-def amplified(probes, diagnosis, tol):
-    """Where the first difference is an update by Adam or RMSprop, after gradients that agree, and every element of it
-    that differs beyond tol has a gradient that is 0 but for rounding on both sides (ROUNDING_ULPS): the optimizer's
-    1/(√v + ε) scaling rounding noise up to a step, not different maths. The reason, in words; else None."""
+# Where a step differs from the reference's by no more than this many times what rounding-sized nudges move the
+# reference's own step (compare.check.probes.spread), rounding made the difference. The margin is the curves' band's
+# (compare.check.sensitivity); the largest ratio measured when it was chosen was 3.8× (Adam with batch normalization
+# and batches of two rows, 12 probes in each of five frameworks), and a difference of the maths moves a step by
+# orders of magnitude more.
+SPREAD_FACTOR = BAND_MARGIN
+
+
+def amplified(probes, diagnosis, tol, declared_statistics=()):
+    """Where the first difference is an update by Adam or RMSprop, after gradients that agree, and rounding explains
+    every element of every updated parameter that differs beyond tol (rounding_explains), and of the running
+    statistics but those a declared formula explains (declared_statistics: keys of STATISTICS' values): the
+    optimizer's 1/(√v + ε) scaling rounding noise up to a step, not different maths. The reason, in words; else
+    None."""
     if diagnosis is None or diagnosis["quantity"] != "update" or diagnosis.get("implied"):
         return None
     probe = next(p for p in probes if p["epoch"] == diagnosis["epoch"])
-    if probe.get("optimizer") not in ("adam", "rmsprop") or probe.get("steps", 1) != 1:
+    if probe.get("optimizer") not in ("adam", "rmsprop"):
         return None
-    name, i = diagnosis["parameter"] or "w", diagnosis["layer"]
-    sides = [probe[side].get(GRADIENTS[name]) for side in ("reference", "framework")]
+    reasons = {}
+    for name, key in PARAMETERS.items():
+        sides = [probe[side].get(key) or [] for side in ("reference", "framework")]
+        for i in range(min(map(len, sides))):
+            reason = rounding_explains(probe, name, i, tol)
+            if reason is None:
+                return None
+            reasons[name, i] = reason
+    for key in set(STATISTICS.values()) - set(declared_statistics):  # after an epoch's later steps, as they start
+        sides = [probe[side].get(key) or [] for side in ("reference", "framework")]
+        for i in range(min(map(len, sides))):
+            apart = difference.scaled_diff(sides[1][i], sides[0][i]) > tol
+            spread = (probe.get("reference_spread") or {}).get(key)
+            if apart.any() and not (spread and i < len(spread) and within_spread(sides, spread[i], i, apart)):
+                return None
+    reason = reasons.get((diagnosis["parameter"] or "w", diagnosis["layer"]))
+    return reason or None
+
+
+def statistics_differ(probes, diagnosis, key, tol):
+    """Whether the running statistics `key` differ beyond tol at the diagnosis's probe."""
+    probe = next(p for p in probes if p["epoch"] == diagnosis["epoch"])
+    sides = [probe[side].get(key) or [] for side in ("reference", "framework")]
+    return any((difference.scaled_diff(b, a) > tol).any() for a, b in zip(*sides, strict=False))
+
+
+def within_spread(sides, spread, i, apart):
+    """Whether the framework's (sides[1]) layer i is no further from the reference's (sides[0]) than SPREAD_FACTOR
+    times `spread` at each element of `apart`."""
+    gap = np.abs(np.asarray(sides[1][i], dtype=np.float64) - np.asarray(sides[0][i], dtype=np.float64))
+    return bool((gap[apart] <= SPREAD_FACTOR * np.asarray(spread, dtype=np.float64)[apart]).all())
+
+
+def rounding_explains(probe, name, i, tol):
+    """Whether rounding explains where the updated parameter `name`, layer i, differs beyond tol: "" where it does
+    not differ; in words, where its gradients agree and at each element that differs, its gradient is 0 but for
+    rounding on both sides (ROUNDING_ULPS, in an epoch of one step), or the framework's step is no further from the
+    reference's than SPREAD_FACTOR times what nudging the reference's own start by rounding's size moves it (the
+    probe's reference_spread; any epoch, its steps too); else None."""
     after = [probe[side].get(PARAMETERS[name]) for side in ("reference", "framework")]
-    if any(a is None or i >= len(a) for a in sides + after):
+    apart = difference.scaled_diff(after[1][i], after[0][i]) > tol
+    if not apart.any():
+        return ""
+    sides = [probe[side].get(GRADIENTS[name]) for side in ("reference", "framework")]
+    if any(a is None or i >= len(a) for a in sides):
         return None
     theirs, ours = (np.asarray(a[i], dtype=np.float64) for a in sides)
     if not difference.fits(ours, theirs, tol):
         return None
-    apart = difference.scaled_diff(after[1][i], after[0][i]) > tol
+    parameter, what = f"{name}{i}", f"{probe['optimizer']}'s 1/(√v + ε) scales"
     eps = float(np.finfo(np.float32 if probe.get("dtype") == "float32" else np.float64).eps)
     noise = ROUNDING_ULPS * eps * max(float(np.abs(theirs).max(initial=0.0)), float(np.abs(ours).max(initial=0.0)))
-    if not apart.any() or noise == 0 or (np.abs(theirs[apart]) > noise).any() or (np.abs(ours[apart]) > noise).any():
+    if probe.get("steps", 1) == 1 and noise > 0 and (np.abs(theirs[apart]) <= noise).all() and (
+            np.abs(ours[apart]) <= noise).all():
+        return (f"the gradient of {parameter} is 0 but for rounding where the step differs (below {noise:.0e} on both "
+                f"sides), and {what} that rounding up to a step: rounding amplified, not different maths")
+    spread = (probe.get("reference_spread") or {}).get(PARAMETERS[name])
+    if spread is None or i >= len(spread):
         return None
-    return (f"the gradient of {parameter_name(diagnosis)} is 0 but for rounding where the step differs (below "
-            f"{noise:.0e} on both sides), and {probe['optimizer']}'s 1/(√v + ε) scales that rounding up to a step: "
-            f"rounding amplified, not different maths")
+    if not within_spread(after, spread[i], i, apart):
+        return None
+    spread = np.asarray(spread[i], dtype=np.float64)
+    steps = f"the epoch's {probe['steps']} steps" if probe.get("steps", 1) > 1 else "the step"
+    return (f"{what} rounding up to steps: NumPy's own {parameter} after {steps} moves by up to "
+            f"{float(spread[apart].max()):.0e} where the two differ when its start moves by a few ulps, and they "
+            f"differ by no more than {SPREAD_FACTOR}× that: rounding amplified, not different maths")
 
 
 def hidden_state(probes, parting):

@@ -15,6 +15,13 @@ SPREAD = 10
 # The training loop's options (compare.problem.Config.training_loop): where one is on, a step is more than
 # −learning_rate × the loss's gradient, and no gradient can be read back from it.
 LOOP = ("weight_decay", "l2", "schedule", "clip_norm", "clip_value")
+# Adam and RMSprop divide a step by √v + ε, so a gradient that is 0 or tiny but for rounding can make a step of
+# rounding's making. For them, each probe also takes the reference's step from its state nudged NUDGES times by up to
+# NUDGE_ULPS ulps (each weight its own seeded count): how far rounding alone moves each updated parameter there, and
+# batch normalization's running statistics, which the steps of an epoch after its first take from updated weights.
+ADAPTIVE = ("adam", "rmsprop")
+NUDGES, NUDGE_ULPS = 16, 4
+SPREAD_KEYS = ("weights", "biases", "scales", "offsets", "running_means", "running_variances")
 
 
 def epochs(total, *partings):
@@ -32,6 +39,28 @@ def plain(quantities):
     return {key: value if value is None or isinstance(value, str) else
             [np.asarray(v, dtype=np.float64).tolist() for v in value] if isinstance(value, list) else float(value)
             for key, value in quantities.items()}
+
+
+def nudged(weights, dtype, rng):
+    """The weights moved by -NUDGE_ULPS to +NUDGE_ULPS units in the last place of `dtype`, each by its own count."""
+    out = []
+    for w in weights:
+        w = np.asarray(w, dtype=dtype)
+        out.append((w + rng.integers(-NUDGE_ULPS, NUDGE_ULPS + 1, size=w.shape) * np.spacing(w)).astype(dtype))
+    return [w.astype(np.float64) for w in out]
+
+
+def spread(step, taken, state, dtype, rng):
+    """Each updated parameter's largest |difference| from `taken`, the reference's step from `state`, elementwise,
+    over NUDGES steps from `state` nudged by rounding's size: step(weights) is the reference's step from those."""
+    out = {key: [np.zeros(np.shape(a)) for a in taken[key]] for key in SPREAD_KEYS if taken.get(key) is not None}
+    with np.errstate(all="ignore"):
+        for _ in range(NUDGES):
+            other = step(nudged(state, dtype, rng))
+            for key, worst in out.items():
+                for i, (a, b) in enumerate(zip(other[key], taken[key], strict=True)):
+                    worst[i] = np.fmax(worst[i], np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)))
+    return out
 
 
 def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=None, options=None,
@@ -75,14 +104,22 @@ def take(framework, reference, weights, x, y, learning_rate, dtype, at, network=
         if not all(np.isfinite(a).all() for a in state + (network.get("biases") or []) + slots + carried):
             break
         # The state the step starts from, and what it takes: where the framework's probe exposes no gradients, a
-        # plain SGD step implies them (compare.check.parity.implied_rate).
+        # plain SGD step implies them (compare.check.parity.implied_rate). The reference's spread is taken before
+        # the framework's step, so that nothing a framework does to the arrays it is handed can reach it.
+        def reference_step(start, at_epoch=at_epoch):
+            return ref_probe.step(ref_impl, start, x, y, learning_rate, dtype, **at_epoch)
+        taken = reference_step(state)
+        spread_at = None
+        if network.get("optimizer") in ADAPTIVE:
+            spread_at = plain(spread(reference_step, taken, state, dtype, np.random.default_rng(epoch)))
         probes.append({"epoch": epoch, "steps": steps_per_epoch, "optimizer": network.get("optimizer", "sgd"),
                        "training_loop": sorted(key for key in LOOP if key in network),
                        "learning_rate": float(learning_rate), "dtype": np.dtype(dtype).name,
                        "before": plain({"weights": state, "biases": network.get("biases"), **(normalization or {})}),
-                       "reference": plain(ref_probe.step(ref_impl, state, x, y, learning_rate, dtype, **at_epoch)),
+                       "reference": plain(taken),
                        "framework": plain(probe.step(impl, state, x, y, learning_rate, dtype, **at_epoch,
-                                                     **(options or {})))})
+                                                     **(options or {}))),
+                       **({} if spread_at is None else {"reference_spread": spread_at})})
     identical = None
     if reference_loss is not None:
         replayed = np.concatenate(replayed) if replayed else np.empty(0)

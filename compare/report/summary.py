@@ -107,6 +107,8 @@ def notes(results):
         if verdict == "limited" and "saturation" in entry:
             out.append(f"{name}: {diagnosis['message']}, from a state whose outputs come within "
                        f"{entry['saturation']:.1e} of 0 or 1: as declared, {entry['formula']}.")
+        elif verdict == "limited" and "formula" in entry and entry.get("amplified"):
+            out.append(f"{name}: {diagnosis['message']}: {entry['amplified']}; and, as declared, {entry['formula']}.")
         elif verdict == "limited" and "formula" in entry:
             seen = diagnosis["message"] if diagnosis else f"{parting(entry)}, every step-local check agreeing"
             out.append(f"{name}: {seen}: as declared, {entry['formula']}.")

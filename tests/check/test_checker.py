@@ -465,6 +465,34 @@ def test_an_adaptive_step_that_scales_a_gradients_rounding_up_is_sensitive_not_f
     assert ("amplified" in entry) == (verdict == "sensitive")
 
 
+@pytest.mark.parametrize("moved, spread, mean_moved, verdict", [
+    ([1e-10, 0.0], [3e-11, 1e-16], 0.0, "sensitive"),   # within 10× what nudging NumPy's own start moves it
+    ([1e-10, 0.0], [5e-12, 1e-16], 0.0, "FAIL"),        # beyond: more than rounding makes
+    ([1e-10, 1e-10], [3e-11, 1e-16], 0.0, "FAIL"),      # an element the nudges do not move, moved
+    ([1e-10, 0.0], [3e-11, 1e-16], 1e-9, "FAIL"),       # a running mean beyond what the nudges move it
+    ([1e-10, 0.0], [3e-11, 1e-16], 1e-11, "sensitive"),  # one within it
+])
+def test_an_epochs_adaptive_steps_that_differ_as_nudged_rounding_does_are_sensitive(moved, spread, mean_moved,
+                                                                                   verdict):
+    """An epoch of several steps: its gradients (the whole batch's, at its start) say nothing of each step's, so
+    rounding is shown by NumPy's own steps from its start nudged by a few ulps (the probe's reference_spread)."""
+    step = {"layers": [[[0.5, 0.25]], [[0.75]]], "loss": 0.125, "gradients": [[[1e-7, 0.2]], [[0.3], [0.4]]],
+            "weights": [[[0.5, -0.5]], [[1.0], [2.0]]], "running_means": [[0.25, 0.5]]}
+    framework = copy.deepcopy(step)
+    framework["weights"][0][0] = [0.5 + moved[0], -0.5 + moved[1]]
+    framework["running_means"][0][0] += mean_moved
+    nudged = {"weights": [[spread], [[1e-16], [1e-16]]], "running_means": [[2e-11, 1e-16]]}
+    run = {**fake_run(), "probes": [{"epoch": 1, "steps": 2, "optimizer": "adam", "dtype": "float64",
+                                     "reference": step, "framework": framework, "reference_spread": nudged}]}
+    entry = parity.check({"numpy": fake_run(), "a": run}, "float64")["frameworks"]["a"]
+    assert entry["verdict"] == verdict, entry["diagnosis"]
+    assert ("amplified" in entry) == (verdict == "sensitive")
+    if verdict == "sensitive":
+        assert "NumPy's own w0 after the epoch's 2 steps moves by up to 3e-11 where the two" in entry["amplified"]
+    del run["probes"][0]["reference_spread"]  # a run without it: nothing to show rounding by
+    assert parity.check({"numpy": fake_run(), "a": run}, "float64")["frameworks"]["a"]["verdict"] == "FAIL"
+
+
 def test_a_declared_statistics_formula_explains_only_a_running_variance_that_differs_first():
     """Keras's and Flax's moving variance averages the biased batch variance: declared, it explains a first difference
     there; a running mean that differs first (an update before it, in another step) it does not."""
