@@ -9,6 +9,8 @@ free-running curves have parted by then.
 """
 import numpy as np
 
+from compare.check.sensitivity import nudged
+
 # Epochs probed between the first and the last, evenly spaced, besides where the curves part. A bug present from
 # some epoch on is caught by the last; one that comes and goes, by the spread (README: "Step-local checks").
 SPREAD = 10
@@ -17,10 +19,11 @@ SPREAD = 10
 LOOP = ("weight_decay", "l2", "schedule", "clip_norm", "clip_value")
 # Adam and RMSprop divide a step by √v + ε, so a gradient that is 0 or tiny but for rounding can make a step of
 # rounding's making. For them, each probe also takes the reference's step from its state nudged NUDGES times by up to
-# NUDGE_ULPS ulps (each weight its own seeded count): how far rounding alone moves each updated parameter there, and
-# batch normalization's running statistics, which the steps of an epoch after its first take from updated weights.
+# sensitivity.ULPS ulps (each weight its own seeded count, as the curves' band nudges them): how far rounding alone
+# moves each updated parameter there, and batch normalization's running statistics, which the steps of an epoch
+# after its first take from updated weights.
 ADAPTIVE = ("adam", "rmsprop")
-NUDGES, NUDGE_ULPS = 16, 4
+NUDGES = 16
 SPREAD_KEYS = ("weights", "biases", "scales", "offsets", "running_means", "running_variances")
 
 
@@ -39,15 +42,6 @@ def plain(quantities):
     return {key: value if value is None or isinstance(value, str) else
             [np.asarray(v, dtype=np.float64).tolist() for v in value] if isinstance(value, list) else float(value)
             for key, value in quantities.items()}
-
-
-def nudged(weights, dtype, rng):
-    """The weights moved by -NUDGE_ULPS to +NUDGE_ULPS units in the last place of `dtype`, each by its own count."""
-    out = []
-    for w in weights:
-        w = np.asarray(w, dtype=dtype)
-        out.append((w + rng.integers(-NUDGE_ULPS, NUDGE_ULPS + 1, size=w.shape) * np.spacing(w)).astype(dtype))
-    return [w.astype(np.float64) for w in out]
 
 
 def spread(step, taken, state, dtype, rng):
